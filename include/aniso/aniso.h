@@ -1,0 +1,20 @@
+/* aniso.h - the public API of libaniso, in one include. */
+#ifndef ANISO_ANISO_H
+#define ANISO_ANISO_H
+
+#include "aniso/error.h"
+#include "aniso/safetensors.h"
+#include "aniso/hf.h"
+#include "aniso/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "0.1.0" */
+const char *aniso_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,150 @@
+/* model.h - architectures, hyper-parameters, and opening a model's weights.
+ *
+ * A model is a Hugging Face folder (config.json plus model.safetensors, or
+ * shards listed by model.safetensors.index.json) or a model id resolved in the
+ * local Hugging Face cache (see hf.h). Opening a model reads config.json into
+ * aniso_hparams, maps every weight file, and checks that every tensor the
+ * architecture needs is present with the right shape and a float dtype.
+ * Architecture differences are data (src/model/arch.c), never code paths.
+ */
+#ifndef ANISO_MODEL_H
+#define ANISO_MODEL_H
+
+#include <stdint.h>
+
+#include "aniso/error.h"
+#include "aniso/safetensors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(enum, model_type in config.json, display name) */
+#define ANISO_ARCH_LIST(X)                                                                         \
+    X(GEMMA, "gemma", "Gemma")                                                                     \
+    X(GEMMA2, "gemma2", "Gemma 2")                                                                 \
+    X(GEMMA3, "gemma3_text", "Gemma 3 text")                                                       \
+    X(GPTNEOX, "gpt_neox", "GPT-NeoX")                                                             \
+    X(LLAMA, "llama", "Llama")
+
+typedef enum aniso_arch {
+#define ANISO_X_(e, mt, disp) ANISO_ARCH_##e,
+    ANISO_ARCH_LIST(ANISO_X_)
+#undef ANISO_X_
+        ANISO_ARCH_COUNT
+} aniso_arch;
+
+typedef enum aniso_norm {
+    ANISO_NORM_RMS,       /* Llama: w * cast(x_hat) */
+    ANISO_NORM_RMS_GEMMA, /* Gemma: x_hat * (1 + w), in float32 */
+    ANISO_NORM_LAYER,     /* LayerNorm with weight and bias */
+} aniso_norm;
+
+/* Weight roles, each listed once. X(enum, per_layer) */
+#define ANISO_ROLE_LIST(X)                                                                         \
+    X(TOK_EMBD, 0)                                                                                 \
+    X(OUT_NORM, 0)                                                                                 \
+    X(OUT_NORM_B, 0)                                                                               \
+    X(LM_HEAD, 0)                                                                                  \
+    X(ATTN_NORM, 1)                                                                                \
+    X(ATTN_NORM_B, 1)                                                                              \
+    X(ATTN_Q, 1)                                                                                   \
+    X(ATTN_Q_B, 1)                                                                                 \
+    X(ATTN_K, 1)                                                                                   \
+    X(ATTN_K_B, 1)                                                                                 \
+    X(ATTN_V, 1)                                                                                   \
+    X(ATTN_V_B, 1)                                                                                 \
+    X(ATTN_QKV, 1)                                                                                 \
+    X(ATTN_QKV_B, 1)                                                                               \
+    X(ATTN_Q_NORM, 1)                                                                              \
+    X(ATTN_K_NORM, 1)                                                                              \
+    X(ATTN_OUT, 1)                                                                                 \
+    X(ATTN_OUT_B, 1)                                                                               \
+    X(ATTN_POST_NORM, 1)                                                                           \
+    X(FFN_NORM, 1)                                                                                 \
+    X(FFN_NORM_B, 1)                                                                               \
+    X(FFN_GATE, 1)                                                                                 \
+    X(FFN_GATE_B, 1)                                                                               \
+    X(FFN_UP, 1)                                                                                   \
+    X(FFN_UP_B, 1)                                                                                 \
+    X(FFN_DOWN, 1)                                                                                 \
+    X(FFN_DOWN_B, 1)                                                                               \
+    X(FFN_POST_NORM, 1)
+
+typedef enum aniso_role {
+#define ANISO_X_(e, per_layer) ANISO_ROLE_##e,
+    ANISO_ROLE_LIST(ANISO_X_)
+#undef ANISO_X_
+        ANISO_ROLE_COUNT
+} aniso_role;
+
+/* "gemma3_text" (config.json's model_type) for ANISO_ARCH_GEMMA3. */
+const char *aniso_arch_model_type(aniso_arch arch);
+/* "Gemma 3 text". */
+const char *aniso_arch_display_name(aniso_arch arch);
+/* Comma-separated list of every supported model_type, for messages. */
+const char *aniso_arch_supported_list(void);
+aniso_norm aniso_arch_norm(aniso_arch arch);
+/* "RMSNorm" or "LayerNorm", as the report's normalization key. */
+const char *aniso_norm_name(aniso_norm norm);
+const char *aniso_role_name(aniso_role role);
+
+/* Hyper-parameters read from config.json. Dimension names are used
+ * everywhere else in the code with these meanings. */
+typedef struct aniso_hparams {
+    aniso_arch arch;
+    char architecture[128]; /* config "architectures"[0], or "" */
+    int n_layer;            /* num_hidden_layers */
+    int d_model;            /* hidden_size */
+    int n_head;             /* num_attention_heads */
+    int n_head_kv;          /* num_key_value_heads (default: per architecture) */
+    int d_head;             /* head_dim (default: per architecture) */
+    int d_ff;               /* intermediate_size */
+    int n_vocab;            /* vocab_size */
+    double norm_eps;        /* rms_norm_eps or layer_norm_eps */
+    int attn_bias;          /* attention_bias: q/k/v/o (or qkv/dense) biases */
+    int mlp_bias;           /* mlp_bias (Llama) */
+    int tie_embd;           /* tie_word_embeddings */
+} aniso_hparams;
+
+/* Parses a config.json image; name is used in messages. Unknown keys are
+ * ignored; the dimension keys are required; others take the architecture's
+ * Hugging Face default. */
+aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name, aniso_hparams *hp,
+                                 aniso_error *err);
+
+typedef struct aniso_open_opts {
+    const char *cache_dir; /* Hugging Face hub cache, for model ids; may be NULL */
+    const char *revision;  /* branch, tag or commit for model ids; NULL = "main" */
+} aniso_open_opts;
+
+typedef struct aniso_model aniso_model;
+
+/* Opens MODEL: a folder, or a model id ("org/name") looked up in
+ * opts->cache_dir. Every required weight is checked before this returns. */
+aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, aniso_error *err);
+void aniso_model_free(aniso_model *m);
+
+const aniso_hparams *aniso_model_hparams(const aniso_model *m);
+/* The resolved model folder (a cache snapshot folder for model ids). */
+const char *aniso_model_dir(const aniso_model *m);
+
+typedef struct aniso_model_stats {
+    uint64_t n_params;  /* elements of every tensor the architecture uses */
+    uint64_t n_bytes;   /* their bytes in the files */
+    uint64_t n_tensors; /* how many such tensors */
+    uint64_t n_ignored; /* other tensors in the files (buffers) */
+    uint64_t params_by_dtype[ANISO_DTYPE_COUNT]; /* n_params split by dtype */
+    int n_files;                                 /* weight files mapped */
+} aniso_model_stats;
+
+void aniso_model_stats_get(const aniso_model *m, aniso_model_stats *out);
+
+/* The weight with role for layer (ignored for global roles), or NULL when
+ * the architecture has no such weight or an optional one is absent. */
+const aniso_tensor *aniso_model_weight(const aniso_model *m, aniso_role role, int layer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

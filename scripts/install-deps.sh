@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of aniso from Debian's archive.
+# Idempotent: packages already present are not reinstalled, and apt-get is
+# not called at all when nothing is missing.
+set -euo pipefail
+
+pkgs=(
+    build-essential cmake pkg-config
+    libopenblas-dev liblapacke-dev   # BLAS / LAPACK
+    libjansson-dev                   # JSON
+    libutf8proc-dev libpcre2-dev     # Unicode, regular expressions
+    libplplot-dev plplot-driver-cairo  # figures
+    libzip-dev                       # result bundles
+    libcmocka-dev                    # unit tests
+    clang                            # libFuzzer targets
+    xz-utils                         # compressed test fixtures
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#pkgs[@]} packages present"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

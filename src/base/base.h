@@ -1,0 +1,43 @@
+/* base.h - internal helpers shared by every module: file mapping, small
+ * file reads, path joining, checked arithmetic. */
+#ifndef ANISO_BASE_H
+#define ANISO_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aniso/error.h"
+
+/* A read-only memory mapping of a whole file. */
+typedef struct amap {
+    void *data; /* NULL for an empty file */
+    size_t size;
+} amap;
+
+/* Maps path read-only; an empty file gives data == NULL, size == 0. */
+aniso_status amap_open(amap *m, const char *path, aniso_error *err);
+void amap_close(amap *m);
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer; files
+ * larger than max_size are an error. */
+aniso_status read_small_file(const char *path, size_t max_size, char **out, size_t *out_len,
+                             aniso_error *err);
+
+/* malloc'd "a/b"; NULL when out of memory. */
+char *path_join(const char *a, const char *b);
+/* malloc'd copy; NULL when out of memory or s is NULL. */
+char *str_dup(const char *s);
+int is_dir(const char *path);
+int is_file(const char *path);
+
+/* Checked arithmetic: return 1 on overflow. */
+static inline int mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline int add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+
+#endif

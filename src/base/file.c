@@ -1,0 +1,93 @@
+/* file.c - read-only file mappings and small whole-file reads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+aniso_status amap_open(amap *m, const char *path, aniso_error *err)
+{
+    m->data = NULL;
+    m->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return aniso_error_set(err, ANISO_IO, "%s: cannot open: %s", path, strerror(errno));
+    aniso_status st = ANISO_OK;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        st = aniso_error_set(err, ANISO_IO, "%s: cannot stat: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = aniso_error_set(err, ANISO_IO, "%s: not a regular file", path);
+        goto out;
+    }
+    if (sb.st_size > 0) {
+        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            st = aniso_error_set(err, ANISO_IO, "%s: cannot map: %s", path, strerror(errno));
+            goto out;
+        }
+        m->data = p;
+        m->size = (size_t)sb.st_size;
+    }
+out:
+    close(fd);
+    return st;
+}
+
+void amap_close(amap *m)
+{
+    if (!m) return;
+    if (m->data) munmap(m->data, m->size);
+    m->data = NULL;
+    m->size = 0;
+}
+
+aniso_status read_small_file(const char *path, size_t max_size, char **out, size_t *out_len,
+                             aniso_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return aniso_error_set(err, ANISO_IO, "%s: cannot open: %s", path, strerror(errno));
+    aniso_status st = ANISO_OK;
+    char *buf = NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = aniso_error_set(err, ANISO_IO, "%s: not a regular file", path);
+        goto out;
+    }
+    if ((uint64_t)sb.st_size > max_size) {
+        st = aniso_error_set(err, ANISO_FORMAT, "%s: file too large (%lld bytes, limit %zu)", path,
+                             (long long)sb.st_size, max_size);
+        goto out;
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    buf = malloc(n + 1);
+    if (!buf) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        goto out;
+    }
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            st = aniso_error_set(err, ANISO_IO, "%s: read failed: %s", path,
+                                 r < 0 ? strerror(errno) : "file shrank");
+            goto out;
+        }
+        got += (size_t)r;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return st;
+}

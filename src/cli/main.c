@@ -1,0 +1,59 @@
+/* main.c - the aniso command: global options and subcommand dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"inspect", cmd_inspect, "show a model's architecture, sizes and weight files"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: aniso [--version] [--help] COMMAND [ARGS...]\n\n"
+               "Measure how the geometry of a transformer's hidden states changes from layer\n"
+               "to layer (its anisotropy profile).\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'aniso COMMAND --help' for a command's options.\n");
+}
+
+int cli_fail(const aniso_error *err)
+{
+    fprintf(stderr, "aniso: %s\n", err->msg[0] ? err->msg : aniso_status_str(err->code));
+    return EXIT_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "aniso%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'aniso %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return cli_usage_error(NULL, "missing COMMAND");
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(a, "--version") == 0) {
+        printf("aniso %s\n", aniso_version());
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(a, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (a[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", a);
+    return cli_usage_error(NULL, "unknown command '%s'", a);
+}

@@ -1,0 +1,291 @@
+/* model.c - open a Hugging Face model folder: config, weight files, and a
+ * checked table of every weight the architecture uses.
+ *
+ * Weight files are memory-mapped (nothing is read whole). With shards, only
+ * tensors listed in model.safetensors.index.json are visible, each in the
+ * shard the index names, as transformers loads them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aniso/hf.h"
+#include "aniso/model.h"
+#include "base/base.h"
+#include "model/arch.h"
+
+#define CONFIG_LIMIT (16u << 20)
+#define INDEX_LIMIT  (64u << 20)
+
+/* A visible tensor: a name and the shard that holds it. */
+typedef struct entry {
+    const char *name; /* borrowed from the shard's tensor */
+    const aniso_tensor *t;
+    const aniso_st *file;
+} entry;
+
+struct aniso_model {
+    char *dir;
+    aniso_hparams hp;
+    aniso_st **files;   /* (n_files) */
+    char **shard_names; /* (n_files) names from the index, borrowed from files' paths */
+    int n_files;
+    entry *entries; /* (n_entries) sorted by name */
+    size_t n_entries;
+    const aniso_tensor **w;   /* (ANISO_ROLE_COUNT * n_layer), [role * n_layer + layer] */
+    const char *weights_file; /* the single file or the index, for messages */
+    char *index_path;
+    aniso_model_stats stats;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+}
+
+static const entry *find_entry(const aniso_model *m, const char *name)
+{
+    entry key = {.name = name};
+    return bsearch(&key, m->entries, m->n_entries, sizeof *m->entries, cmp_entry);
+}
+
+static aniso_status add_file(aniso_model *m, const char *path, aniso_st **out, aniso_error *err)
+{
+    aniso_st **f = realloc(m->files, (size_t)(m->n_files + 1) * sizeof *f);
+    if (!f) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    m->files = f;
+    aniso_st *st = aniso_st_open(path, err);
+    if (!st) return err ? err->code : ANISO_IO;
+    m->files[m->n_files++] = st;
+    *out = st;
+    return ANISO_OK;
+}
+
+static aniso_status load_single(aniso_model *m, const char *path, aniso_error *err)
+{
+    aniso_st *st = NULL;
+    aniso_status rc = add_file(m, path, &st, err);
+    if (rc) return rc;
+    m->weights_file = aniso_st_path(st);
+    m->n_entries = aniso_st_count(st);
+    m->entries = calloc(m->n_entries ? m->n_entries : 1, sizeof *m->entries);
+    if (!m->entries) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    for (size_t i = 0; i < m->n_entries; i++) {
+        const aniso_tensor *t = aniso_st_at(st, i);
+        m->entries[i] = (entry){t->name, t, st};
+    }
+    return ANISO_OK; /* already in name order */
+}
+
+/* The shard called name, opening it on first use. */
+static aniso_status get_shard(aniso_model *m, const char *index_path, const char *name,
+                              aniso_st **out, aniso_error *err)
+{
+    for (int i = 0; i < m->n_files; i++)
+        if (strcmp(m->shard_names[i], name) == 0) {
+            *out = m->files[i];
+            return ANISO_OK;
+        }
+    char **names = realloc(m->shard_names, (size_t)(m->n_files + 1) * sizeof *names);
+    if (!names) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", index_path);
+    m->shard_names = names;
+    char *path = path_join(m->dir, name);
+    if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", index_path);
+    aniso_status rc;
+    if (!is_file(path))
+        rc = aniso_error_set(err, ANISO_NOT_FOUND, "%s: shard '%s' not found (%s)", index_path,
+                             name, path);
+    else if ((rc = add_file(m, path, out, err)) == ANISO_OK)
+        m->shard_names[m->n_files - 1] = (char *)aniso_st_path(*out) + strlen(path) - strlen(name);
+    free(path);
+    return rc;
+}
+
+static aniso_status load_sharded(aniso_model *m, const char *index_path, aniso_error *err)
+{
+    char *buf = NULL;
+    size_t len;
+    aniso_hf_index *idx = NULL;
+    aniso_status rc = read_small_file(index_path, INDEX_LIMIT, &buf, &len, err);
+    if (rc) return rc;
+    m->weights_file = index_path;
+    if (!(idx = aniso_hf_index_parse(buf, len, index_path, err))) {
+        rc = err ? err->code : ANISO_FORMAT;
+        goto out;
+    }
+    m->entries = calloc(idx->n ? idx->n : 1, sizeof *m->entries);
+    if (!m->entries) {
+        rc = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", index_path);
+        goto out;
+    }
+    for (size_t i = 0; i < idx->n; i++) {
+        const aniso_hf_index_entry *e = &idx->entries[i];
+        aniso_st *st = NULL;
+        if ((rc = get_shard(m, index_path, e->shard, &st, err))) goto out;
+        const aniso_tensor *t = aniso_st_find(st, e->tensor);
+        if (!t) {
+            rc = aniso_error_set(err, ANISO_FORMAT,
+                                 "%s: tensor '%s' is listed in shard '%s', which does not hold it",
+                                 index_path, e->tensor, e->shard);
+            goto out;
+        }
+        m->entries[m->n_entries++] = (entry){t->name, t, st};
+    }
+    qsort(m->entries, m->n_entries, sizeof *m->entries, cmp_entry);
+out:
+    aniso_hf_index_free(idx);
+    free(buf);
+    return rc;
+}
+
+static const char *shape_str(char *buf, size_t cap, const long long *dims, int n)
+{
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", dims[i]);
+    if (k < cap) snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer, aniso_error *err)
+{
+    const aniso_hparams *hp = &m->hp;
+    char name[256];
+    snprintf(name, sizeof name, w->name, layer);
+    const entry *e = find_entry(m, name);
+    int used = weight_used(w, hp);
+    if (!e) {
+        if (!used || w->need == NEED_UNTIED) return ANISO_OK;
+        return aniso_error_set(err, ANISO_FORMAT, "%s: missing tensor '%s' (needed by %s)",
+                               m->weights_file, name, aniso_arch_model_type(hp->arch));
+    }
+    if (!used) return ANISO_OK;
+    const aniso_tensor *t = e->t;
+    const char *file = aniso_st_path(e->file);
+    if (t->dtype != ANISO_DTYPE_F32 && t->dtype != ANISO_DTYPE_F16 && t->dtype != ANISO_DTYPE_BF16)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16",
+                               file, name, aniso_dtype_name(t->dtype));
+    long long want[2];
+    int nd = w->shape[1] == DIM_NONE ? 1 : 2;
+    for (int i = 0; i < nd; i++) want[i] = dim_value(w->shape[i], hp);
+    int ok = t->n_dims == nd;
+    for (int i = 0; ok && i < nd; i++) ok = t->shape[i] == want[i];
+    if (!ok) {
+        long long got[ANISO_MAX_DIMS];
+        for (int i = 0; i < t->n_dims; i++) got[i] = t->shape[i];
+        char a[160], b[64];
+        return aniso_error_set(err, ANISO_FORMAT, "%s: tensor '%s' has shape %s, expected %s", file,
+                               name, shape_str(a, sizeof a, got, t->n_dims),
+                               shape_str(b, sizeof b, want, nd));
+    }
+    m->w[(size_t)w->role * (size_t)hp->n_layer + (size_t)layer] = t;
+    m->stats.n_params += t->n_elem;
+    m->stats.n_bytes += t->nbytes;
+    m->stats.n_tensors++;
+    m->stats.params_by_dtype[t->dtype] += t->n_elem;
+    return ANISO_OK;
+}
+
+static aniso_status bind_weights(aniso_model *m, aniso_error *err)
+{
+    const arch_desc *a = arch_get(m->hp.arch);
+    m->w = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, sizeof *m->w);
+    if (!m->w) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", m->dir);
+    for (size_t i = 0; i < a->n_weights; i++) {
+        const weight_spec *w = &a->weights[i];
+        int nl = role_per_layer(w->role) ? m->hp.n_layer : 1;
+        for (int l = 0; l < nl; l++) {
+            aniso_status rc = check_weight(m, w, l, err);
+            if (rc) return rc;
+        }
+    }
+    m->stats.n_ignored = m->n_entries - m->stats.n_tensors;
+    m->stats.n_files = m->n_files;
+    return ANISO_OK;
+}
+
+aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, aniso_error *err)
+{
+    aniso_model *m = calloc(1, sizeof *m);
+    char *cfg_path = NULL, *cfg = NULL, *single = NULL;
+    size_t cfg_len;
+    if (!m) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
+        return NULL;
+    }
+    if (aniso_hf_resolve(model, opts ? opts->cache_dir : NULL, opts ? opts->revision : NULL,
+                         &m->dir, err))
+        goto fail;
+    cfg_path = path_join(m->dir, "config.json");
+    single = path_join(m->dir, "model.safetensors");
+    m->index_path = path_join(m->dir, "model.safetensors.index.json");
+    if (!cfg_path || !single || !m->index_path) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
+        goto fail;
+    }
+    if (!is_file(cfg_path)) {
+        aniso_error_set(err, ANISO_NOT_FOUND, "%s: not found (not a Hugging Face model folder)",
+                        cfg_path);
+        goto fail;
+    }
+    if (read_small_file(cfg_path, CONFIG_LIMIT, &cfg, &cfg_len, err)) goto fail;
+    if (aniso_hparams_parse(cfg, cfg_len, cfg_path, &m->hp, err)) goto fail;
+    if (is_file(single)) {
+        if (load_single(m, single, err)) goto fail;
+    } else if (is_file(m->index_path)) {
+        if (load_sharded(m, m->index_path, err)) goto fail;
+    } else {
+        aniso_error_set(err, ANISO_NOT_FOUND,
+                        "%s: no weights (neither model.safetensors nor "
+                        "model.safetensors.index.json)",
+                        m->dir);
+        goto fail;
+    }
+    if (bind_weights(m, err)) goto fail;
+    free(cfg_path);
+    free(cfg);
+    free(single);
+    return m;
+fail:
+    free(cfg_path);
+    free(cfg);
+    free(single);
+    aniso_model_free(m);
+    return NULL;
+}
+
+void aniso_model_free(aniso_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_files; i++) aniso_st_free(m->files[i]);
+    free(m->files);
+    free(m->shard_names);
+    free(m->entries);
+    free(m->w);
+    free(m->index_path);
+    free(m->dir);
+    free(m);
+}
+
+const aniso_hparams *aniso_model_hparams(const aniso_model *m)
+{
+    return &m->hp;
+}
+
+const char *aniso_model_dir(const aniso_model *m)
+{
+    return m->dir;
+}
+
+void aniso_model_stats_get(const aniso_model *m, aniso_model_stats *out)
+{
+    *out = m->stats;
+}
+
+const aniso_tensor *aniso_model_weight(const aniso_model *m, aniso_role role, int layer)
+{
+    if ((unsigned)role >= ANISO_ROLE_COUNT) return NULL;
+    if (!role_per_layer(role)) layer = 0;
+    if (layer < 0 || layer >= m->hp.n_layer) return NULL;
+    return m->w[(size_t)role * (size_t)m->hp.n_layer + (size_t)layer];
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# test_cli.sh ANISO FIXTURES - the command-line contract: help and version,
+# exit codes (0 ok, 1 error, 2 usage), one-line errors on stderr with nothing
+# on stdout, and the Hugging Face cache rules read from the environment.
+set -u
+aniso=$1
+fx=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# check NAME WANT_RC STDOUT_PATTERN STDERR_PATTERN -- CMD...
+# Patterns are grep -E regexes; "" means "must be empty".
+check() {
+    local name=$1 want=$2 outpat=$3 errpat=$4
+    shift 5
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$? ok=1
+    [ "$rc" -eq "$want" ] || ok=0
+    if [ -z "$outpat" ]; then [ ! -s "$tmp/out" ] || ok=0
+    else grep -qE -- "$outpat" "$tmp/out" || ok=0; fi
+    if [ -z "$errpat" ]; then [ ! -s "$tmp/err" ] || ok=0
+    else
+        grep -qE -- "$errpat" "$tmp/err" || ok=0
+        [ "$(wc -l <"$tmp/err")" -eq 1 ] || ok=0
+    fi
+    if [ $ok -eq 1 ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: rc=$rc (want $want)"
+        sed 's/^/  stdout: /' "$tmp/out" | head -5
+        sed 's/^/  stderr: /' "$tmp/err" | head -5
+    fi
+}
+
+check help 0 '^usage: aniso' '' -- "$aniso" --help
+check version 0 '^aniso [0-9]+\.[0-9]+\.[0-9]+$' '' -- "$aniso" --version
+check inspect-help 0 '^usage: aniso inspect' '' -- "$aniso" inspect --help
+check no-args 2 '' "^aniso: missing COMMAND \\(see 'aniso --help'\\)$" -- "$aniso"
+check unknown-command 2 '' "^aniso: unknown command 'frobnicate'" -- "$aniso" frobnicate
+check unknown-option 2 '' "^aniso: unknown option '--frob'" -- "$aniso" --frob
+check inspect-no-model 2 '' '^aniso inspect: missing MODEL' -- "$aniso" inspect
+check inspect-two-models 2 '' '^aniso inspect: too many arguments' -- "$aniso" inspect a b
+check inspect-bad-option 2 '' "^aniso inspect: unknown or incomplete option '--nope'" -- \
+    "$aniso" inspect --nope x
+
+check inspect-llama 0 '^parameters +26784$' '' -- "$aniso" inspect "$fx/models/llama-tiny"
+check inspect-sharded 0 '^weight tensors +21 in 7 files$' '' -- \
+    "$aniso" inspect "$fx/models/llama-tiny-sharded"
+check inspect-bf16 0 '^dtypes +BF16 \(21664 parameters\)$' '' -- \
+    "$aniso" inspect "$fx/models/gemma-tiny-bf16"
+check inspect-neox 0 '^normalization +LayerNorm$' '' -- "$aniso" inspect "$fx/models/gptneox-tiny"
+check inspect-missing 1 '' "^aniso: $tmp/none: no such folder$" -- "$aniso" inspect "$tmp/none"
+mkdir "$tmp/empty"
+check inspect-not-model 1 '' "^aniso: $tmp/empty/config.json: not found" -- \
+    "$aniso" inspect "$tmp/empty"
+
+# A cache as huggingface_hub lays it out, found through each variable in turn.
+mkcache() { # ROOT
+    local repo=$1/models--org--tiny commit=0123456789abcdef0123456789abcdef01234567
+    mkdir -p "$repo/refs" "$repo/blobs" "$repo/snapshots/$commit"
+    cp "$fx/models/gemma3-tiny/config.json" "$repo/blobs/c"
+    cp "$fx/models/gemma3-tiny/model.safetensors" "$repo/blobs/w"
+    ln -s ../../blobs/c "$repo/snapshots/$commit/config.json"
+    ln -s ../../blobs/w "$repo/snapshots/$commit/model.safetensors"
+    printf %s "$commit" >"$repo/refs/main"
+}
+mkcache "$tmp/hubcache"
+mkcache "$tmp/hfhome/hub"
+mkcache "$tmp/home/.cache/huggingface/hub"
+clean=(env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE -u HF_HOME -u XDG_CACHE_HOME)
+check cache-hf-hub-cache 0 "^model +$tmp/hubcache/models--org--tiny/snapshots/" '' -- \
+    "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" HF_HOME="$tmp/nowhere" "$aniso" inspect org/tiny
+check cache-legacy-var 0 "^model +$tmp/hubcache/models--org--tiny/snapshots/" '' -- \
+    "${clean[@]}" HUGGINGFACE_HUB_CACHE="$tmp/hubcache" "$aniso" inspect org/tiny
+check cache-hf-home 0 "^model +$tmp/hfhome/hub/models--org--tiny/snapshots/" '' -- \
+    "${clean[@]}" HF_HOME="$tmp/hfhome" "$aniso" inspect org/tiny
+check cache-home 0 "^model +$tmp/home/.cache/huggingface/hub/models--org--tiny/snapshots/" '' -- \
+    "${clean[@]}" HOME="$tmp/home" "$aniso" inspect org/tiny
+check cache-revision-commit 0 '^architecture +gemma3_text' '' -- \
+    "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" "$aniso" inspect \
+    --revision 0123456789abcdef0123456789abcdef01234567 org/tiny
+check cache-missing-revision 1 '' "^aniso: org/tiny: revision 'v2' is not in the Hugging Face cache" -- \
+    "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" "$aniso" inspect --revision v2 org/tiny
+check cache-missing-id 1 '' "^aniso: org/none: no such folder, and not in the Hugging Face cache" -- \
+    "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" "$aniso" inspect org/none
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

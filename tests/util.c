@@ -1,0 +1,174 @@
+/* util.c - test helpers (see util.h). */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define DIE(...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), abort())
+
+const char *fixtures_dir(void)
+{
+    return ANISO_FIXTURES;
+}
+
+char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    char *p = malloc((size_t)n + 1);
+    va_start(ap, f);
+    vsnprintf(p, (size_t)n + 1, f, ap);
+    va_end(ap);
+    return p;
+}
+
+char *make_temp_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *p = fmt("%s/aniso-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(p)) DIE("mkdtemp failed");
+    return p;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void rm_rf(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) DIE("cannot write %s", path);
+    if (len && fwrite(data, 1, len, f) != len) DIE("short write %s", path);
+    fclose(f);
+}
+
+void write_text(const char *path, const char *text)
+{
+    write_file(path, text, strlen(text));
+}
+
+char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) DIE("cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (fread(p, 1, (size_t)n, f) != (size_t)n) DIE("short read %s", path);
+    p[n] = '\0';
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return p;
+}
+
+void copy_dir_files(const char *src, const char *dst)
+{
+    DIR *d = opendir(src);
+    if (!d) DIE("cannot open %s", src);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *s = fmt("%s/%s", src, e->d_name);
+        struct stat sb;
+        if (stat(s, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            size_t n;
+            char *data = read_text(s, &n);
+            char *t = fmt("%s/%s", dst, e->d_name);
+            write_file(t, data, n);
+            free(t);
+            free(data);
+        }
+        free(s);
+    }
+    closedir(d);
+}
+
+unsigned char *st_image(const char *header, size_t data_len, size_t *len)
+{
+    size_t h = strlen(header);
+    unsigned char *p = calloc(8 + h + data_len, 1);
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)((uint64_t)h >> (8 * i));
+    memcpy(p + 8, header, h);
+    *len = 8 + h + data_len;
+    return p;
+}
+
+static size_t dtype_bytes(const char *dt)
+{
+    int d = aniso_dtype_parse(dt);
+    if (d < 0) DIE("bad dtype %s", dt);
+    return aniso_dtype_size((aniso_dtype)d);
+}
+
+void write_safetensors(const char *path, const st_tensor *t, size_t n)
+{
+    json_t *root = json_object();
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *shape = json_array();
+        size_t nel = 1;
+        for (int k = 0; k < t[i].n_dims; k++) {
+            json_array_append_new(shape, json_integer(t[i].shape[k]));
+            nel *= (size_t)t[i].shape[k];
+        }
+        size_t nb = nel * dtype_bytes(t[i].dtype);
+        json_object_set_new(root, t[i].name,
+                            json_pack("{s:s, s:o, s:[I, I]}", "dtype", t[i].dtype, "shape", shape,
+                                      "data_offsets", (json_int_t)off, (json_int_t)(off + nb)));
+        off += nb;
+    }
+    char *h = json_dumps(root, JSON_COMPACT);
+    size_t len;
+    unsigned char *img = st_image(h, off, &len);
+    write_file(path, img, len);
+    free(img);
+    free(h);
+    json_decref(root);
+}
+
+st_tensor *read_tensor_list(const char *path, size_t *n)
+{
+    aniso_error err;
+    aniso_st *st = aniso_st_open(path, &err);
+    if (!st) DIE("%s", err.msg);
+    *n = aniso_st_count(st);
+    st_tensor *t = calloc(*n, sizeof *t);
+    for (size_t i = 0; i < *n; i++) {
+        const aniso_tensor *x = aniso_st_at(st, i);
+        snprintf(t[i].name, sizeof t[i].name, "%s", x->name);
+        snprintf(t[i].dtype, sizeof t[i].dtype, "%s", aniso_dtype_name(x->dtype));
+        t[i].n_dims = x->n_dims;
+        for (int k = 0; k < x->n_dims; k++) t[i].shape[k] = x->shape[k];
+    }
+    aniso_st_free(st);
+    return t;
+}
+
+long long json_int_field(const char *path, const char *key)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) DIE("%s: %s", path, je.text);
+    json_t *v = json_object_get(root, key);
+    if (!json_is_integer(v)) DIE("%s: no integer %s", path, key);
+    long long x = json_integer_value(v);
+    json_decref(root);
+    return x;
+}

@@ -1,0 +1,43 @@
+/* util.h - helpers for the unit tests: temporary folders, file writing,
+ * safetensors images built in code, fixture paths. */
+#ifndef ANISO_TEST_UTIL_H
+#define ANISO_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aniso/aniso.h"
+
+/* The committed fixtures folder (tests/fixtures). */
+const char *fixtures_dir(void);
+/* malloc'd printf. */
+char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* A fresh temporary folder (malloc'd path); removed by rm_rf. */
+char *make_temp_dir(void);
+void rm_rf(const char *path);
+void write_file(const char *path, const void *data, size_t len);
+void write_text(const char *path, const char *text);
+/* Reads a whole file; malloc'd, NUL-terminated. */
+char *read_text(const char *path, size_t *len);
+/* Copies every regular file of folder src into folder dst. */
+void copy_dir_files(const char *src, const char *dst);
+/* A safetensors image: 8-byte length, header text, then data_len zero bytes.
+ * malloc'd; *len receives its size. */
+unsigned char *st_image(const char *header, size_t data_len, size_t *len);
+
+/* One tensor of a safetensors file to write. */
+typedef struct st_tensor {
+    char name[160];
+    char dtype[8];
+    int n_dims;
+    int64_t shape[4];
+} st_tensor;
+/* Writes a valid safetensors file with the given tensors (zero data). */
+void write_safetensors(const char *path, const st_tensor *t, size_t n);
+/* Loads the tensor list of an existing safetensors file. malloc'd. */
+st_tensor *read_tensor_list(const char *path, size_t *n);
+
+/* An integer field of a flat JSON file (the fixtures' oracle.json). */
+long long json_int_field(const char *path, const char *key);
+
+#endif
