@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test_cli.sh ANISO FIXTURES - the command-line contract: help and version,
+# test_cli.sh ANISO FIXTURES TOKENIZERS - the command-line contract: help and version,
 # exit codes (0 ok, 1 error, 2 usage), one-line errors on stderr with nothing
 # on stdout, and the Hugging Face cache rules read from the environment.
 set -u
 aniso=$1
 fx=$2
+tokdir=$3 # the unpacked NAME.tokenizer.json files
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -86,6 +87,31 @@ check cache-missing-revision 1 '' "^aniso: org/tiny: revision 'v2' is not in the
     "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" "$aniso" inspect --revision v2 org/tiny
 check cache-missing-id 1 '' "^aniso: org/none: no such folder, and not in the Hugging Face cache" -- \
     "${clean[@]}" HF_HUB_CACHE="$tmp/hubcache" "$aniso" inspect org/none
+
+# tokenize: ids as the tokenizers library gives them (the goldens), output
+# formats, input sources, and errors.
+neox="$tokdir/neox.tokenizer.json"
+line=$(grep -n '^{"text": "Hello world"}$' "$fx/tokenizers/corpus.jsonl" | cut -d: -f1)
+want=$(sed -n "${line}p" "$fx/tokenizers/neox.ids.jsonl" | tr -d ' ' | sed 's/^{"ids":\(.*\)}$/\1/')
+check tokenize-json 0 "^\{\"text\":\"Hello world\",\"ids\":$(printf %s "$want" | sed 's/[][]/\\&/g'),\"tokens\":" '' -- \
+    "$aniso" tokenize --json --text "Hello world" "$neox"
+check tokenize-plain 0 $'^[0-9]+\tHello$' '' -- "$aniso" tokenize --text "Hello world" "$neox"
+printf 'one\ntwo three\nfour\n' >"$tmp/in.txt"
+check tokenize-file-lines 0 '' '' -- bash -c "[ \$('$aniso' tokenize --json --file '$tmp/in.txt' '$neox' | wc -l) -eq 3 ]"
+check tokenize-stdin 0 $'^[0-9]+\ttwo$' '' -- bash -c "printf 'two three' | '$aniso' tokenize '$neox'"
+check tokenize-special 0 '"ids":\[1,' '' -- "$aniso" tokenize --json --text "x" "$tokdir/llama2.tokenizer.json"
+check tokenize-no-special 0 '^\{"text":"x","ids":\[1318\],"tokens":\["▁x"\]\}$' '' -- \
+    "$aniso" tokenize --json --no-special --text "x" "$tokdir/llama2.tokenizer.json"
+printf 'good\nba\xffd\n' >"$tmp/bad.txt"
+check tokenize-bad-utf8 1 '' "^aniso: $tmp/bad.txt: line 2: text is not valid UTF-8 \\(byte offset 2\\)$" -- \
+    "$aniso" tokenize --file "$tmp/bad.txt" "$neox"
+check tokenize-no-tokenizer 1 '' "^aniso: $fx/models/llama-tiny/tokenizer.json: not found$" -- \
+    "$aniso" tokenize --text hi "$fx/models/llama-tiny"
+check tokenize-both-inputs 2 '' '^aniso tokenize: --text and --file exclude each other' -- \
+    "$aniso" tokenize --text a --file b "$neox"
+printf '{"model": {"type": "Unigram"}}' >"$tmp/uni.json"
+check tokenize-bad-file 1 '' "^aniso: $tmp/uni.json: unsupported model type 'Unigram' \\(only BPE is supported\\)$" -- \
+    "$aniso" tokenize --text hi "$tmp/uni.json"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

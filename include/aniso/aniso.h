@@ -6,6 +6,7 @@
 #include "aniso/safetensors.h"
 #include "aniso/hf.h"
 #include "aniso/model.h"
+#include "aniso/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -30,6 +30,11 @@ char *str_dup(const char *s);
 int is_dir(const char *path);
 int is_file(const char *path);
 
+/* Makes room for at least `need` elements of size `elem` in the growable
+ * array *v of capacity *cap (doubling, starting at 16). 0, or -1 when out
+ * of memory (then *v is unchanged). */
+int vec_reserve(void **v, size_t *cap, size_t need, size_t elem);
+
 /* Checked arithmetic: return 1 on overflow. */
 static inline int mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 {

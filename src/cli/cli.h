@@ -18,5 +18,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 char *cli_hf_cache_dir(void);
 
 int cmd_inspect(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"inspect", cmd_inspect, "show a model's architecture, sizes and weight files"},
+    {"tokenize", cmd_tokenize, "encode text to token ids as Hugging Face tokenizers does"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,67 @@
+/* tokenizer.h - Hugging Face tokenizer.json, encoding text to the ids the
+ * tokenizers library gives with add_special_tokens=True.
+ *
+ * Supported: the BPE model (byte-level BPE as in GPT-2, GPT-NeoX and Llama 3;
+ * SentencePiece-style BPE with byte fallback as in Gemma and Llama 2), the
+ * normalizers NFC, NFD, NFKC, NFKD, Replace, Prepend, Lowercase, Strip and
+ * Sequence, the pre-tokenizers ByteLevel, Split, Metaspace, Whitespace,
+ * WhitespaceSplit, Digits, Punctuation and Sequence, added tokens, and the
+ * post-processors TemplateProcessing, ByteLevel, BertProcessing,
+ * RobertaProcessing and Sequence. Any other component is an error naming
+ * it. A tokenizer is not safe to use from two threads at once.
+ */
+#ifndef ANISO_TOKENIZER_H
+#define ANISO_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aniso/error.h"
+#include "aniso/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aniso_tokenizer aniso_tokenizer;
+
+/* A growable list of token ids; zero-initialise, free with aniso_ids_free. */
+typedef struct aniso_ids {
+    int32_t *v;
+    size_t n, cap;
+} aniso_ids;
+
+int aniso_ids_push(aniso_ids *ids, int32_t id); /* 0, or -1 when out of memory */
+void aniso_ids_free(aniso_ids *ids);
+
+/* Parses a tokenizer.json image; name is used in messages. */
+aniso_tokenizer *aniso_tokenizer_parse(const char *json, size_t len, const char *name,
+                                       aniso_error *err);
+/* Loads a tokenizer.json file. */
+aniso_tokenizer *aniso_tokenizer_load(const char *path, aniso_error *err);
+/* Loads MODEL's tokenizer: MODEL is a tokenizer.json file, a model folder
+ * holding one, or a model id in the Hugging Face cache (opts as for
+ * aniso_model_open). */
+aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *opts,
+                                      aniso_error *err);
+void aniso_tokenizer_free(aniso_tokenizer *tk);
+
+/* Encodes UTF-8 text, appending ids to out. Invalid UTF-8 is an error
+ * naming the byte offset. add_special: apply the post-processor (BOS...). */
+aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_t len,
+                                    int add_special, aniso_ids *out, aniso_error *err);
+
+/* The token string of id (model vocabulary or added token), or NULL. */
+const char *aniso_tokenizer_token(const aniso_tokenizer *tk, int32_t id);
+/* {"text": ..., "ids": [...], "tokens": [...]} on one line, malloc'd (NULL
+ * when out of memory). text must be valid UTF-8. */
+char *aniso_tokenizer_encoding_json(const aniso_tokenizer *tk, const char *text, size_t len,
+                                    const int32_t *ids, size_t n);
+
+/* One past the largest id the tokenizer can emit. */
+int32_t aniso_tokenizer_n_ids(const aniso_tokenizer *tk);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

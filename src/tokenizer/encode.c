@@ -1,0 +1,142 @@
+/* encode.c - the encode pipeline and the post-processor:
+ *   1. split out added tokens that match the raw text (normalized=false);
+ *   2. normalise each remaining piece on its own, then split out added
+ *      tokens that match the normalised text (normalized=true);
+ *   3. pre-tokenize the remaining pieces;
+ *   4. run BPE on each pre-token;
+ *   5. with add_special, wrap the ids as the post-processor says. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/json.h"
+#include "base/base.h"
+#include "tokenizer/tok.h"
+#include "tokenizer/unicode.h"
+
+int aniso_ids_push(aniso_ids *ids, int32_t id)
+{
+    if (vec_reserve((void **)&ids->v, &ids->cap, ids->n + 1, sizeof *ids->v)) return -1;
+    ids->v[ids->n++] = id;
+    return 0;
+}
+
+void aniso_ids_free(aniso_ids *ids)
+{
+    if (!ids) return;
+    free(ids->v);
+    ids->v = NULL;
+    ids->n = ids->cap = 0;
+}
+
+static int normalize_pieces(const aniso_tokenizer *tk, work *w)
+{
+    w->b.n = 0;
+    for (size_t k = 0; k < w->a.n; k++) {
+        piece pc = w->a.v[k];
+        if (pc.id >= 0) {
+            if (pieces_add(&w->b, pc.off, pc.len, pc.id, pc.at_start)) return -1;
+            continue;
+        }
+        w->scratch.n = 0;
+        if (normalize_text(tk->norm, w->arena.p + pc.off, pc.len, &w->scratch)) return -1;
+        size_t off = w->arena.n;
+        if (sbuf_add(&w->arena, w->scratch.p, w->scratch.n)) return -1;
+        if (w->scratch.n && pieces_add(&w->b, off, w->scratch.n, -1, pc.at_start)) return -1;
+    }
+    pieces t = w->a;
+    w->a = w->b;
+    w->b = t;
+    return 0;
+}
+
+/* Wraps ids[start..] by the post-processor p (recursively for Sequence). */
+static int post_apply(const post *p, aniso_ids *ids, size_t start)
+{
+    switch (p->kind) {
+    case POST_BYTE_LEVEL:
+        return 0;
+    case POST_SEQUENCE:
+        for (size_t i = 0; i < p->n_items; i++)
+            if (post_apply(&p->items[i], ids, start)) return -1;
+        return 0;
+    case POST_TEMPLATE: {
+        size_t body = ids->n - start;
+        for (size_t i = 0; i < p->n_before + p->n_after; i++)
+            if (aniso_ids_push(ids, 0)) return -1;
+        if (p->n_before + p->n_after == 0) return 0;
+        memmove(ids->v + start + p->n_before, ids->v + start, body * sizeof *ids->v);
+        if (p->n_before) memcpy(ids->v + start, p->before, p->n_before * sizeof *ids->v);
+        if (p->n_after)
+            memcpy(ids->v + start + p->n_before + body, p->after, p->n_after * sizeof *ids->v);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_t len,
+                                    int add_special, aniso_ids *out, aniso_error *err)
+{
+    size_t bad;
+    if (!uc_valid(text, len, &bad))
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "text is not valid UTF-8 (byte offset %zu)", bad);
+    work *w = &tk->w;
+    w->arena.n = 0;
+    w->a.n = 0;
+    size_t start = out->n;
+    if (sbuf_add(&w->arena, text, len)) goto nomem;
+    if (len && pieces_add(&w->a, 0, len, -1, 1)) goto nomem;
+    if (split_added(tk, &tk->raw_trie, w)) goto nomem;
+    if (tk->norm && normalize_pieces(tk, w)) goto nomem;
+    if (split_added(tk, &tk->normed_trie, w)) goto nomem;
+    if (tk->pre && pretokenize(tk->pre, w))
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "%s: the pre-tokenizer's regular expression gave up on the text",
+                               tk->name);
+    for (size_t k = 0; k < w->a.n; k++) {
+        const piece *pc = &w->a.v[k];
+        if (pc->id >= 0 ? aniso_ids_push(out, pc->id)
+                        : bpe_tokenize(&tk->model, w->arena.p + pc->off, pc->len, &w->bpe, out))
+            goto nomem;
+    }
+    if (add_special && tk->post && post_apply(tk->post, out, start)) goto nomem;
+    return ANISO_OK;
+nomem:
+    return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory while encoding", tk->name);
+}
+
+const char *aniso_tokenizer_token(const aniso_tokenizer *tk, int32_t id)
+{
+    for (size_t i = 0; i < tk->n_added; i++)
+        if (tk->added[i].id == id) return tk->added[i].content;
+    if (id >= 0 && id < tk->model.n_vocab) return tk->model.tokens[id];
+    return NULL;
+}
+
+int32_t aniso_tokenizer_n_ids(const aniso_tokenizer *tk)
+{
+    return tk->n_ids;
+}
+
+char *aniso_tokenizer_encoding_json(const aniso_tokenizer *tk, const char *text, size_t len,
+                                    const int32_t *ids, size_t n)
+{
+    aj *o = aj_new_object(), *jids = aj_new_array(), *toks = aj_new_array();
+    char *out = NULL;
+    int bad = !o || !jids || !toks || aj_set(o, "text", aj_new_string(text, len));
+    for (size_t i = 0; i < n && !bad; i++) {
+        const char *t = aniso_tokenizer_token(tk, ids[i]);
+        bad = aj_append(jids, aj_new_int(ids[i])) ||
+              aj_append(toks, t ? aj_new_string(t, strlen(t)) : aj_new_object());
+    }
+    if (!bad) {
+        bad = aj_set(o, "ids", jids) || aj_set(o, "tokens", toks);
+        jids = toks = NULL;
+    }
+    if (!bad) out = aj_dump(o, 0);
+    aj_free(jids);
+    aj_free(toks);
+    aj_free(o);
+    return out;
+}
