@@ -7,6 +7,10 @@
 #include "aniso/hf.h"
 #include "aniso/model.h"
 #include "aniso/tokenizer.h"
+#include "aniso/forward.h"
+#include "aniso/npy.h"
+#include "aniso/prompts.h"
+#include "aniso/report.h"
 
 #ifdef __cplusplus
 extern "C" {

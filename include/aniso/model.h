@@ -89,6 +89,29 @@ aniso_norm aniso_arch_norm(aniso_arch arch);
 const char *aniso_norm_name(aniso_norm norm);
 const char *aniso_role_name(aniso_role role);
 
+typedef enum aniso_act {
+    ANISO_ACT_SILU,      /* x * sigmoid(x) (silu, swish) */
+    ANISO_ACT_GELU,      /* exact: 0.5 x (1 + erf(x / sqrt 2)) (gelu) */
+    ANISO_ACT_GELU_TANH, /* tanh approximation (gelu_pytorch_tanh, gelu_new, gelu_fast) */
+} aniso_act;
+
+typedef enum aniso_rope_type {
+    ANISO_ROPE_DEFAULT,
+    ANISO_ROPE_LINEAR, /* inv_freq / factor */
+    ANISO_ROPE_LLAMA3, /* Llama 3.1 frequency-dependent scaling */
+} aniso_rope_type;
+
+/* One rotary-embedding setting (a model may have two: Gemma 3's global and
+ * sliding layers). */
+typedef struct aniso_rope {
+    double theta;
+    aniso_rope_type type;
+    double factor, low_freq_factor, high_freq_factor; /* LINEAR, LLAMA3 */
+    double original_max_pos;                          /* LLAMA3 */
+} aniso_rope;
+
+#define ANISO_MAX_LAYERS 4096
+
 /* Hyper-parameters read from config.json. Dimension names are used
  * everywhere else in the code with these meanings. */
 typedef struct aniso_hparams {
@@ -105,6 +128,17 @@ typedef struct aniso_hparams {
     int attn_bias;          /* attention_bias: q/k/v/o (or qkv/dense) biases */
     int mlp_bias;           /* mlp_bias (Llama) */
     int tie_embd;           /* tie_word_embeddings */
+    /* What the forward pass reads, resolved by transformers' rules: */
+    aniso_act act;         /* MLP activation */
+    int n_rot;             /* rotated dims per head: int(d_head * partial_rotary_factor) */
+    aniso_rope rope;       /* global / only rotary setting */
+    aniso_rope rope_local; /* sliding-window layers (Gemma 3: rope_local_base_freq) */
+    double attn_scale;     /* multiplies q.k: d_head^-1/2 or query_pre_attn_scalar^-1/2 */
+    double softcap;        /* attention logit soft-capping; 0 = none (Gemma 2) */
+    int sliding_window;    /* window of sliding layers; 0 = none */
+    double embd_scale;     /* multiplies the embedding: fp32(sqrt(d_model)) for Gemma, else 1 */
+    int parallel_residual; /* GPT-NeoX use_parallel_residual */
+    unsigned char sliding[ANISO_MAX_LAYERS]; /* layer i uses the sliding window */
 } aniso_hparams;
 
 /* Parses a config.json image; name is used in messages. Unknown keys are

@@ -18,6 +18,7 @@
 
 #include "aniso/error.h"
 #include "aniso/model.h"
+#include "aniso/prompts.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,7 +42,11 @@ aniso_tokenizer *aniso_tokenizer_parse(const char *json, size_t len, const char 
 aniso_tokenizer *aniso_tokenizer_load(const char *path, aniso_error *err);
 /* Loads MODEL's tokenizer: MODEL is a tokenizer.json file, a model folder
  * holding one, or a model id in the Hugging Face cache (opts as for
- * aniso_model_open). */
+ * aniso_model_open). For a folder, special tokens follow transformers'
+ * AutoTokenizer: the Llama, Gemma and GPT-NeoX tokenizer classes named by
+ * tokenizer_config.json rebuild the post-processor from add_bos_token and
+ * add_eos_token (with those classes' defaults); other classes keep
+ * tokenizer.json's. */
 aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *opts,
                                       aniso_error *err);
 void aniso_tokenizer_free(aniso_tokenizer *tk);
@@ -50,6 +55,15 @@ void aniso_tokenizer_free(aniso_tokenizer *tk);
  * naming the byte offset. add_special: apply the post-processor (BOS...). */
 aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_t len,
                                     int add_special, aniso_ids *out, aniso_error *err);
+
+/* Encodes every prompt (with special tokens) into one packed list: prompt p
+ * is ids->v[offsets[p] .. offsets[p+1]); *offsets is malloc'd (n + 1
+ * entries). A prompt with no tokens is an error naming it. */
+aniso_status aniso_tokenizer_encode_prompts(aniso_tokenizer *tk, const aniso_prompts *p,
+                                            aniso_ids *ids, size_t **offsets, aniso_error *err);
+
+/* The id of token string s (added tokens first, then the vocabulary), or -1. */
+int32_t aniso_tokenizer_token_id(const aniso_tokenizer *tk, const char *s);
 
 /* The token string of id (model vocabulary or added token), or NULL. */
 const char *aniso_tokenizer_token(const aniso_tokenizer *tk, int32_t id);

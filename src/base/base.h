@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "aniso/error.h"
 
@@ -22,6 +23,20 @@ void amap_close(amap *m);
  * larger than max_size are an error. */
 aniso_status read_small_file(const char *path, size_t max_size, char **out, size_t *out_len,
                              aniso_error *err);
+
+/* A file written under a temporary name in the same folder and renamed into
+ * place by afile_commit, so that an interrupted run never leaves a
+ * truncated file at path. */
+typedef struct afile {
+    FILE *f;
+    char *path, *tmp;
+} afile;
+
+aniso_status afile_create(afile *a, const char *path, aniso_error *err);
+/* Flushes, syncs and renames; closes in any case. */
+aniso_status afile_commit(afile *a, aniso_error *err);
+/* Closes and removes the temporary file (safe on a zeroed afile). */
+void afile_discard(afile *a);
 
 /* malloc'd "a/b"; NULL when out of memory. */
 char *path_join(const char *a, const char *b);

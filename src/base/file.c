@@ -91,3 +91,59 @@ out:
     close(fd);
     return st;
 }
+
+aniso_status afile_create(afile *a, const char *path, aniso_error *err)
+{
+    memset(a, 0, sizeof *a);
+    size_t n = strlen(path);
+    a->path = malloc(n + 1);
+    a->tmp = malloc(n + 16);
+    if (!a->path || !a->tmp) {
+        afile_discard(a);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    memcpy(a->path, path, n + 1);
+    snprintf(a->tmp, n + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(a->tmp);
+    if (fd < 0) {
+        aniso_status st =
+            aniso_error_set(err, ANISO_IO, "%s: cannot create: %s", path, strerror(errno));
+        free(a->tmp);
+        a->tmp = NULL;
+        afile_discard(a);
+        return st;
+    }
+    fchmod(fd, 0644);
+    a->f = fdopen(fd, "wb");
+    if (!a->f) {
+        close(fd);
+        afile_discard(a);
+        return aniso_error_set(err, ANISO_IO, "%s: cannot create: %s", path, strerror(errno));
+    }
+    return ANISO_OK;
+}
+
+aniso_status afile_commit(afile *a, aniso_error *err)
+{
+    aniso_status st = ANISO_OK;
+    int bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
+    if (fclose(a->f) != 0) bad = 1;
+    a->f = NULL;
+    if (bad || rename(a->tmp, a->path) != 0) {
+        st = aniso_error_set(err, ANISO_IO, "%s: cannot write: %s", a->path, strerror(errno));
+        remove(a->tmp);
+    }
+    free(a->tmp);
+    free(a->path);
+    a->tmp = a->path = NULL;
+    return st;
+}
+
+void afile_discard(afile *a)
+{
+    if (a->f) fclose(a->f);
+    if (a->tmp) remove(a->tmp);
+    free(a->tmp);
+    free(a->path);
+    memset(a, 0, sizeof *a);
+}

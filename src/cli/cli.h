@@ -19,5 +19,6 @@ char *cli_hf_cache_dir(void);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_hidden(int argc, char **argv);
 
 #endif

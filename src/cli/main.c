@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"inspect", cmd_inspect, "show a model's architecture, sizes and weight files"},
     {"tokenize", cmd_tokenize, "encode text to token ids as Hugging Face tokenizers does"},
+    {"hidden", cmd_hidden, "write every layer's hidden states of the prompts to .npy"},
 };
 
 static void usage(FILE *f)

@@ -3,16 +3,26 @@
 
 #include "io/json.h"
 
-aj *aj_parse(const char *buf, size_t len, const char *name, aniso_error *err)
+static aj *parse(const char *buf, size_t len, size_t flags, const char *name, aniso_error *err)
 {
     json_error_t je;
-    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | flags, &je);
     if (!v) {
         aniso_error_set(err, ANISO_FORMAT, "%s: not valid JSON (line %d, column %d: %s)", name,
                         je.line, je.column, je.text);
         return NULL;
     }
     return v;
+}
+
+aj *aj_parse(const char *buf, size_t len, const char *name, aniso_error *err)
+{
+    return parse(buf, len, 0, name, err);
+}
+
+aj *aj_parse_lenient(const char *buf, size_t len, const char *name, aniso_error *err)
+{
+    return parse(buf, len, JSON_DECODE_INT_AS_REAL, name, err);
 }
 
 void aj_free(aj *v)

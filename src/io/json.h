@@ -12,6 +12,10 @@ typedef struct json_t aj; /* jansson's value type, kept opaque here */
 
 /* Parses buf[0..len); on failure sets err to "NAME: not valid JSON (...)". */
 aj *aj_parse(const char *buf, size_t len, const char *name, aniso_error *err);
+/* The same, with integers of any size read as reals: for files whose
+ * numbers are not needed exactly (tokenizer_config.json may hold integers
+ * beyond 64 bits, such as model_max_length). */
+aj *aj_parse_lenient(const char *buf, size_t len, const char *name, aniso_error *err);
 void aj_free(aj *v);
 
 int aj_is_object(const aj *v);

@@ -114,16 +114,23 @@ static const weight_spec gptneox_weights[] = {
 #define W(a) a, sizeof a / sizeof a[0]
 
 static const arch_desc archs[ANISO_ARCH_COUNT] = {
+    /* transformers >= 4.48: Gemma 1's MLP reads hidden_act ("gelu" on the Hub
+     * means exact erf GELU); Gemma 2 and 3 read hidden_activation. */
     [ANISO_ARCH_GEMMA] = {ANISO_ARCH_GEMMA, "gemma", "Gemma", ANISO_NORM_RMS_GEMMA, "rms_norm_eps",
-                          1e-6, 16, 256, 1, 0, W(gemma_weights)},
+                          1e-6, 16, 256, 1, 0, W(gemma_weights), "hidden_act", ANISO_ACT_GELU_TANH,
+                          10000.0, 1, 0},
     [ANISO_ARCH_GEMMA2] = {ANISO_ARCH_GEMMA2, "gemma2", "Gemma 2", ANISO_NORM_RMS_GEMMA,
-                           "rms_norm_eps", 1e-6, 4, 256, 1, 0, W(gemma2_weights)},
+                           "rms_norm_eps", 1e-6, 4, 256, 1, 0, W(gemma2_weights),
+                           "hidden_activation", ANISO_ACT_GELU_TANH, 10000.0, 1, 2},
     [ANISO_ARCH_GEMMA3] = {ANISO_ARCH_GEMMA3, "gemma3_text", "Gemma 3 text", ANISO_NORM_RMS_GEMMA,
-                           "rms_norm_eps", 1e-6, 4, 256, 1, 0, W(gemma3_weights)},
+                           "rms_norm_eps", 1e-6, 4, 256, 1, 0, W(gemma3_weights),
+                           "hidden_activation", ANISO_ACT_GELU_TANH, 1000000.0, 1, 3},
     [ANISO_ARCH_GPTNEOX] = {ANISO_ARCH_GPTNEOX, "gpt_neox", "GPT-NeoX", ANISO_NORM_LAYER,
-                            "layer_norm_eps", 1e-5, 0, 0, 0, 1, W(gptneox_weights)},
+                            "layer_norm_eps", 1e-5, 0, 0, 0, 1, W(gptneox_weights), "hidden_act",
+                            ANISO_ACT_GELU, 10000.0, 0, 0},
     [ANISO_ARCH_LLAMA] = {ANISO_ARCH_LLAMA, "llama", "Llama", ANISO_NORM_RMS, "rms_norm_eps", 1e-6,
-                          0, 0, 0, 0, W(llama_weights)},
+                          0, 0, 0, 0, W(llama_weights), "hidden_act", ANISO_ACT_SILU, 10000.0, 0,
+                          0},
 };
 
 static const int role_layer[] = {

@@ -47,6 +47,11 @@ typedef struct arch_desc {
     int attn_bias_default;
     const weight_spec *weights;
     size_t n_weights;
+    const char *act_key; /* config key of the MLP activation, as this family's MLP reads it */
+    aniso_act act_default;
+    double rope_theta_default;
+    int gemma_style;  /* embedding x sqrt(d_model), query_pre_attn_scalar */
+    int sliding_kind; /* 0 none, 2 Gemma 2 (even layers), 3 Gemma 3 (pattern) */
 } arch_desc;
 
 const arch_desc *arch_get(aniso_arch arch);

@@ -4,6 +4,7 @@
  * of the architecture's transformers config class, so that a config written
  * by save_pretrained (which writes every key) and a hand-trimmed one mean
  * the same model as they do in transformers. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,170 @@ static aniso_status get_pos_double(const aj *root, const char *name, const char 
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a positive number", name,
                                key);
     *out = aj_num(v);
+    return ANISO_OK;
+}
+
+/* A number that may be null (then *out = 0, "none"); absent gives dflt. */
+static aniso_status get_opt_number(const aj *root, const char *name, const char *key, double dflt,
+                                   double *out, aniso_error *err)
+{
+    aj *v = aj_get(root, key);
+    if (!v) {
+        *out = dflt;
+        return ANISO_OK;
+    }
+    if (aj_is_null(v)) {
+        *out = 0;
+        return ANISO_OK;
+    }
+    if (!aj_is_number(v) || !(aj_num(v) > 0))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a positive number or null",
+                               name, key);
+    *out = aj_num(v);
+    return ANISO_OK;
+}
+
+static aniso_status parse_act(const aj *root, const char *name, const arch_desc *a, aniso_act *out,
+                              aniso_error *err)
+{
+    aj *v = aj_get(root, a->act_key);
+    *out = a->act_default;
+    if (!v || aj_is_null(v)) return ANISO_OK;
+    const char *s = aj_str(v);
+    if (!s)
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a string", name,
+                               a->act_key);
+    if (!strcmp(s, "silu") || !strcmp(s, "swish"))
+        *out = ANISO_ACT_SILU;
+    else if (!strcmp(s, "gelu"))
+        *out = ANISO_ACT_GELU;
+    else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new") || !strcmp(s, "gelu_fast"))
+        *out = ANISO_ACT_GELU_TANH;
+    else
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: unsupported activation '%s' in '%s' (supported: silu, gelu, "
+                               "gelu_pytorch_tanh, gelu_new, gelu_fast)",
+                               name, s, a->act_key);
+    return ANISO_OK;
+}
+
+/* rope_scaling: null, or {"rope_type" (or legacy "type"): ..., factor, ...}. */
+static aniso_status parse_rope_scaling(const aj *root, const char *name, aniso_rope *r,
+                                       aniso_error *err)
+{
+    aj *sc = aj_get(root, "rope_scaling");
+    r->type = ANISO_ROPE_DEFAULT;
+    if (!sc || aj_is_null(sc)) return ANISO_OK;
+    const char *t = aj_str(aj_get(sc, "rope_type"));
+    if (!t) t = aj_str(aj_get(sc, "type"));
+    if (!aj_is_object(sc) || !t)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: rope_scaling must be null or an object "
+                               "with 'rope_type'",
+                               name);
+    if (!strcmp(t, "default")) return ANISO_OK;
+    int linear = !strcmp(t, "linear"), llama3 = !strcmp(t, "llama3");
+    if (!linear && !llama3)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: unsupported rope_scaling type '%s' (supported: default, "
+                               "linear, llama3)",
+                               name, t);
+    const char *keys[] = {"factor", "low_freq_factor", "high_freq_factor",
+                          "original_max_position_embeddings"};
+    double *dst[] = {&r->factor, &r->low_freq_factor, &r->high_freq_factor, &r->original_max_pos};
+    for (int i = 0; i < (linear ? 1 : 4); i++) {
+        aj *v = aj_get(sc, keys[i]);
+        if (!aj_is_number(v) || !(aj_num(v) > 0))
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope_scaling needs a positive '%s'",
+                                   name, keys[i]);
+        *dst[i] = aj_num(v);
+    }
+    if (llama3 && !(r->high_freq_factor > r->low_freq_factor))
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: rope_scaling: high_freq_factor must exceed low_freq_factor",
+                               name);
+    r->type = linear ? ANISO_ROPE_LINEAR : ANISO_ROPE_LLAMA3;
+    return ANISO_OK;
+}
+
+/* The forward pass's settings, by the rules of transformers 4.57. */
+static aniso_status parse_forward(const aj *root, const char *name, const arch_desc *a,
+                                  aniso_hparams *hp, aniso_error *err)
+{
+    aniso_status st;
+    if ((st = parse_act(root, name, a, &hp->act, err))) return st;
+    /* Rotary embeddings: GPT-NeoX names them rotary_emb_base / rotary_pct. */
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
+    double theta = a->rope_theta_default, frac = neox ? 0.25 : 1.0;
+    if ((st = get_pos_double(root, name, neox ? "rotary_emb_base" : "rope_theta", theta, &theta,
+                             err)) ||
+        (neox && (st = get_pos_double(root, name, "rotary_pct", frac, &frac, err))) ||
+        (!neox && (st = get_pos_double(root, name, "partial_rotary_factor", frac, &frac, err))))
+        return st;
+    if (frac > 1)
+        return aniso_error_set(err, ANISO_FORMAT, "%s: the rotary fraction must be at most 1",
+                               name);
+    hp->n_rot = (int)(hp->d_head * frac);
+    if (hp->n_rot % 2) hp->n_rot--; /* rotate_half needs pairs; inv_freq has n_rot/2 entries */
+    hp->rope.theta = theta;
+    if ((st = parse_rope_scaling(root, name, &hp->rope, err))) return st;
+    hp->rope_local = hp->rope;
+    hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
+    hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
+    hp->parallel_residual = 1;
+    if (neox &&
+        (st = get_bool(root, name, "use_parallel_residual", 1, &hp->parallel_residual, err)))
+        return st;
+    if (a->gemma_style && hp->arch != ANISO_ARCH_GEMMA) {
+        double q = 256, w = 0;
+        if ((st = get_pos_double(root, name, "query_pre_attn_scalar", 256, &q, err)) ||
+            (st = get_opt_number(root, name, "sliding_window", 4096, &w, err)) ||
+            (st = get_opt_number(root, name, "attn_logit_softcapping",
+                                 hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0, &hp->softcap, err)))
+            return st;
+        hp->attn_scale = 1.0 / sqrt(q);
+        if (w > 1e9)
+            return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range", name);
+        hp->sliding_window = (int)w;
+    }
+    if (hp->arch == ANISO_ARCH_GEMMA3) {
+        double local = 10000.0;
+        int bidir = 0;
+        if ((st = get_pos_double(root, name, "rope_local_base_freq", 10000.0, &local, err)) ||
+            (st = get_bool(root, name, "use_bidirectional_attention", 0, &bidir, err)))
+            return st;
+        if (bidir)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: use_bidirectional_attention (embedding models) is not "
+                                   "supported",
+                                   name);
+        hp->rope_local = (aniso_rope){.theta = local, .type = ANISO_ROPE_DEFAULT};
+    }
+    /* Which layers slide: layer_types when given, else the family's pattern. */
+    aj *types = aj_get(root, "layer_types");
+    if (a->sliding_kind && aj_is_array(types)) {
+        if (aj_size(types) != (size_t)hp->n_layer)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: layer_types has %zu entries for %d layers", name,
+                                   aj_size(types), hp->n_layer);
+        for (int i = 0; i < hp->n_layer; i++) {
+            const char *t = aj_str(aj_at(types, (size_t)i));
+            if (!t || (strcmp(t, "sliding_attention") && strcmp(t, "full_attention")))
+                return aniso_error_set(err, ANISO_FORMAT,
+                                       "%s: layer_types[%d] must be \"sliding_attention\" or "
+                                       "\"full_attention\"",
+                                       name, i);
+            hp->sliding[i] = !strcmp(t, "sliding_attention");
+        }
+    } else if (a->sliding_kind == 2) {
+        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % 2 != 0;
+    } else if (a->sliding_kind == 3) {
+        int pattern;
+        if ((st = get_int(root, name, "sliding_window_pattern", 0, 6, MAX_LAYERS, &pattern, err)))
+            return st;
+        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % pattern != 0;
+    }
+    if (!hp->sliding_window) memset(hp->sliding, 0, sizeof hp->sliding);
     return ANISO_OK;
 }
 
@@ -143,6 +308,7 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
         (st = get_bool(root, name, "attention_bias", a->attn_bias_default, &hp->attn_bias, err)) ||
         (st = get_bool(root, name, "mlp_bias", 0, &hp->mlp_bias, err)))
         goto out;
+    st = parse_forward(root, name, a, hp, err);
 out:
     aj_free(root);
     return st;

@@ -106,6 +106,15 @@ nomem:
     return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory while encoding", tk->name);
 }
 
+int32_t aniso_tokenizer_token_id(const aniso_tokenizer *tk, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < tk->n_added; i++)
+        if (tk->added[i].len == n && memcmp(tk->added[i].content, s, n) == 0)
+            return tk->added[i].id;
+    return strmap_get(&tk->model.vocab, s, n);
+}
+
 const char *aniso_tokenizer_token(const aniso_tokenizer *tk, int32_t id)
 {
     for (size_t i = 0; i < tk->n_added; i++)
@@ -139,4 +148,23 @@ char *aniso_tokenizer_encoding_json(const aniso_tokenizer *tk, const char *text,
     aj_free(toks);
     aj_free(o);
     return out;
+}
+
+aniso_status aniso_tokenizer_encode_prompts(aniso_tokenizer *tk, const aniso_prompts *p,
+                                            aniso_ids *ids, size_t **offsets, aniso_error *err)
+{
+    size_t *off = calloc(p->n + 1, sizeof *off);
+    if (!off) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", tk->name);
+    for (size_t i = 0; i < p->n; i++) {
+        aniso_status st = aniso_tokenizer_encode(tk, p->text[i], p->len[i], 1, ids, err);
+        if (!st && ids->n == off[i])
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT, "prompt %zu gives no tokens", i + 1);
+        if (st) {
+            free(off);
+            return st;
+        }
+        off[i + 1] = ids->n;
+    }
+    *offsets = off;
+    return ANISO_OK;
 }

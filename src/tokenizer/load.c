@@ -660,6 +660,79 @@ aniso_tokenizer *aniso_tokenizer_load(const char *path, aniso_error *err)
     return tk;
 }
 
+/* A special token named in tokenizer_config.json: "<s>" or {"content": "<s>", ...}. */
+static const char *config_token(const aj *cfg, const char *key)
+{
+    aj *v = aj_get(cfg, key);
+    return aj_is_string(v) ? aj_str(v) : aj_str(aj_get(v, "content"));
+}
+
+/* transformers' Llama, Gemma and GPT-NeoX tokenizer classes replace the
+ * file's post-processor in __init__ (update_post_processor): BOS when
+ * add_bos_token, EOS when add_eos_token, read from tokenizer_config.json
+ * with the class's defaults. Other classes keep tokenizer.json's. */
+static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, aniso_error *err)
+{
+    static const struct {
+        const char *name;
+        int bos, eos;
+    } classes[] = {
+        {"LlamaTokenizer", 1, 0},       {"LlamaTokenizerFast", 1, 0},
+        {"CodeLlamaTokenizer", 1, 0},   {"CodeLlamaTokenizerFast", 1, 0},
+        {"GemmaTokenizer", 1, 0},       {"GemmaTokenizerFast", 1, 0},
+        {"GPTNeoXTokenizerFast", 0, 0},
+    };
+    char *path = path_join(dir, "tokenizer_config.json"), *buf = NULL;
+    size_t len;
+    aj *cfg = NULL;
+    aniso_status st = ANISO_OK;
+    if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", dir);
+    if (!is_file(path)) goto out;
+    if ((st = read_small_file(path, 64u << 20, &buf, &len, err))) goto out;
+    if (!(cfg = aj_parse_lenient(buf, len, path, err))) {
+        st = err ? err->code : ANISO_FORMAT;
+        goto out;
+    }
+    const char *cls = aj_str(aj_get(cfg, "tokenizer_class"));
+    int k = -1;
+    for (size_t i = 0; cls && i < sizeof classes / sizeof classes[0]; i++)
+        if (!strcmp(cls, classes[i].name)) k = (int)i;
+    if (k < 0) goto out;
+    ctx c = {path, err};
+    int add[2] = {classes[k].bos, classes[k].eos};
+    const char *keys[2] = {"add_bos_token", "add_eos_token"}, *toks[2] = {"bos_token", "eos_token"};
+    int32_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        if ((st = opt_bool(&c, cfg, "tokenizer_config", keys[i], add[i], &add[i]))) goto out;
+        if (!add[i]) continue;
+        const char *t = config_token(cfg, toks[i]);
+        ids[i] = t ? aniso_tokenizer_token_id(tk, t) : -1;
+        if (ids[i] < 0) {
+            st = aniso_error_set(err, ANISO_FORMAT, "%s: %s is true but %s %s%s%s", path, keys[i],
+                                 toks[i], t ? "'" : "is not set", t ? t : "",
+                                 t ? "' is not in the vocabulary" : "");
+            goto out;
+        }
+    }
+    post *p = calloc(1, sizeof *p);
+    if (!p || (add[0] && append_ids(&c, &p->before, &p->n_before, &ids[0], 1)) ||
+        (add[1] && append_ids(&c, &p->after, &p->n_after, &ids[1], 1))) {
+        post_free(p);
+        free(p);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        goto out;
+    }
+    p->kind = POST_TEMPLATE;
+    post_free(tk->post);
+    free(tk->post);
+    tk->post = p;
+out:
+    aj_free(cfg);
+    free(buf);
+    free(path);
+    return st;
+}
+
 aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *opts,
                                       aniso_error *err)
 {
@@ -669,8 +742,8 @@ aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *
                          err))
         return NULL;
     char *path = path_join(dir, "tokenizer.json");
-    free(dir);
     if (!path) {
+        free(dir);
         aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
         return NULL;
     }
@@ -679,7 +752,12 @@ aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *
         aniso_error_set(err, ANISO_NOT_FOUND, "%s: not found", path);
     else
         tk = aniso_tokenizer_load(path, err);
+    if (tk && apply_tokenizer_class(tk, dir, err)) {
+        aniso_tokenizer_free(tk);
+        tk = NULL;
+    }
     free(path);
+    free(dir);
     return tk;
 }
 

@@ -1,0 +1,160 @@
+/* cmd_hidden.c - `aniso hidden MODEL --out states.npy`: every layer's hidden
+ * states of every prompt's tokens, as a float32 .npy array of shape
+ * (L+1, n_tokens, hidden), plus the token records beside it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: aniso hidden [--prompts FILE] --out STATES.npy [--threads N] [--revision REV]\n"
+            "                    [--quiet] MODEL\n\n"
+            "Run the prompts through MODEL and write hidden_states as transformers returns\n"
+            "them (output_hidden_states=True): layer 0 is the embedding output, layer L the\n"
+            "last block's output after the final norm. Prompts are independent sequences.\n\n"
+            "Writes STATES.npy, float32 of shape (L+1, n_tokens, hidden) with the tokens of\n"
+            "all prompts in order, and STATES.tokens.json (per token: prompt, position, id,\n"
+            "token string).\n\n"
+            "options:\n"
+            "  --prompts FILE   one prompt per line, or JSONL with a \"text\" field\n"
+            "                   (default: the notebook's 16 prompts)\n"
+            "  --out FILE       the .npy file to write (required)\n"
+            "  --threads N      threads for the matrix products (default: all cores)\n"
+            "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
+            "  --quiet          no progress on the terminal\n"
+            "  -h, --help       show this help\n");
+}
+
+typedef struct dump {
+    aniso_npy_writer *w;
+} dump;
+
+static int write_layer(void *user, int layer, const float *x, size_t n_tok, int d, aniso_error *err)
+{
+    (void)layer;
+    dump *dp = user;
+    return aniso_npy_append(dp->w, x, n_tok * (size_t)d, err) != ANISO_OK;
+}
+
+static void progress(void *user, int done, int total)
+{
+    (void)user;
+    fprintf(stderr, "\raniso: forward pass, layer %d/%d", done, total);
+    if (done == total) fputc('\n', stderr);
+}
+
+int cmd_hidden(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"prompts", required_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        {"revision", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *prompts_file = NULL, *out = NULL, *revision = NULL;
+    int threads = 0, quiet = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            prompts_file = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 't':
+            threads = atoi(optarg);
+            if (threads < 1) return cli_usage_error("hidden", "--threads needs a positive number");
+            break;
+        case 'r':
+            revision = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            help(stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage_error("hidden", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("hidden", optind >= argc ? "missing MODEL" : "too many arguments");
+    if (!out) return cli_usage_error("hidden", "missing --out FILE");
+
+    int rc = EXIT_ERROR;
+    aniso_error err;
+    aniso_prompts prompts = {0};
+    aniso_model *m = NULL;
+    aniso_tokenizer *tk = NULL;
+    aniso_ids ids = {0};
+    size_t *offsets = NULL;
+    dump dp = {0};
+    char *tokens_path = NULL;
+    char *cache = cli_hf_cache_dir();
+    aniso_open_opts o = {.cache_dir = cache, .revision = revision};
+
+    if ((prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
+                      : aniso_prompts_default(&prompts, &err)) ||
+        !(m = aniso_model_open(argv[optind], &o, &err)) ||
+        !(tk = aniso_tokenizer_open(aniso_model_dir(m), NULL, &err)) ||
+        aniso_tokenizer_encode_prompts(tk, &prompts, &ids, &offsets, &err)) {
+        cli_fail(&err);
+        goto out;
+    }
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    size_t n = strlen(out);
+    tokens_path = malloc(n + 16);
+    if (!tokens_path) goto out;
+    memcpy(tokens_path, out, n + 1);
+    if (n > 4 && strcmp(out + n - 4, ".npy") == 0) tokens_path[n - 4] = '\0';
+    strcat(tokens_path, ".tokens.json");
+
+    int64_t shape[3] = {hp->n_layer + 1, (int64_t)ids.n, hp->d_model};
+    aniso_batch b = {ids.v, offsets, prompts.n};
+    if (!(dp.w = aniso_npy_create(out, shape, 3, &err))) {
+        cli_fail(&err);
+        goto out;
+    }
+    int show = !quiet && isatty(STDERR_FILENO);
+    if (show)
+        fprintf(stderr, "aniso: %s: %d layers, %zu prompts, %zu tokens\n", argv[optind],
+                hp->n_layer, prompts.n, ids.n);
+    aniso_forward_opts fo = {.n_threads = threads,
+                             .tap = write_layer,
+                             .tap_user = &dp,
+                             .progress = show ? progress : NULL};
+    if (aniso_forward(m, &b, &fo, &err) ||
+        aniso_report_tokens_json(tokens_path, argv[optind], hp, tk, &prompts, &b, &err)) {
+        cli_fail(&err);
+        goto out;
+    }
+    aniso_npy_writer *w = dp.w;
+    dp.w = NULL;
+    if (aniso_npy_finish(w, &err)) {
+        remove(tokens_path);
+        cli_fail(&err);
+        goto out;
+    }
+    if (!quiet) printf("%s\n%s\n", out, tokens_path);
+    rc = EXIT_OK;
+out:
+    aniso_npy_discard(dp.w);
+    free(tokens_path);
+    free(offsets);
+    aniso_ids_free(&ids);
+    aniso_tokenizer_free(tk);
+    aniso_model_free(m);
+    aniso_prompts_free(&prompts);
+    free(cache);
+    return rc;
+}

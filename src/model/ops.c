@@ -1,0 +1,124 @@
+/* ops.c - matrix products through BLAS (sgemm), norms and activations.
+ * Reductions accumulate in double and round once: closer to the exact value
+ * than PyTorch's float32 pairwise sums, and within float32 rounding of them
+ * (ARCHITECTURES.md, pitfall 20). */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/half.h"
+#include "model/ops.h"
+
+void ops_set_threads(int n)
+{
+    if (n > 0) openblas_set_num_threads(n);
+}
+
+void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
+{
+    const unsigned char *p = t->data;
+    switch (t->dtype) {
+    case ANISO_DTYPE_F32:
+        memcpy(out, p + 4 * first, 4 * n);
+        break;
+    case ANISO_DTYPE_BF16: {
+        const unsigned char *q = p + 2 * first;
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, q + 2 * i, 2);
+            out[i] = bf16_to_f32(h);
+        }
+        break;
+    }
+    case ANISO_DTYPE_F16: {
+        const unsigned char *q = p + 2 * first;
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, q + 2 * i, 2);
+            out[i] = f16_to_f32(h);
+        }
+        break;
+    }
+    default:
+        memset(out, 0, 4 * n);
+        break; /* excluded when the model is opened */
+    }
+}
+
+void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
+            int n_out, float *wbuf)
+{
+    const float *w = wbuf;
+    if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0)
+        w = W->data;
+    else
+        to_f32(wbuf, W, 0, (size_t)n_out * (size_t)n_in);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_out, n_in, 1.0f, x, n_in, w, n_in,
+                0.0f, y, n_out);
+    if (b)
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];
+}
+
+void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma)
+{
+#pragma omp parallel for schedule(static) if (T > 16)
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * n;
+        float *yr = y + (size_t)t * n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double)xr[i] * xr[i];
+        float r = (float)(1.0 / sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            float xh = xr[i] * r;
+            /* Gemma: x_hat * (1 + w); Llama: w * x_hat. */
+            yr[i] = gemma ? xh * (1.0f + w[i]) : w[i] * xh;
+        }
+    }
+}
+
+void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps)
+{
+#pragma omp parallel for schedule(static) if (T > 16)
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * n;
+        float *yr = y + (size_t)t * n;
+        double mu = 0, var = 0;
+        for (int i = 0; i < n; i++) mu += xr[i];
+        mu /= n;
+        for (int i = 0; i < n; i++) var += ((double)xr[i] - mu) * ((double)xr[i] - mu);
+        double r = 1.0 / sqrt(var / n + eps);
+        for (int i = 0; i < n; i++) yr[i] = (float)(((double)xr[i] - mu) * r) * w[i] + b[i];
+    }
+}
+
+double act_scalar(double x, aniso_act act)
+{
+    switch (act) {
+    case ANISO_ACT_SILU:
+        return x / (1.0 + exp(-x));
+    case ANISO_ACT_GELU:
+        return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case ANISO_ACT_GELU_TANH:
+        return 0.5 * x *
+               (1.0 + tanh(0.7978845608028654 /* sqrt(2 / pi) */ * (x + 0.044715 * x * x * x)));
+    }
+    return x;
+}
+
+void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act)
+{
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        float a = (float)act_scalar(g[i], act);
+        y[i] = u ? a * u[i] : a;
+    }
+}
+
+void add_inplace(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}

@@ -1,0 +1,35 @@
+/* ops.h - the forward pass's operations on float32 row-major matrices, each
+ * written output first: op(out, in, weights, sizes). ops.c is the one file
+ * that includes BLAS. */
+#ifndef ANISO_OPS_H
+#define ANISO_OPS_H
+
+#include <stddef.h>
+
+#include "aniso/model.h"
+
+/* n elements of a tensor's data, any float dtype, to float32. */
+void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n);
+
+/* y (T, n_out) = x (T, n_in) . W^T (+ b), W a (n_out, n_in) tensor; wbuf
+ * has room for n_out * n_in floats (used unless W is aligned float32). */
+void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
+            int n_out, float *wbuf);
+
+/* Row-wise norms of x (T, n) into y (may alias x). */
+void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma);
+void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps);
+
+/* y = act(g) * u elementwise (gated MLP), or y = act(y) when u is NULL. */
+void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act);
+
+/* y += x, n elements. */
+void add_inplace(float *y, const float *x, size_t n);
+
+/* Scalar activations (double in, double out), the references of act_apply. */
+double act_scalar(double x, aniso_act act);
+
+/* BLAS threads (0 = leave as is). */
+void ops_set_threads(int n);
+
+#endif

@@ -1,0 +1,57 @@
+/* tokens.c - the token records written beside a hidden-state .npy file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aniso/report.h"
+#include "base/base.h"
+#include "io/json.h"
+
+aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
+                                      const aniso_hparams *hp, const aniso_tokenizer *tk,
+                                      const aniso_prompts *p, const aniso_batch *b,
+                                      aniso_error *err)
+{
+    size_t T = b->offsets[b->n_prompts];
+    aj *o = aj_new_object(), *shape = aj_new_array(), *prompts = aj_new_array(),
+       *toks = aj_new_array();
+    int bad = !o || !shape || !prompts || !toks;
+    bad = bad || aj_set(o, "model", aj_new_string(model_name, strlen(model_name)));
+    bad = bad || aj_append(shape, aj_new_int(hp->n_layer + 1)) ||
+          aj_append(shape, aj_new_int((long long)T)) || aj_append(shape, aj_new_int(hp->d_model));
+    for (size_t i = 0; i < p->n && !bad; i++)
+        bad = aj_append(prompts, aj_new_string(p->text[i], p->len[i]));
+    for (size_t pr = 0; pr < b->n_prompts && !bad; pr++)
+        for (size_t t = b->offsets[pr]; t < b->offsets[pr + 1] && !bad; t++) {
+            aj *r = aj_new_object();
+            const char *s = aniso_tokenizer_token(tk, b->ids[t]);
+            bad = !r || aj_set(r, "prompt", aj_new_int((long long)pr)) ||
+                  aj_set(r, "position", aj_new_int((long long)(t - b->offsets[pr]))) ||
+                  aj_set(r, "id", aj_new_int(b->ids[t])) ||
+                  aj_set(r, "token", s ? aj_new_string(s, strlen(s)) : aj_new_object());
+            if (bad)
+                aj_free(r);
+            else
+                bad = aj_append(toks, r);
+        }
+    if (!bad) {
+        bad =
+            aj_set(o, "shape", shape) || aj_set(o, "prompts", prompts) || aj_set(o, "tokens", toks);
+        shape = prompts = toks = NULL;
+    }
+    char *text = bad ? NULL : aj_dump(o, 1);
+    aj_free(shape);
+    aj_free(prompts);
+    aj_free(toks);
+    aj_free(o);
+    if (!text) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    afile f;
+    aniso_status st = afile_create(&f, path, err);
+    if (!st) {
+        fputs(text, f.f);
+        fputc('\n', f.f);
+        st = afile_commit(&f, err);
+    }
+    free(text);
+    return st;
+}

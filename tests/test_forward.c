@@ -1,0 +1,205 @@
+/* test_forward.c - hidden states against transformers (float32 compute,
+ * eager attention) for every fixture in tests/fixtures/forward: the
+ * tokenizer must give AutoTokenizer's ids, and every layer must satisfy
+ * max |ours - HF| / max |HF| <= 1e-5. */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+#define BOUND 1e-5
+
+typedef struct cmp {
+    const float *ref; /* (L+1, T, H) */
+    size_t T;
+    int H, layers_seen;
+    double worst;
+    const char *name;
+} cmp;
+
+static int compare_layer(void *user, int layer, const float *x, size_t n_tok, int d,
+                         aniso_error *err)
+{
+    (void)err;
+    cmp *c = user;
+    assert_int_equal(n_tok, c->T);
+    assert_int_equal(d, c->H);
+    const float *r = c->ref + (size_t)layer * c->T * (size_t)c->H;
+    double maxdiff = 0, maxref = 0;
+    for (size_t i = 0; i < n_tok * (size_t)d; i++) {
+        double df = fabs((double)x[i] - r[i]), a = fabs((double)r[i]);
+        if (!(df <= maxdiff)) maxdiff = df; /* NaN propagates as a failure */
+        if (a > maxref) maxref = a;
+    }
+    double rel = maxdiff / maxref;
+    if (!(rel <= c->worst)) c->worst = rel;
+    if (!(rel <= BOUND))
+        fail_msg("%s layer %d: max|ours-HF|/max|HF| = %.3g (bound %.0e)", c->name, layer, rel,
+                 BOUND);
+    c->layers_seen++;
+    return 0;
+}
+
+static void check_fixture(const char *name)
+{
+    char *dir = fmt("%s/forward/%s", fixtures_dir(), name);
+    char *ppath = fmt("%s/prompts.json", dir), *hpath = fmt("%s/hidden.npy", dir);
+    aniso_error err;
+    aniso_model *m = aniso_model_open(dir, NULL, &err);
+    if (!m) fail_msg("%s", err.msg);
+    aniso_tokenizer *tk = aniso_tokenizer_open(dir, NULL, &err);
+    if (!tk) fail_msg("%s", err.msg);
+    json_error_t je;
+    json_t *pj = json_load_file(ppath, 0, &je);
+    if (!pj) fail_msg("%s: %s", ppath, je.text);
+    json_t *prompts = json_object_get(pj, "prompts"), *want = json_object_get(pj, "ids");
+    size_t np = json_array_size(prompts);
+    aniso_ids ids = {0};
+    size_t *offs = calloc(np + 1, sizeof *offs);
+    for (size_t p = 0; p < np; p++) {
+        json_t *t = json_array_get(prompts, p), *w = json_array_get(want, p);
+        size_t before = ids.n;
+        assert_int_equal(
+            aniso_tokenizer_encode(tk, json_string_value(t), json_string_length(t), 1, &ids, &err),
+            ANISO_OK);
+        if (ids.n - before != json_array_size(w))
+            fail_msg("%s prompt %zu: %zu ids, AutoTokenizer gives %zu", name, p, ids.n - before,
+                     json_array_size(w));
+        for (size_t i = 0; i < json_array_size(w); i++)
+            assert_int_equal(ids.v[before + i], json_integer_value(json_array_get(w, i)));
+        offs[p + 1] = ids.n;
+    }
+    int64_t shape[8];
+    int nd;
+    float *ref = aniso_npy_load(hpath, shape, &nd, &err);
+    if (!ref) fail_msg("%s", err.msg);
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    assert_int_equal(nd, 3);
+    assert_int_equal(shape[0], hp->n_layer + 1);
+    assert_int_equal(shape[1], ids.n);
+    cmp c = {ref, ids.n, hp->d_model, 0, 0, name};
+    aniso_batch b = {ids.v, offs, np};
+    aniso_forward_opts o = {.n_threads = 2, .tap = compare_layer, .tap_user = &c};
+    if (aniso_forward(m, &b, &o, &err)) fail_msg("%s: %s", name, err.msg);
+    assert_int_equal(c.layers_seen, hp->n_layer + 1);
+    print_message("%-18s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = %.2e\n", name,
+                  hp->n_layer, ids.n, c.worst);
+    free(ref);
+    free(offs);
+    aniso_ids_free(&ids);
+    json_decref(pj);
+    aniso_tokenizer_free(tk);
+    aniso_model_free(m);
+    free(dir), free(ppath), free(hpath);
+}
+
+static const char *aniso_bin;
+
+/* `aniso hidden` end to end: the .npy it writes holds transformers' hidden
+ * states, and its token records hold AutoTokenizer's ids. */
+static void hidden_command(void **state)
+{
+    (void)state;
+    const char *name = "gemma2-f32";
+    char *dir = fmt("%s/forward/%s", fixtures_dir(), name), *tmp = make_temp_dir();
+    char *pfile = fmt("%s/prompts.txt", tmp), *out = fmt("%s/states.npy", tmp);
+    char *tokens = fmt("%s/states.tokens.json", tmp), *ppath = fmt("%s/prompts.json", dir);
+    json_error_t je;
+    json_t *pj = json_load_file(ppath, 0, &je), *prompts = json_object_get(pj, "prompts");
+    FILE *f = fopen(pfile, "w");
+    for (size_t i = 0; i < json_array_size(prompts); i++)
+        fprintf(f, "%s\n\n", json_string_value(json_array_get(prompts, i)));
+    fclose(f);
+    char *cmd = fmt("'%s' hidden --quiet --threads 2 --prompts '%s' --out '%s' '%s'", aniso_bin,
+                    pfile, out, dir);
+    assert_int_equal(system(cmd), 0);
+    aniso_error err;
+    int64_t s1[8], s2[8];
+    int n1, n2;
+    char *hpath = fmt("%s/hidden.npy", dir);
+    float *ours = aniso_npy_load(out, s1, &n1, &err), *ref = aniso_npy_load(hpath, s2, &n2, &err);
+    assert_non_null(ours);
+    assert_non_null(ref);
+    assert_int_equal(n1, 3);
+    for (int i = 0; i < 3; i++) assert_int_equal(s1[i], s2[i]);
+    size_t n = (size_t)(s1[0] * s1[1] * s1[2]);
+    double md = 0, mr = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(ours[i] - ref[i]) > md) md = fabs(ours[i] - ref[i]);
+        if (fabs(ref[i]) > mr) mr = fabs(ref[i]);
+    }
+    assert_true(md / mr <= BOUND);
+    /* Token records, in row order, against AutoTokenizer's ids. */
+    json_t *tj = json_load_file(tokens, 0, &je), *recs = json_object_get(tj, "tokens");
+    assert_non_null(tj);
+    assert_int_equal(json_array_size(recs), s1[1]);
+    json_t *want = json_object_get(pj, "ids");
+    size_t row = 0;
+    for (size_t p = 0; p < json_array_size(want); p++)
+        for (size_t i = 0; i < json_array_size(json_array_get(want, p)); i++, row++) {
+            json_t *r = json_array_get(recs, row);
+            assert_int_equal(json_integer_value(json_object_get(r, "prompt")), p);
+            assert_int_equal(json_integer_value(json_object_get(r, "position")), i);
+            assert_int_equal(json_integer_value(json_object_get(r, "id")),
+                             json_integer_value(json_array_get(json_array_get(want, p), i)));
+        }
+    /* A bad prompt file leaves nothing behind. */
+    f = fopen(pfile, "w");
+    fputs("ok\nbad \xff\n", f);
+    fclose(f);
+    remove(out);
+    remove(tokens);
+    assert_int_not_equal(system(cmd), 0);
+    assert_int_not_equal(access(out, F_OK), 0);
+    assert_int_not_equal(access(tokens, F_OK), 0);
+    json_decref(tj);
+    json_decref(pj);
+    free(ours), free(ref), free(hpath), free(cmd);
+    rm_rf(tmp);
+    free(dir), free(tmp), free(pfile), free(out), free(tokens), free(ppath);
+}
+
+#define FIXTURE(fn, name)                                                                          \
+    static void fn(void **state)                                                                   \
+    {                                                                                              \
+        (void)state;                                                                               \
+        check_fixture(name);                                                                       \
+    }
+FIXTURE(llama_f32, "llama-f32")
+FIXTURE(llama3_bf16, "llama3-bf16")
+FIXTURE(gemma_f32, "gemma-f32")
+FIXTURE(gemma_bf16, "gemma-bf16")
+FIXTURE(gemma2_f32, "gemma2-f32")
+FIXTURE(gemma2_f16, "gemma2-f16")
+FIXTURE(gemma3_f32, "gemma3-f32")
+FIXTURE(gemma3_bf16, "gemma3-bf16")
+FIXTURE(gptneox_f32, "gptneox-f32")
+FIXTURE(gptneox_seq_bf16, "gptneox-seq-bf16")
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_forward ANISO_BINARY\n");
+        return 2;
+    }
+    aniso_bin = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hidden_command),   cmocka_unit_test(llama_f32),
+        cmocka_unit_test(llama3_bf16),      cmocka_unit_test(gemma_f32),
+        cmocka_unit_test(gemma_bf16),       cmocka_unit_test(gemma2_f32),
+        cmocka_unit_test(gemma2_f16),       cmocka_unit_test(gemma3_f32),
+        cmocka_unit_test(gemma3_bf16),      cmocka_unit_test(gptneox_f32),
+        cmocka_unit_test(gptneox_seq_bf16),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

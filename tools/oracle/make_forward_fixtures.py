@@ -1,0 +1,235 @@
+"""Forward-pass fixtures: tiny random-initialised models of every supported
+architecture, saved by transformers' save_pretrained (safetensors) with a
+tokenizer, and the hidden states transformers computes for them.
+
+For each fixture folder (tests/fixtures/forward/NAME/):
+  config.json, model.safetensors, tokenizer.json, tokenizer_config.json, ...
+  prompts.json   the prompts (five of the notebook's and a long one) and the
+                 ids AutoTokenizer gives for each
+  hidden.npy     float32 (L+1, n_tokens, hidden): output_hidden_states of
+                 every prompt, run one prompt at a time and stacked in prompt
+                 order as the notebook does; float32 compute, eager attention
+  oracle.json    versions, seed, and the settings transformers resolved
+
+The reference always computes in float32 (dtype=torch.float32, eager
+attention): bfloat16/float16 fixtures store rounded weights, which the
+reference upcasts exactly. Weights are re-drawn at unit scale (random norm
+weights and biases too) so that every op changes the result measurably.
+
+Usage: PY=$(tools/oracle/venv.sh) && "$PY" tools/oracle/make_forward_fixtures.py [OUTDIR]
+"""
+import json
+import os
+import random
+import shutil
+import sys
+
+import numpy as np
+import torch
+import transformers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gemma3TextConfig,
+                          GemmaConfig, GemmaTokenizerFast, GPTNeoXConfig, GPTNeoXTokenizerFast,
+                          LlamaConfig, LlamaTokenizerFast)
+
+SEED = 4242
+
+# The notebook's 16 prompts, and one long prompt (longer than every sliding window).
+PROMPTS = [
+    "The capital of France is Paris, which is known for",
+    "Water boils at 100 degrees Celsius under standard",
+    "The speed of light in a vacuum is approximately",
+    "If all mammals are warm-blooded and whales are mammals, then",
+    "The probability of rolling a six on a fair die is",
+    "Once upon a time in a faraway kingdom, there lived",
+    "The sunset painted the sky in shades of orange and",
+    "In Python, you can define a function using the def keyword",
+    "Machine learning models learn patterns from data by",
+    "The transformer architecture uses self-attention to",
+    "The concept of infinity has puzzled philosophers because",
+    "Democracy is often considered the best form of government",
+    "Hello! How are you doing today? I hope you're having",
+    "Thank you for your help with this project. I really",
+    "Functional programming emphasizes immutability and pure functions",
+    "Object-oriented programming uses classes and inheritance for",
+    "Anisotropy measures how unevenly the variance of hidden states spreads over directions; "
+    "it rises through the middle layers of many models, peaks near a layer L*, and falls again "
+    "towards the output, although RMSNorm models may show a flatter profile than LayerNorm ones.",
+]
+
+WORDS = ("the of and to in is was for on that with as by at from his her it an were are which "
+         "this be or has had first one their its new after who they have two been other all also "
+         "into more time may when up some most many over state world people during school year "
+         "capital france paris water boils degrees celsius speed light vacuum mammals whales "
+         "probability rolling six fair die once upon kingdom sunset painted sky orange python "
+         "function keyword machine learning models patterns data transformer architecture "
+         "attention infinity philosophers democracy government hello project programming").split()
+
+
+# The fixtures record hidden states for five of the notebook's prompts and the
+# long one, to keep them small.
+FIXTURE_PROMPTS = PROMPTS[:5] + PROMPTS[-1:]
+
+
+def training_text():
+    rng = random.Random(SEED)
+    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 14))) for _ in range(2000)]
+    return lines + PROMPTS
+
+
+BYTES = [f"<0x{b:02X}>" for b in range(256)]
+
+
+def sp_tokenizer(llama_style):
+    """SentencePiece-style BPE with byte fallback (Gemma's or Llama 2's layout)."""
+    tk = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True))
+    if llama_style:
+        tk.normalizer = normalizers.Sequence([normalizers.Prepend("▁"),
+                                              normalizers.Replace(" ", "▁")])
+        specials = ["<unk>", "<s>", "</s>"]
+    else:
+        tk.normalizer = normalizers.Replace(" ", "▁")
+        tk.pre_tokenizer = pre_tokenizers.Split(" ", "merged_with_previous")
+        specials = ["<pad>", "<eos>", "<bos>", "<unk>"]
+    tk.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(),
+                                    decoders.Fuse()])
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=specials + BYTES,
+                                  show_progress=False)
+    tk.train_from_iterator(training_text(), trainer)
+    if llama_style:
+        return LlamaTokenizerFast(tokenizer_object=tk, unk_token="<unk>", bos_token="<s>",
+                                  eos_token="</s>", add_bos_token=True, add_eos_token=False)
+    return GemmaTokenizerFast(tokenizer_object=tk, unk_token="<unk>", bos_token="<bos>",
+                              eos_token="<eos>", pad_token="<pad>")
+
+
+def neox_tokenizer():
+    tk = Tokenizer(models.BPE())
+    tk.normalizer = normalizers.NFC()
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<|endoftext|>", "<|padding|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tk.train_from_iterator(training_text(), trainer)
+    return GPTNeoXTokenizerFast(tokenizer_object=tk, unk_token="<|endoftext|>",
+                                bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                                pad_token="<|padding|>")
+
+
+SMALL = dict(hidden_size=64, num_attention_heads=4, intermediate_size=128,
+             max_position_embeddings=256)
+
+
+def fixtures(tok_gemma, tok_llama, tok_neox):
+    vg, vl, vn = len(tok_gemma), len(tok_llama), len(tok_neox)
+    gemma = dict(SMALL, vocab_size=vg, head_dim=16, pad_token_id=0, eos_token_id=1,
+                 bos_token_id=2)
+    yield "llama-f32", tok_llama, torch.float32, LlamaConfig(
+        **SMALL, vocab_size=vl, num_hidden_layers=3, num_key_value_heads=2, head_dim=16,
+        rms_norm_eps=1e-5, attention_bias=True, mlp_bias=True, tie_word_embeddings=False)
+    yield "llama3-bf16", tok_llama, torch.bfloat16, LlamaConfig(
+        **SMALL, vocab_size=vl, num_hidden_layers=3, num_key_value_heads=1, head_dim=16,
+        rope_theta=500000.0, tie_word_embeddings=True,
+        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                      "high_freq_factor": 4.0, "original_max_position_embeddings": 16})
+    yield "gemma-f32", tok_gemma, torch.float32, GemmaConfig(
+        **gemma, num_hidden_layers=3, num_key_value_heads=1, hidden_act="gelu")
+    yield "gemma-bf16", tok_gemma, torch.bfloat16, GemmaConfig(
+        **gemma, num_hidden_layers=2, num_key_value_heads=4, hidden_act="gelu_pytorch_tanh")
+    yield "gemma2-f32", tok_gemma, torch.float32, Gemma2Config(
+        **gemma, num_hidden_layers=4, num_key_value_heads=2, query_pre_attn_scalar=24,
+        sliding_window=8, attn_logit_softcapping=2.0, final_logit_softcapping=30.0)
+    yield "gemma2-f16", tok_gemma, torch.float16, Gemma2Config(
+        **gemma, num_hidden_layers=2, num_key_value_heads=2, query_pre_attn_scalar=16,
+        sliding_window=8, attn_logit_softcapping=50.0)
+    yield "gemma3-f32", tok_gemma, torch.float32, Gemma3TextConfig(
+        **gemma, num_hidden_layers=4, num_key_value_heads=2, query_pre_attn_scalar=16,
+        sliding_window=8, rope_theta=1000000.0, rope_local_base_freq=10000.0,
+        rope_scaling={"rope_type": "linear", "factor": 4.0},
+        layer_types=["sliding_attention", "sliding_attention", "full_attention",
+                     "sliding_attention"])
+    yield "gemma3-bf16", tok_gemma, torch.bfloat16, Gemma3TextConfig(
+        **gemma, num_hidden_layers=3, num_key_value_heads=1, query_pre_attn_scalar=16,
+        sliding_window=8, sliding_window_pattern=2)
+    yield "gptneox-f32", tok_neox, torch.float32, GPTNeoXConfig(
+        **SMALL, vocab_size=(vn + 63) // 64 * 64, num_hidden_layers=3, rotary_pct=0.25,
+        use_parallel_residual=True, hidden_act="gelu", tie_word_embeddings=False)
+    yield "gptneox-seq-bf16", tok_neox, torch.bfloat16, GPTNeoXConfig(
+        **SMALL, vocab_size=vn, num_hidden_layers=2, rotary_pct=0.5,
+        use_parallel_residual=False, hidden_act="gelu", tie_word_embeddings=False)
+
+
+def redraw(model):
+    """Unit-scale weights: activations O(1) in every layer, norms not identity."""
+    g = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 2:
+                std = 1.0 if "embed" in name else p.shape[1] ** -0.5
+                p.copy_(torch.randn(p.shape, generator=g) * std)
+            elif "norm" in name and name.endswith("weight"):
+                offset = 0.0 if type(model).__name__.startswith("Gemma") else 1.0
+                p.copy_(offset + 0.2 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/forward"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(SEED)
+    toks = sp_tokenizer(False), sp_tokenizer(True), neox_tokenizer()
+    for name, tok, dtype, cfg in fixtures(*toks):
+        path = os.path.join(out, name)
+        shutil.rmtree(path, ignore_errors=True)
+        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
+        redraw(model)
+        model.to(dtype).save_pretrained(path, safe_serialization=True)
+        tok.save_pretrained(path)
+        if name.startswith("llama"):
+            # transformers' Llama class rebuilds BOS from tokenizer_config.json,
+            # whatever tokenizer.json says: drop the file's post-processor to test that rule.
+            tj = os.path.join(path, "tokenizer.json")
+            d = json.load(open(tj, encoding="utf-8"))
+            d["post_processor"] = None
+            json.dump(d, open(tj, "w", encoding="utf-8"), ensure_ascii=False)
+        for extra in ("generation_config.json", "special_tokens_map.json"):
+            if os.path.exists(os.path.join(path, extra)):
+                os.remove(os.path.join(path, extra))
+
+        ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
+                                                   attn_implementation="eager")
+        ref.eval()
+        auto = AutoTokenizer.from_pretrained(path)
+        layers, ids_all = None, []
+        with torch.no_grad():
+            for p in FIXTURE_PROMPTS:
+                enc = auto(p, return_tensors="pt")
+                ids_all.append(enc["input_ids"][0].tolist())
+                hs = ref(**enc, output_hidden_states=True).hidden_states
+                cur = [h[0].float().numpy() for h in hs]
+                layers = cur if layers is None else [np.vstack([a, b]) for a, b in zip(layers, cur)]
+        hidden = np.stack(layers).astype(np.float32)
+        np.save(os.path.join(path, "hidden.npy"), hidden)
+        with open(os.path.join(path, "prompts.json"), "w", encoding="utf-8") as f:
+            json.dump({"prompts": FIXTURE_PROMPTS, "ids": ids_all}, f, ensure_ascii=False)
+        c = ref.config
+        oracle = {
+            "script": "tools/oracle/make_forward_fixtures.py", "seed": SEED,
+            "transformers": transformers.__version__, "torch": torch.__version__,
+            "weights_dtype": str(dtype).replace("torch.", ""), "compute_dtype": "float32",
+            "attn_implementation": c._attn_implementation,
+            "tokenizer_class": type(auto).__name__,
+            "hidden_act": getattr(c, "hidden_act", None),
+            "hidden_activation": getattr(c, "hidden_activation", None),
+            "layer_types": getattr(c, "layer_types", None),
+            "shape": list(hidden.shape), "max_abs": float(np.abs(hidden).max()),
+        }
+        with open(os.path.join(path, "oracle.json"), "w") as f:
+            json.dump(oracle, f, indent=1)
+        print(name, hidden.shape, "max", oracle["max_abs"], sorted(os.listdir(path)))
+
+
+if __name__ == "__main__":
+    main()
