@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
     build-essential cmake pkg-config
-    libopenblas-dev liblapacke-dev   # BLAS / LAPACK
+    libopenblas-openmp-dev liblapacke-dev  # BLAS (OpenMP build, sharing our threads) / LAPACK
     libjansson-dev                   # JSON
     libutf8proc-dev libpcre2-dev     # Unicode, regular expressions
     libplplot-dev plplot-driver-cairo  # figures

@@ -113,5 +113,23 @@ printf '{"model": {"type": "Unigram"}}' >"$tmp/uni.json"
 check tokenize-bad-file 1 '' "^aniso: $tmp/uni.json: unsupported model type 'Unigram' \\(only BPE is supported\\)$" -- \
     "$aniso" tokenize --text hi "$tmp/uni.json"
 
+# hidden: usage and input errors (outputs are checked in test_forward).
+check hidden-no-out 2 '' '^aniso hidden: missing --out FILE' -- "$aniso" hidden "$fx/forward/gemma3-f32"
+check hidden-bad-threads 2 '' '^aniso hidden: --threads needs a positive number' -- \
+    "$aniso" hidden --threads 0 --out "$tmp/x.npy" "$fx/forward/gemma3-f32"
+check hidden-no-tokenizer 1 '' "^aniso: $fx/models/llama-tiny/tokenizer.json: not found$" -- \
+    "$aniso" hidden --out "$tmp/x.npy" "$fx/models/llama-tiny"
+printf '\n  \n' >"$tmp/empty.txt"
+check hidden-no-prompts 1 '' "^aniso: $tmp/empty.txt: no prompts$" -- \
+    "$aniso" hidden --prompts "$tmp/empty.txt" --out "$tmp/x.npy" "$fx/forward/gemma3-f32"
+printf '{"text": 5}\n' >"$tmp/bad.jsonl"
+check hidden-bad-jsonl 1 '' "^aniso: $tmp/bad.jsonl: line 1: expected an object with a string \"text\"$" -- \
+    "$aniso" hidden --prompts "$tmp/bad.jsonl" --out "$tmp/x.npy" "$fx/forward/gemma3-f32"
+check hidden-nothing-left 0 '' '' -- bash -c "! ls '$tmp'/x.npy* 2>/dev/null | grep -q ."
+printf '{"text": "The capital of France"}\n\n{"text": "is Paris"}\n' >"$tmp/ok.jsonl"
+check hidden-jsonl 0 "^$tmp/y.npy$" '' -- \
+    "$aniso" hidden --prompts "$tmp/ok.jsonl" --out "$tmp/y.npy" "$fx/forward/gptneox-f32"
+check hidden-jsonl-shape 0 '"shape": \[' '' -- cat "$tmp/y.tokens.json"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -109,11 +109,25 @@ double act_scalar(double x, aniso_act act)
     return x;
 }
 
+/* In float32, as PyTorch evaluates them (act_scalar is the reference). */
+static inline float act_f32(float x, aniso_act act)
+{
+    switch (act) {
+    case ANISO_ACT_SILU:
+        return x / (1.0f + expf(-x));
+    case ANISO_ACT_GELU:
+        return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case ANISO_ACT_GELU_TANH:
+        return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    }
+    return x;
+}
+
 void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act)
 {
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
-        float a = (float)act_scalar(g[i], act);
+        float a = act_f32(g[i], act);
         y[i] = u ? a * u[i] : a;
     }
 }
