@@ -8,8 +8,9 @@ pkgs=(
     build-essential cmake pkg-config
     libopenblas-openmp-dev liblapacke-dev  # BLAS (OpenMP build, sharing our threads) / LAPACK
     libjansson-dev                   # JSON
+    libgsl-dev                       # Student's t distribution (p-values)
     libutf8proc-dev libpcre2-dev     # Unicode, regular expressions
-    libplplot-dev plplot-driver-cairo  # figures
+    libplplot-dev plplot-driver-cairo fonts-dejavu-core  # figures
     libzip-dev                       # result bundles
     libcmocka-dev                    # unit tests
     clang                            # libFuzzer targets

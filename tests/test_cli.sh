@@ -131,5 +131,28 @@ check hidden-jsonl 0 "^$tmp/y.npy$" '' -- \
     "$aniso" hidden --prompts "$tmp/ok.jsonl" --out "$tmp/y.npy" "$fx/forward/gptneox-f32"
 check hidden-jsonl-shape 0 '"shape": \[' '' -- cat "$tmp/y.tokens.json"
 
+# profile and compare: the main job's outputs and messages (contents are
+# checked in test_report).
+check profile-files 0 "anisotropy_results_gemma3-f32_[0-9]{8}_[0-9]{6}\.zip$" '' -- \
+    "$aniso" profile --quiet --threads 2 --out "$tmp/prof" "$fx/forward/gemma3-f32"
+check profile-summary 0 '^L\* \(anisotropy max\): Layer [0-9]+$' '' -- \
+    "$aniso" profile --out "$tmp/prof2" --reference "$fx/results/anisotropy_results_gemma.json" \
+    "$fx/forward/gptneox-f32"
+check profile-reference 0 '^Flatter than google/gemma-2b: ' '' -- \
+    "$aniso" profile --out "$tmp/prof2" --reference "$fx/results/anisotropy_results_gemma.json" \
+    "$fx/forward/gptneox-f32"
+check profile-bad-reference 1 '' "^aniso: $fx/forward/gemma3-f32/config.json: no 'intrinsic_dim_ratio' list of numbers \\(not an anisotropy result\\)$" -- \
+    "$aniso" profile --out "$tmp/prof3" --reference "$fx/forward/gemma3-f32/config.json" "$fx/forward/gemma3-f32"
+check profile-no-model 2 '' '^aniso profile: missing MODEL' -- "$aniso" profile
+check profile-nothing-written 0 '' '' -- bash -c "[ ! -e '$tmp/prof3' ]"
+check compare-seed 0 '^google/gemma-2b +18 +9 +0\.500 +0\.6926 +0\.9725 +yes$' '' -- \
+    "$aniso" compare --out "$tmp/cmp" "$fx/results/anisotropy_results_pythia.json" \
+    "$fx/results/anisotropy_results_gemma.json"
+check compare-pythia 0 '^EleutherAI/pythia-6\.9b +32 +7 +0\.219 +0\.9340 +0\.9941 +yes$' '' -- \
+    "$aniso" compare --out "$tmp/cmp" "$fx/results/anisotropy_results_pythia.json" \
+    "$fx/results/anisotropy_results_gemma.json"
+check compare-missing 1 '' "^aniso: $tmp/none.json: cannot open" -- "$aniso" compare "$tmp/none.json"
+check compare-no-files 2 '' '^aniso compare: missing RESULT.json files' -- "$aniso" compare
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -10,6 +10,7 @@
 #include "aniso/forward.h"
 #include "aniso/npy.h"
 #include "aniso/prompts.h"
+#include "aniso/analysis.h"
 #include "aniso/report.h"
 
 #ifdef __cplusplus

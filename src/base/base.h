@@ -37,6 +37,8 @@ aniso_status afile_create(afile *a, const char *path, aniso_error *err);
 aniso_status afile_commit(afile *a, aniso_error *err);
 /* Closes and removes the temporary file (safe on a zeroed afile). */
 void afile_discard(afile *a);
+/* Writes text and a final newline to path atomically. */
+aniso_status afile_write_text(const char *path, const char *text, aniso_error *err);
 
 /* malloc'd "a/b"; NULL when out of memory. */
 char *path_join(const char *a, const char *b);

@@ -147,3 +147,13 @@ void afile_discard(afile *a)
     free(a->path);
     memset(a, 0, sizeof *a);
 }
+
+aniso_status afile_write_text(const char *path, const char *text, aniso_error *err)
+{
+    afile f;
+    aniso_status st = afile_create(&f, path, err);
+    if (st) return st;
+    fputs(text, f.f);
+    fputc('\n', f.f);
+    return afile_commit(&f, err);
+}

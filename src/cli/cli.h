@@ -20,5 +20,7 @@ char *cli_hf_cache_dir(void);
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_hidden(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ static const struct {
     {"inspect", cmd_inspect, "show a model's architecture, sizes and weight files"},
     {"tokenize", cmd_tokenize, "encode text to token ids as Hugging Face tokenizers does"},
     {"hidden", cmd_hidden, "write every layer's hidden states of the prompts to .npy"},
+    {"profile", cmd_profile, "measure the anisotropy profile and write the report (main job)"},
+    {"compare", cmd_compare, "overlay several results on relative depth, ranked by flatness"},
 };
 
 static void usage(FILE *f)

@@ -45,13 +45,7 @@ aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
     aj_free(toks);
     aj_free(o);
     if (!text) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    afile f;
-    aniso_status st = afile_create(&f, path, err);
-    if (!st) {
-        fputs(text, f.f);
-        fputc('\n', f.f);
-        st = afile_commit(&f, err);
-    }
+    aniso_status st = afile_write_text(path, text, err);
     free(text);
     return st;
 }

@@ -1,0 +1,73 @@
+/* analysis.h - the anisotropy metrics of one layer and the analysis of a
+ * profile, exactly as METRICS.md states them (float64 throughout).
+ * This module sees only plain matrices and lists; it knows nothing of models. */
+#ifndef ANISO_ANALYSIS_H
+#define ANISO_ANALYSIS_H
+
+#include <stddef.h>
+
+#include "aniso/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ANISO_TOP_EIGS 100
+
+typedef struct aniso_layer_metrics {
+    double eigenvalue_variance; /* population variance of all d clamped eigenvalues */
+    double intrinsic_dim_ratio; /* lambda_1 / sum */
+    double effective_rank;      /* exp(entropy of lambda / sum) */
+    double avg_cos_sim_to_mean;
+    double var_top1, var_top10, var_top50;
+    double mean_norm, std_norm, norm_cv;
+    int n_eig;                          /* min(100, d) */
+    double eigenvalues[ANISO_TOP_EIGS]; /* the largest clamped eigenvalues, descending */
+} aniso_layer_metrics;
+
+/* Metrics of the n x d row-major matrix X (n tokens, d dims); n >= 2. The
+ * spectrum comes from the n x n Gram matrix when n < d (its nonzero
+ * eigenvalues are the covariance's; the other d - n are exactly zero), else
+ * from the d x d covariance, through LAPACK's dsyevd. */
+aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_layer_metrics *out,
+                                   aniso_error *err);
+
+/* scipy.stats.linregress of y on x = 0, 1, ..., n-1. */
+typedef struct aniso_linreg {
+    double slope, intercept, r, p;
+} aniso_linreg;
+
+/* n < 2 gives slope 0, intercept 0, r 0, p 1 (the notebook's convention). */
+void aniso_linregress(const double *y, size_t n, aniso_linreg *out);
+
+/* The profile a model is compared with for flatness. */
+typedef struct aniso_reference {
+    char name[256];
+    double profile_range, max_anisotropy;
+    int L_star;
+} aniso_reference;
+
+/* The notebook's hard-coded Pythia-6.9B numbers. */
+void aniso_reference_default(aniso_reference *ref);
+
+typedef struct aniso_profile_analysis {
+    int L_star;              /* argmax of the profile, first on ties */
+    int is_bell_curve;       /* phase-1 slope > 0 and phase-2 slope < 0 */
+    aniso_linreg phase1;     /* values[0 .. L*-1] */
+    aniso_linreg phase2;     /* values[L* .. L] */
+    double profile_variance; /* population variance */
+    double profile_range;    /* max - min */
+    double max_anisotropy;   /* values[L*] */
+    int is_flatter;          /* range < reference range */
+    double flatness_percent; /* (ref - range) / ref * 100 */
+    int spectrum_layers[5];  /* 0, L* div 2, L*, (L* + L) div 2, L (duplicates kept) */
+} aniso_profile_analysis;
+
+/* Analyses the intrinsic-dimension-ratio profile values[0 .. n-1] (n = L+1). */
+void aniso_profile_analyze(const double *values, int n, const aniso_reference *ref,
+                           aniso_profile_analysis *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,89 @@
+/* cmd_compare.c - `aniso compare A.json B.json ...`: several profiles on
+ * relative depth, their L*, ranges and bell verdicts, ranked by flatness. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: aniso compare [--out DIR] RESULT.json RESULT.json [...]\n\n"
+               "Overlay the anisotropy profiles of several results (from aniso profile, or the\n"
+               "notebook's own files) on relative depth (layer / L), so that models of\n"
+               "different depths line up; print each model's L*, relative L*, profile range,\n"
+               "maximum and bell-curve verdict, ranked by flatness; write comparison.json and\n"
+               "comparison.png into DIR (default: .).\n\n"
+               "options:\n"
+               "  --out DIR     output folder, created if missing\n"
+               "  -h, --help    show this help\n");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            help(stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage_error("compare", "unknown or incomplete option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    int n = argc - optind;
+    if (n < 1) return cli_usage_error("compare", "missing RESULT.json files");
+    aniso_result_file **rs = calloc((size_t)n, sizeof *rs);
+    aniso_error err;
+    int rc = EXIT_ERROR;
+    char *jp = NULL, *pp = NULL;
+    if (!rs) return EXIT_ERROR;
+    for (int i = 0; i < n; i++)
+        if (!(rs[i] = aniso_result_load(argv[optind + i], &err))) {
+            cli_fail(&err);
+            goto out;
+        }
+    if (aniso_compare(rs, n, out, &jp, &pp, &err)) {
+        cli_fail(&err);
+        goto out;
+    }
+    printf("%-32s %7s %4s %8s %8s %8s %5s\n", "model", "layers", "L*", "rel L*", "range", "max",
+           "bell");
+    for (int i = 0; i < n; i++) {
+        const aniso_profile_analysis *a = &rs[i]->analysis;
+        printf("%-32s %7d %4d %8.3f %8.4f %8.4f %5s\n", rs[i]->model, rs[i]->n - 1, a->L_star,
+               rs[i]->n > 1 ? (double)a->L_star / (rs[i]->n - 1) : 0.0, a->profile_range,
+               a->max_anisotropy, a->is_bell_curve ? "yes" : "no");
+    }
+    printf("\nRanked by flatness (smallest profile range first):\n");
+    int *used = calloc((size_t)n, sizeof *used);
+    for (int k = 0; k < n && used; k++) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!used[i] &&
+                (best < 0 || rs[i]->analysis.profile_range < rs[best]->analysis.profile_range))
+                best = i;
+        used[best] = 1;
+        printf("  %d. %s (range %.4f)\n", k + 1, rs[best]->model, rs[best]->analysis.profile_range);
+    }
+    free(used);
+    printf("\nFiles saved:\n  - %s\n  - %s\n", jp, pp);
+    rc = EXIT_OK;
+out:
+    for (int i = 0; i < n; i++) aniso_result_free(rs[i]);
+    free(rs);
+    free(jp);
+    free(pp);
+    return rc;
+}

@@ -1,0 +1,235 @@
+/* results.c - the JSON report of a profile run, and result files read back
+ * (ours, or the notebook's, which predate some keys). */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aniso/aniso.h"
+#include "base/base.h"
+#include "io/json.h"
+
+char *aniso_report_short_name(const char *model)
+{
+    size_t n = strlen(model);
+    while (n > 1 && model[n - 1] == '/') n--; /* "dir/" names dir */
+    size_t start = n;
+    while (start > 0 && model[start - 1] != '/') start--;
+    char *s = malloc(n - start + 2);
+    if (!s) return NULL;
+    size_t k = 0;
+    for (size_t i = start; i < n; i++) {
+        unsigned char c = (unsigned char)tolower((unsigned char)model[i]);
+        s[k++] = (isalnum(c) && c < 0x80) || c == '.' || c == '_' || c == '-' ? (char)c : '-';
+    }
+    if (k == 0) s[k++] = '-';
+    s[k] = '\0';
+    return s;
+}
+
+static aj *num_list(const aniso_layer_metrics *L, int n, size_t offset)
+{
+    aj *a = aj_new_array();
+    for (int i = 0; a && i < n; i++)
+        if (aj_append(a, aj_new_real(*(const double *)((const char *)&L[i] + offset)))) {
+            aj_free(a);
+            return NULL;
+        }
+    return a;
+}
+
+#define LIST(field) num_list(r->layers, n, offsetof(aniso_layer_metrics, field))
+
+static aj *layer_object(const aniso_layer_metrics *m, int i)
+{
+    aj *o = aj_new_object(), *ev = aj_new_array();
+    int bad = !o || !ev;
+    for (int k = 0; k < m->n_eig && !bad; k++) bad = aj_append(ev, aj_new_real(m->eigenvalues[k]));
+    bad = bad || aj_set(o, "layer", aj_new_int(i)) ||
+          aj_set(o, "eigenvalue_variance", aj_new_real(m->eigenvalue_variance)) ||
+          aj_set(o, "intrinsic_dim_ratio", aj_new_real(m->intrinsic_dim_ratio)) ||
+          aj_set(o, "effective_rank", aj_new_real(m->effective_rank)) ||
+          aj_set(o, "avg_cos_sim_to_mean", aj_new_real(m->avg_cos_sim_to_mean)) ||
+          aj_set(o, "var_top1", aj_new_real(m->var_top1)) ||
+          aj_set(o, "var_top10", aj_new_real(m->var_top10)) ||
+          aj_set(o, "var_top50", aj_new_real(m->var_top50)) ||
+          aj_set(o, "mean_norm", aj_new_real(m->mean_norm)) ||
+          aj_set(o, "std_norm", aj_new_real(m->std_norm)) ||
+          aj_set(o, "norm_cv", aj_new_real(m->norm_cv));
+    if (!bad) {
+        bad = aj_set(o, "eigenvalues", ev);
+        ev = NULL;
+    }
+    aj_free(ev);
+    if (bad) {
+        aj_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int set_str(aj *o, const char *k, const char *v)
+{
+    return aj_set(o, k, aj_new_string(v, strlen(v)));
+}
+
+aniso_status aniso_report_write_json(const char *path, const aniso_profile_result *r,
+                                     aniso_error *err)
+{
+    const aniso_profile_analysis *a = &r->analysis;
+    int n = r->n_layers + 1;
+    aj *o = aj_new_object(), *g = aj_new_object(), *ref = aj_new_object(), *tool = aj_new_object(),
+       *tim = aj_new_object(), *layers = aj_new_array(), *tpp = aj_new_array(),
+       *sel = aj_new_object();
+    int bad = !o || !g || !ref || !tool || !tim || !layers || !tpp || !sel;
+    /* The notebook's summary keys, in its order. */
+    bad = bad || set_str(o, "model", r->model) || aj_set(o, "n_layers", aj_new_int(r->n_layers)) ||
+          aj_set(o, "hidden_dim", aj_new_int(r->hidden_dim)) ||
+          aj_set(o, "n_prompts", aj_new_int((long long)r->n_prompts)) ||
+          set_str(o, "normalization", r->normalization) ||
+          aj_set(o, "L_star_anisotropy", aj_new_int(a->L_star)) ||
+          aj_set(o, "is_bell_curve", aj_new_bool(a->is_bell_curve)) ||
+          aj_set(o, "phase1_slope", aj_new_real(a->phase1.slope)) ||
+          aj_set(o, "phase2_slope", aj_new_real(a->phase2.slope)) ||
+          aj_set(o, "phase1_r", aj_new_real(a->phase1.r)) ||
+          aj_set(o, "phase2_r", aj_new_real(a->phase2.r)) ||
+          aj_set(o, "profile_variance", aj_new_real(a->profile_variance)) ||
+          aj_set(o, "profile_range", aj_new_real(a->profile_range)) ||
+          aj_set(o, "max_anisotropy", aj_new_real(a->max_anisotropy)) ||
+          aj_set(o, "intrinsic_dim_ratio", LIST(intrinsic_dim_ratio)) ||
+          aj_set(o, "effective_rank", LIST(effective_rank)) ||
+          aj_set(o, "avg_cos_sim", LIST(avg_cos_sim_to_mean)) ||
+          aj_set(o, "norm_cv", LIST(norm_cv)) ||
+          aj_set(g, "pythia_profile_range", aj_new_real(r->reference.profile_range)) ||
+          aj_set(g, "gemma_profile_range", aj_new_real(a->profile_range)) ||
+          aj_set(g, "is_flatter", aj_new_bool(a->is_flatter));
+    if (!bad) {
+        bad = aj_set(o, "gauge_theory_test", g);
+        g = NULL;
+    }
+    /* Added keys. */
+    for (size_t i = 0; i < r->n_prompts && !bad; i++)
+        bad = aj_append(tpp, aj_new_int((long long)r->tokens_per_prompt[i]));
+    for (int i = 0; i < n && !bad; i++) bad = aj_append(layers, layer_object(&r->layers[i], i));
+    bad = bad || aj_set(o, "phase1_p", aj_new_real(a->phase1.p)) ||
+          aj_set(o, "phase2_p", aj_new_real(a->phase2.p)) ||
+          aj_set(o, "n_tokens", aj_new_int((long long)r->n_tokens)) ||
+          aj_set(o, "tokens_per_prompt", tpp);
+    tpp = NULL;
+    bad = bad || aj_set(sel, "skip_first_token", aj_new_bool(r->skip_first_token)) ||
+          set_str(sel, "rows",
+                  r->skip_first_token ? "every token of every prompt except each prompt's first"
+                                      : "every token of every prompt, special tokens included") ||
+          aj_set(o, "token_selection", sel);
+    sel = NULL;
+    bad = bad || set_str(o, "architecture", r->architecture) || set_str(o, "dtype", r->dtype) ||
+          set_str(ref, "name", r->reference.name) ||
+          aj_set(ref, "profile_range", aj_new_real(r->reference.profile_range)) ||
+          aj_set(ref, "max_anisotropy", aj_new_real(r->reference.max_anisotropy)) ||
+          aj_set(ref, "L_star", aj_new_int(r->reference.L_star)) || aj_set(o, "reference", ref);
+    ref = NULL;
+    bad = bad || aj_set(o, "flatness_percent", aj_new_real(a->flatness_percent)) ||
+          aj_set(o, "layers", layers);
+    layers = NULL;
+    bad = bad || set_str(tool, "name", "aniso") || set_str(tool, "version", aniso_version()) ||
+          aj_set(o, "tool", tool);
+    tool = NULL;
+    bad = bad || aj_set(tim, "load", aj_new_real(r->t_load)) ||
+          aj_set(tim, "forward", aj_new_real(r->t_forward)) ||
+          aj_set(tim, "metrics", aj_new_real(r->t_metrics)) ||
+          aj_set(tim, "total", aj_new_real(r->t_total)) || aj_set(o, "timing_seconds", tim);
+    tim = NULL;
+    char *text = bad ? NULL : aj_dump(o, 2);
+    aj_free(g), aj_free(ref), aj_free(tool), aj_free(tim), aj_free(layers), aj_free(tpp),
+        aj_free(sel), aj_free(o);
+    if (!text) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    aniso_status st = afile_write_text(path, text, err);
+    free(text);
+    return st;
+}
+
+/* A list of n numbers, or NULL (with *n set) when key is absent or bad. */
+static double *read_list(const aj *o, const char *key, int *n)
+{
+    aj *a = aj_get(o, key);
+    if (!aj_is_array(a) || aj_size(a) == 0 || aj_size(a) > 100000) return NULL;
+    double *v = malloc(aj_size(a) * sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < aj_size(a); i++) {
+        if (!aj_is_number(aj_at(a, i))) {
+            free(v);
+            return NULL;
+        }
+        v[i] = aj_num(aj_at(a, i));
+    }
+    *n = (int)aj_size(a);
+    return v;
+}
+
+aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
+{
+    char *buf = NULL;
+    size_t len;
+    aj *o = NULL;
+    aniso_result_file *r = calloc(1, sizeof *r);
+    if (!r) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        return NULL;
+    }
+    if (read_small_file(path, 256u << 20, &buf, &len, err)) goto fail;
+    if (!(o = aj_parse_lenient(buf, len, path, err))) goto fail;
+    if (!aj_is_object(o)) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: expected a JSON object (an anisotropy result)",
+                        path);
+        goto fail;
+    }
+    int n = 0, k;
+    if (!(r->idr = read_list(o, "intrinsic_dim_ratio", &n))) {
+        aniso_error_set(err, ANISO_FORMAT,
+                        "%s: no 'intrinsic_dim_ratio' list of numbers (not an anisotropy result)",
+                        path);
+        goto fail;
+    }
+    r->n = n;
+    if ((r->erank = read_list(o, "effective_rank", &k)) && k != n) free(r->erank), r->erank = NULL;
+    if ((r->cos = read_list(o, "avg_cos_sim", &k)) && k != n) free(r->cos), r->cos = NULL;
+    const char *model = aj_str(aj_get(o, "model"));
+    r->model = str_dup(model ? model : path);
+    r->path = str_dup(path);
+    if (!r->model || !r->path) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        goto fail;
+    }
+    aniso_profile_analyze(r->idr, n, NULL, &r->analysis);
+    aj *v;
+    if (aj_is_number(v = aj_get(o, "L_star_anisotropy")))
+        r->has_L_star = 1, r->L_star = (int)aj_num(v);
+    if (aj_is_number(v = aj_get(o, "profile_range"))) r->has_range = 1, r->range = aj_num(v);
+    if (aj_is_number(v = aj_get(o, "max_anisotropy"))) r->has_max = 1, r->max = aj_num(v);
+    if (aj_is_bool(v = aj_get(o, "is_bell_curve"))) r->has_bell = 1, r->is_bell = aj_bool(v);
+    aj_free(o);
+    free(buf);
+    return r;
+fail:
+    aj_free(o);
+    free(buf);
+    aniso_result_free(r);
+    return NULL;
+}
+
+void aniso_result_free(aniso_result_file *r)
+{
+    if (!r) return;
+    free(r->path), free(r->model), free(r->idr), free(r->erank), free(r->cos);
+    free(r);
+}
+
+void aniso_result_reference(const aniso_result_file *r, aniso_reference *ref)
+{
+    memset(ref, 0, sizeof *ref);
+    snprintf(ref->name, sizeof ref->name, "%s", r->model);
+    ref->profile_range = r->has_range ? r->range : r->analysis.profile_range;
+    ref->max_anisotropy = r->has_max ? r->max : r->analysis.max_anisotropy;
+    ref->L_star = r->has_L_star ? r->L_star : r->analysis.L_star;
+}
