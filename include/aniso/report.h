@@ -65,7 +65,8 @@ void aniso_result_reference(const aniso_result_file *r, aniso_reference *ref);
 
 /* One `aniso profile` run, end to end. */
 typedef struct aniso_profile_opts {
-    const char *model;                /* folder or cached model id */
+    const char *model;                /* folder, GGUF file or cached model id */
+    const char *name;                 /* how the report names it; NULL = model */
     aniso_open_opts open;             /* cache and revision for model ids */
     const char *prompts_file;         /* NULL: the notebook's 16 prompts */
     const char *out_dir;              /* created if missing; NULL = "." */

@@ -17,6 +17,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * else ~/.cache/huggingface/hub. Returns a malloc'd path or NULL. */
 char *cli_hf_cache_dir(void);
 
+/* MODEL as the user wrote it, or the cached default model's path for its
+ * short name ("gemma-3-270m"); malloc'd. Missing default: an error (NULL). */
+char *cli_model_path(const char *model, aniso_error *err);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_hidden(int argc, char **argv);

@@ -99,13 +99,14 @@ int cmd_hidden(int argc, char **argv)
     aniso_ids ids = {0};
     size_t *offsets = NULL;
     dump dp = {0};
-    char *tokens_path = NULL;
+    char *tokens_path = NULL, *model_path = NULL;
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision};
 
     if ((prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
                       : aniso_prompts_default(&prompts, &err)) ||
-        !(m = aniso_model_open(argv[optind], &o, &err)) ||
+        !(model_path = cli_model_path(argv[optind], &err)) ||
+        !(m = aniso_model_open(model_path, &o, &err)) ||
         !(tk = aniso_tokenizer_open(aniso_model_dir(m), NULL, &err)) ||
         aniso_tokenizer_encode_prompts(tk, &prompts, &ids, &offsets, &err)) {
         cli_fail(&err);
@@ -150,6 +151,7 @@ int cmd_hidden(int argc, char **argv)
 out:
     aniso_npy_discard(dp.w);
     free(tokens_path);
+    free(model_path);
     free(offsets);
     aniso_ids_free(&ids);
     aniso_tokenizer_free(tk);

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -17,6 +18,17 @@ static void help(FILE *f)
                "options:\n"
                "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
                "  -h, --help       show this help\n");
+}
+
+/* The GGUF file at path, when it is one (for its own summary), else NULL. */
+static aniso_gguf *gguf_if_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[4] = {0};
+    size_t n = f ? fread(magic, 1, 4, f) : 0;
+    if (f) fclose(f);
+    aniso_error err;
+    return n == 4 && !memcmp(magic, "GGUF", 4) ? aniso_gguf_open(path, &err) : NULL;
 }
 
 static const char *human_bytes(char *buf, size_t cap, unsigned long long n)
@@ -58,9 +70,13 @@ int cmd_inspect(int argc, char **argv)
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision};
     aniso_error err;
-    aniso_model *m = aniso_model_open(argv[optind], &o, &err);
+    char *path = cli_model_path(argv[optind], &err);
+    aniso_model *m = path ? aniso_model_open(path, &o, &err) : NULL;
     free(cache);
-    if (!m) return cli_fail(&err);
+    if (!m) {
+        free(path);
+        return cli_fail(&err);
+    }
 
     const aniso_hparams *hp = aniso_model_hparams(m);
     aniso_model_stats s;
@@ -90,6 +106,33 @@ int cmd_inspect(int argc, char **argv)
            s.n_files == 1 ? "" : "s");
     if (s.n_ignored) printf(" (%llu other tensors ignored)", (unsigned long long)s.n_ignored);
     printf("\n");
+    aniso_gguf *g = gguf_if_file(path);
+    if (g) {
+        /* The GGUF file's own summary: metadata and tensor types. */
+        char buf2[256];
+        aniso_error e2;
+        printf("GGUF version     %u (%zu metadata keys, %zu tensors)\n", aniso_gguf_version(g),
+               aniso_gguf_kv_count(g), aniso_gguf_tensor_count(g));
+        const char *keys[] = {"general.name", "general.architecture", "general.size_label",
+                              "tokenizer.ggml.model", "tokenizer.ggml.pre"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (aniso_gguf_get_str(g, keys[i], 1, buf2, sizeof buf2, &e2) == 0 &&
+                aniso_gguf_find(g, keys[i]))
+                printf("%-16s %s\n", keys[i], buf2);
+        long long ft;
+        if (aniso_gguf_find(g, "general.file_type") &&
+            aniso_gguf_get_int(g, "general.file_type", 1, 0, 1 << 20, &ft, &e2) == 0)
+            printf("%-16s %lld\n", "general.file_type", ft);
+        size_t count[ANISO_DTYPE_COUNT] = {0};
+        for (size_t i = 0; i < aniso_gguf_tensor_count(g); i++)
+            count[aniso_gguf_tensor_at(g, i)->dtype]++;
+        printf("tensor types    ");
+        for (int d = 0; d < ANISO_DTYPE_COUNT; d++)
+            if (count[d]) printf(" %s x%zu", aniso_dtype_name((aniso_dtype)d), count[d]);
+        printf("\n");
+        aniso_gguf_free(g);
+    }
+    free(path);
     aniso_model_free(m);
     return EXIT_OK;
 }

@@ -101,12 +101,18 @@ int cmd_profile(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("profile", optind >= argc ? "missing MODEL" : "too many arguments");
-    o.model = argv[optind];
     aniso_error err;
+    char *mpath = cli_model_path(argv[optind], &err);
+    if (!mpath) return cli_fail(&err);
+    o.model = mpath;
+    o.name = argv[optind];
     aniso_reference ref;
     if (ref_file) {
         aniso_result_file *rf = aniso_result_load(ref_file, &err);
-        if (!rf) return cli_fail(&err);
+        if (!rf) {
+            free(mpath);
+            return cli_fail(&err);
+        }
         aniso_result_reference(rf, &ref);
         aniso_result_free(rf);
         o.reference = &ref;
@@ -117,7 +123,10 @@ int cmd_profile(int argc, char **argv)
     aniso_profile_run *run = NULL;
     aniso_status st = aniso_profile(&o, &run, &err);
     free(cache);
-    if (st) return cli_fail(&err);
+    if (st) {
+        free(mpath);
+        return cli_fail(&err);
+    }
     const aniso_profile_result *r = &run->result;
     const aniso_profile_analysis *a = &r->analysis;
     if (!quiet) {
@@ -146,5 +155,6 @@ int cmd_profile(int argc, char **argv)
     }
     for (int i = 0; i < 5; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
     aniso_profile_run_free(run);
+    free(mpath);
     return EXIT_OK;
 }

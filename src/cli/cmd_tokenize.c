@@ -135,7 +135,9 @@ int cmd_tokenize(int argc, char **argv)
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision};
     aniso_error err;
-    aniso_tokenizer *tk = aniso_tokenizer_open(argv[optind], &o, &err);
+    char *mpath = cli_model_path(argv[optind], &err);
+    aniso_tokenizer *tk = mpath ? aniso_tokenizer_open(mpath, &o, &err) : NULL;
+    free(mpath);
     free(cache);
     if (!tk) {
         free(buf);

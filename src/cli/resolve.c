@@ -38,3 +38,22 @@ char *cli_hf_cache_dir(void)
     if (env("HOME")) return concat3("~", "/.cache/huggingface/hub", "");
     return NULL;
 }
+
+char *cli_model_path(const char *model, aniso_error *err)
+{
+    if (strcmp(model, "gemma-3-270m") != 0) return concat3(model, "", "");
+    const char *dir = env("ANISO_MODELS");
+    char *path = dir           ? concat3(dir, "/gemma-3-270m-q4_k_m.gguf", "")
+                 : env("HOME") ? concat3("~", "/.cache/aniso/models/gemma-3-270m-q4_k_m.gguf", "")
+                               : NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (f) {
+        fclose(f);
+        return path;
+    }
+    aniso_error_set(err, ANISO_NOT_FOUND,
+                    "gemma-3-270m: not downloaded yet (%s); run scripts/fetch-default-model.sh",
+                    path ? path : "no cache folder");
+    free(path);
+    return NULL;
+}

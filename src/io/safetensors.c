@@ -25,9 +25,10 @@ struct aniso_st {
 
 static const struct {
     const char *name;
-    size_t size;
+    size_t block, size; /* elements and bytes per block */
+    int safetensors, ggml;
 } dtypes[] = {
-#define X(name, size) {#name, size},
+#define X(name, be, bb, st, gg) {#name, be, bb, st, gg},
     ANISO_DTYPE_LIST(X)
 #undef X
 };
@@ -39,13 +40,27 @@ const char *aniso_dtype_name(aniso_dtype dt)
 
 size_t aniso_dtype_size(aniso_dtype dt)
 {
-    return (unsigned)dt < ANISO_DTYPE_COUNT ? dtypes[dt].size : 0;
+    return (unsigned)dt < ANISO_DTYPE_COUNT && dtypes[dt].block == 1 ? dtypes[dt].size : 0;
+}
+
+void aniso_dtype_block(aniso_dtype dt, size_t *elems, size_t *bytes)
+{
+    int ok = (unsigned)dt < ANISO_DTYPE_COUNT;
+    *elems = ok ? dtypes[dt].block : 0;
+    *bytes = ok ? dtypes[dt].size : 0;
 }
 
 int aniso_dtype_parse(const char *s)
 {
     for (int i = 0; i < ANISO_DTYPE_COUNT; i++)
-        if (strcmp(s, dtypes[i].name) == 0) return i;
+        if (dtypes[i].safetensors && strcmp(s, dtypes[i].name) == 0) return i;
+    return -1;
+}
+
+int aniso_dtype_from_ggml(uint32_t id)
+{
+    for (int i = 0; i < ANISO_DTYPE_COUNT; i++)
+        if (dtypes[i].ggml >= 0 && (uint32_t)dtypes[i].ggml == id) return i;
     return -1;
 }
 

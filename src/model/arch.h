@@ -30,6 +30,7 @@ typedef enum need {
 typedef struct weight_spec {
     aniso_role role;
     const char *name; /* Hugging Face tensor name; "%d" stands for the layer */
+    const char *gguf; /* the llama.cpp converter's name (GGUF files), or NULL */
     dim_sym shape[2]; /* PyTorch order; DIM_NONE ends a 1-D shape */
     need need;
 } weight_spec;
@@ -50,17 +51,24 @@ typedef struct arch_desc {
     const char *act_key; /* config key of the MLP activation, as this family's MLP reads it */
     aniso_act act_default;
     double rope_theta_default;
-    int gemma_style;  /* embedding x sqrt(d_model), query_pre_attn_scalar */
-    int sliding_kind; /* 0 none, 2 Gemma 2 (even layers), 3 Gemma 3 (pattern) */
+    int gemma_style;       /* embedding x sqrt(d_model), query_pre_attn_scalar */
+    int sliding_kind;      /* 0 none, 2 Gemma 2 (even layers), 3 Gemma 3 (pattern) */
+    const char *gguf_arch; /* general.architecture in GGUF files */
 } arch_desc;
 
 const arch_desc *arch_get(aniso_arch arch);
 /* The architecture whose model_type is s, or NULL. */
 const arch_desc *arch_find(const char *model_type);
+/* The architecture whose GGUF general.architecture is s, or NULL. */
+const arch_desc *arch_find_gguf(const char *gguf_arch);
 /* Resolves a symbolic dimension; -1 for DIM_NONE. */
 long long dim_value(dim_sym d, const aniso_hparams *hp);
 /* Whether spec is used by a model with these hyper-parameters. */
 int weight_used(const weight_spec *w, const aniso_hparams *hp);
 int role_per_layer(aniso_role role);
+
+/* Hyper-parameters of a GGUF file's model (config.c). */
+struct aniso_gguf;
+aniso_status hparams_from_gguf(const struct aniso_gguf *g, aniso_hparams *hp, aniso_error *err);
 
 #endif

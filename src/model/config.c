@@ -313,3 +313,143 @@ out:
     aj_free(root);
     return st;
 }
+
+/* ---- GGUF metadata (GGUF.md section 3), with what transformers assumes
+ * when it loads such a file where the file says nothing. */
+
+#include "aniso/gguf.h"
+
+aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_error *err)
+{
+    memset(hp, 0, sizeof *hp);
+    const char *path = aniso_gguf_path(g);
+    char arch[64], key[160];
+    if (aniso_gguf_get_str(g, "general.architecture", 0, arch, sizeof arch, err))
+        return ANISO_FORMAT;
+    const arch_desc *a = arch_find_gguf(arch);
+    if (!a)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: unsupported architecture '%s' (supported: gemma, gemma2, "
+                               "gemma3, gptneox, llama)",
+                               path, arch);
+    hp->arch = a->arch;
+    snprintf(hp->architecture, sizeof hp->architecture, "GGUF %s", arch);
+#define K(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
+    long long v;
+    const aniso_gguf_kv *kv;
+    if ((kv = aniso_gguf_find(g, K("attention.head_count"))) && kv->type == ANISO_GGUF_ARRAY)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: per-layer head counts are not supported", path);
+    if (aniso_gguf_get_int(g, K("block_count"), 0, 1, MAX_LAYERS, &v, err)) return ANISO_FORMAT;
+    hp->n_layer = (int)v;
+    if (aniso_gguf_get_int(g, K("embedding_length"), 0, 1, MAX_DIM, &v, err)) return ANISO_FORMAT;
+    hp->d_model = (int)v;
+    if (aniso_gguf_get_int(g, K("attention.head_count"), 0, 1, MAX_DIM, &v, err))
+        return ANISO_FORMAT;
+    hp->n_head = (int)v;
+    if (aniso_gguf_get_int(g, K("feed_forward_length"), 0, 1, MAX_DIM, &v, err))
+        return ANISO_FORMAT;
+    hp->d_ff = (int)v;
+    v = hp->n_head;
+    if (aniso_gguf_get_int(g, K("attention.head_count_kv"), 1, 1, MAX_DIM, &v, err))
+        return ANISO_FORMAT;
+    hp->n_head_kv = (int)v;
+    if (hp->n_head % hp->n_head_kv)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: head_count (%d) is not a multiple of "
+                               "head_count_kv (%d)",
+                               path, hp->n_head, hp->n_head_kv);
+    v = hp->d_model % hp->n_head ? 0 : hp->d_model / hp->n_head;
+    if (aniso_gguf_get_int(g, K("attention.key_length"), 1, 1, MAX_DIM, &v, err))
+        return ANISO_FORMAT;
+    if (v == 0)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: embedding_length is not a multiple of "
+                               "head_count and key_length is absent",
+                               path);
+    hp->d_head = (int)v;
+    long long vl = v;
+    if (aniso_gguf_get_int(g, K("attention.value_length"), 1, 1, MAX_DIM, &vl, err))
+        return ANISO_FORMAT;
+    if (vl != hp->d_head)
+        return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: value_length differs from key_length",
+                               path);
+    double eps = a->eps_default;
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
+    if (aniso_gguf_get_float(
+            g, neox ? K("attention.layer_norm_epsilon") : K("attention.layer_norm_rms_epsilon"), 1,
+            &eps, err))
+        return ANISO_FORMAT;
+    if (!(eps > 0))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: the norm epsilon must be positive", path);
+    hp->norm_eps = eps;
+    const aniso_tensor *emb = aniso_gguf_find_tensor(g, "token_embd.weight");
+    if (!emb || emb->n_dims != 2 || emb->shape[0] < 1 || emb->shape[0] > MAX_DIM)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: missing or malformed tensor 'token_embd.weight'", path);
+    hp->n_vocab = (int)emb->shape[0];
+    hp->tie_embd = !aniso_gguf_find_tensor(g, "output.weight");
+    hp->attn_bias =
+        aniso_gguf_find_tensor(g, neox ? "blk.0.attn_qkv.bias" : "blk.0.attn_q.bias") != NULL;
+    hp->mlp_bias = !neox && aniso_gguf_find_tensor(g, "blk.0.ffn_up.bias") != NULL;
+    if (aniso_gguf_find_tensor(g, "rope_freqs.weight"))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: per-frequency rope factors (rope_freqs, Llama 3.1 scaling) are "
+                               "not supported",
+                               path);
+    /* Activation: the family's own (GGUF does not store it). */
+    hp->act = hp->arch == ANISO_ARCH_GEMMA ? ANISO_ACT_GELU_TANH : a->act_default;
+    /* Rotary embeddings. */
+    double theta = a->rope_theta_default;
+    if (aniso_gguf_get_float(g, K("rope.freq_base"), 1, &theta, err)) return ANISO_FORMAT;
+    if (!(theta > 0))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: rope.freq_base must be positive", path);
+    hp->rope = (aniso_rope){.theta = theta, .type = ANISO_ROPE_DEFAULT};
+    v = neox ? hp->d_head / 4 : hp->d_head;
+    if (aniso_gguf_get_int(g, K("rope.dimension_count"), 1, 0, hp->d_head, &v, err))
+        return ANISO_FORMAT;
+    hp->n_rot = (int)(v - v % 2);
+    char rs[32] = "";
+    if (aniso_gguf_get_str(g, K("rope.scaling.type"), 1, rs, sizeof rs, err)) return ANISO_FORMAT;
+    if (rs[0] && strcmp(rs, "none") != 0) {
+        double f = 1;
+        if (strcmp(rs, "linear") != 0)
+            return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: unsupported rope scaling '%s'",
+                                   path, rs);
+        if (aniso_gguf_get_float(g, K("rope.scaling.factor"), 0, &f, err)) return ANISO_FORMAT;
+        if (!(f > 0))
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope.scaling.factor must be positive",
+                                   path);
+        hp->rope.type = ANISO_ROPE_LINEAR;
+        hp->rope.factor = f;
+    }
+    hp->rope_local = hp->rope;
+    hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
+    /* llama.cpp scales attention by 1/sqrt(key_length) for every family it
+     * reads from GGUF (transformers' default query_pre_attn_scalar, 256, is
+     * the same for the published Gemma 2/3 models). */
+    hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
+    hp->parallel_residual = 1;
+    if (neox && aniso_gguf_get_bool(g, K("use_parallel_residual"), 1, &hp->parallel_residual, err))
+        return ANISO_FORMAT;
+    if (hp->arch == ANISO_ARCH_GEMMA2 || hp->arch == ANISO_ARCH_GEMMA3) {
+        double cap = hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0;
+        if (aniso_gguf_get_float(g, K("attn_logit_softcapping"), 1, &cap, err)) return ANISO_FORMAT;
+        hp->softcap = cap > 0 ? cap : 0;
+        v = hp->arch == ANISO_ARCH_GEMMA2 ? 4096 : 0;
+        if (aniso_gguf_get_int(g, K("attention.sliding_window"), 1, 0, 1000000000, &v, err))
+            return ANISO_FORMAT;
+        hp->sliding_window = (int)v;
+        for (int i = 0; i < hp->n_layer; i++)
+            hp->sliding[i] = hp->arch == ANISO_ARCH_GEMMA2 ? i % 2 == 0 : i % 6 < 5;
+        if (!hp->sliding_window) memset(hp->sliding, 0, sizeof hp->sliding);
+        if (hp->arch == ANISO_ARCH_GEMMA3) {
+            double local = 10000.0;
+            if (aniso_gguf_get_float(g, K("rope.freq_base_swa"), 1, &local, err))
+                return ANISO_FORMAT;
+            hp->rope_local = (aniso_rope){.theta = local, .type = ANISO_ROPE_DEFAULT};
+        }
+    }
+#undef K
+    return ANISO_OK;
+}

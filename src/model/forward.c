@@ -113,7 +113,7 @@ static const float *vecw(bufs *b, int k, const aniso_model *m, aniso_role role, 
 {
     const aniso_tensor *t = aniso_model_weight(m, role, layer);
     if (!t) return NULL;
-    to_f32(b->vec[k], t, 0, t->n_elem);
+    rows_f32(b->vec[k], t, 0, t->n_elem, 1); /* a bias's elements are rows of length 1 */
     return b->vec[k];
 }
 
@@ -290,8 +290,9 @@ static size_t max_weight_elems(const aniso_model *m)
     for (int r = 0; r < ANISO_ROLE_COUNT; r++)
         for (int l = 0; l < hp->n_layer; l++) {
             const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
-            if (t && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD && t->n_elem > mx)
-                mx = t->n_elem;
+            if (t && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD &&
+                linear_buffer_elems(t) > mx)
+                mx = linear_buffer_elems(t);
         }
     return mx;
 }

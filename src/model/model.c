@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aniso/gguf.h"
 #include "aniso/hf.h"
 #include "aniso/model.h"
 #include "base/base.h"
@@ -31,7 +32,9 @@ struct aniso_model {
     int n_files;
     entry *entries; /* (n_entries) sorted by name */
     size_t n_entries;
-    const aniso_tensor **w;   /* (ANISO_ROLE_COUNT * n_layer), [role * n_layer + layer] */
+    aniso_tensor *w;          /* (ANISO_ROLE_COUNT * n_layer), [role * n_layer + layer] */
+    unsigned char *has;       /* (same) 1 where the weight is bound */
+    aniso_gguf *gguf;         /* a GGUF file's model, else NULL */
     const char *weights_file; /* the single file or the index, for messages */
     char *index_path;
     aniso_model_stats stats;
@@ -146,11 +149,51 @@ static const char *shape_str(char *buf, size_t cap, const long long *dims, int n
     return buf;
 }
 
+/* Undoes what llama.cpp's converter changed (GGUF.md section 4): Gemma norm
+ * weights stored with +1, Llama q/k rows permuted for adjacent-pair RoPE,
+ * GPT-NeoX's fused QKV regrouped as [all q; all k; all v]. */
+static void gguf_fixup(aniso_tensor *t, aniso_role role, const aniso_hparams *hp)
+{
+    int gemma = aniso_arch_norm(hp->arch) == ANISO_NORM_RMS_GEMMA;
+    switch (role) {
+    case ANISO_ROLE_ATTN_NORM:
+    case ANISO_ROLE_ATTN_POST_NORM:
+    case ANISO_ROLE_FFN_NORM:
+    case ANISO_ROLE_FFN_POST_NORM:
+    case ANISO_ROLE_ATTN_Q_NORM:
+    case ANISO_ROLE_ATTN_K_NORM:
+    case ANISO_ROLE_OUT_NORM:
+        if (gemma) t->shift = -1.0f;
+        break;
+    case ANISO_ROLE_ATTN_Q:
+    case ANISO_ROLE_ATTN_Q_B:
+    case ANISO_ROLE_ATTN_K:
+    case ANISO_ROLE_ATTN_K_B:
+        if (hp->arch == ANISO_ARCH_LLAMA) {
+            t->row_map = ANISO_ROWS_LLAMA_QK;
+            t->map_dim = hp->d_head;
+            t->map_heads = role == ANISO_ROLE_ATTN_Q || role == ANISO_ROLE_ATTN_Q_B ? hp->n_head
+                                                                                    : hp->n_head_kv;
+        }
+        break;
+    case ANISO_ROLE_ATTN_QKV:
+    case ANISO_ROLE_ATTN_QKV_B:
+        t->row_map = ANISO_ROWS_NEOX_QKV;
+        t->map_dim = hp->d_head;
+        t->map_heads = hp->n_head;
+        break;
+    default:
+        break;
+    }
+}
+
 static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer, aniso_error *err)
 {
     const aniso_hparams *hp = &m->hp;
     char name[256];
-    snprintf(name, sizeof name, w->name, layer);
+    const char *tmpl = m->gguf ? w->gguf : w->name;
+    if (!tmpl) return ANISO_OK;
+    snprintf(name, sizeof name, tmpl, layer);
     const entry *e = find_entry(m, name);
     int used = weight_used(w, hp);
     if (!e) {
@@ -160,11 +203,14 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
     }
     if (!used) return ANISO_OK;
     const aniso_tensor *t = e->t;
-    const char *file = aniso_st_path(e->file);
-    if (t->dtype != ANISO_DTYPE_F32 && t->dtype != ANISO_DTYPE_F16 && t->dtype != ANISO_DTYPE_BF16)
+    const char *file = e->file ? aniso_st_path(e->file) : m->weights_file;
+    int quantized = t->dtype >= ANISO_DTYPE_Q4_0;
+    if (t->dtype != ANISO_DTYPE_F32 && t->dtype != ANISO_DTYPE_F16 &&
+        t->dtype != ANISO_DTYPE_BF16 && !(quantized && m->gguf))
         return aniso_error_set(err, ANISO_UNSUPPORTED,
-                               "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16",
-                               file, name, aniso_dtype_name(t->dtype));
+                               "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16%s",
+                               file, name, aniso_dtype_name(t->dtype),
+                               m->gguf ? " or a supported block quantization" : "");
     long long want[2];
     int nd = w->shape[1] == DIM_NONE ? 1 : 2;
     for (int i = 0; i < nd; i++) want[i] = dim_value(w->shape[i], hp);
@@ -178,7 +224,10 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
                                name, shape_str(a, sizeof a, got, t->n_dims),
                                shape_str(b, sizeof b, want, nd));
     }
-    m->w[(size_t)w->role * (size_t)hp->n_layer + (size_t)layer] = t;
+    size_t slot = (size_t)w->role * (size_t)hp->n_layer + (size_t)layer;
+    m->w[slot] = *t;
+    m->has[slot] = 1;
+    if (m->gguf) gguf_fixup(&m->w[slot], w->role, hp);
     m->stats.n_params += t->n_elem;
     m->stats.n_bytes += t->nbytes;
     m->stats.n_tensors++;
@@ -190,7 +239,8 @@ static aniso_status bind_weights(aniso_model *m, aniso_error *err)
 {
     const arch_desc *a = arch_get(m->hp.arch);
     m->w = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, sizeof *m->w);
-    if (!m->w) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", m->dir);
+    m->has = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, 1);
+    if (!m->w || !m->has) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", m->dir);
     for (size_t i = 0; i < a->n_weights; i++) {
         const weight_spec *w = &a->weights[i];
         int nl = role_per_layer(w->role) ? m->hp.n_layer : 1;
@@ -204,6 +254,39 @@ static aniso_status bind_weights(aniso_model *m, aniso_error *err)
     return ANISO_OK;
 }
 
+/* The file starts with the GGUF magic. */
+static int is_gguf_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char b[4] = {0};
+    if (!f) return 0;
+    size_t n = fread(b, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(b, "GGUF", 4) == 0;
+}
+
+static aniso_status open_gguf(aniso_model *m, const char *path, aniso_error *err)
+{
+    if (!(m->dir = str_dup(path)))
+        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    if (!(m->gguf = aniso_gguf_open(path, err))) return err ? err->code : ANISO_FORMAT;
+    m->weights_file = aniso_gguf_path(m->gguf);
+    aniso_status st = hparams_from_gguf(m->gguf, &m->hp, err);
+    if (st) return st;
+    size_t n = aniso_gguf_tensor_count(m->gguf);
+    m->entries = calloc(n ? n : 1, sizeof *m->entries);
+    if (!m->entries) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    for (size_t i = 0; i < n; i++) {
+        const aniso_tensor *t = aniso_gguf_tensor_at(m->gguf, i);
+        m->entries[m->n_entries++] = (entry){t->name, t, NULL};
+    }
+    qsort(m->entries, m->n_entries, sizeof *m->entries, cmp_entry);
+    m->n_files = 0;
+    if ((st = bind_weights(m, err))) return st;
+    m->stats.n_files = 1;
+    return ANISO_OK;
+}
+
 aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, aniso_error *err)
 {
     aniso_model *m = calloc(1, sizeof *m);
@@ -212,6 +295,10 @@ aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, an
     if (!m) {
         aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
         return NULL;
+    }
+    if (is_file(model) && is_gguf_file(model)) {
+        if (open_gguf(m, model, err)) goto fail;
+        return m;
     }
     if (aniso_hf_resolve(model, opts ? opts->cache_dir : NULL, opts ? opts->revision : NULL,
                          &m->dir, err))
@@ -262,6 +349,8 @@ void aniso_model_free(aniso_model *m)
     free(m->shard_names);
     free(m->entries);
     free(m->w);
+    free(m->has);
+    aniso_gguf_free(m->gguf);
     free(m->index_path);
     free(m->dir);
     free(m);
@@ -287,5 +376,6 @@ const aniso_tensor *aniso_model_weight(const aniso_model *m, aniso_role role, in
     if ((unsigned)role >= ANISO_ROLE_COUNT) return NULL;
     if (!role_per_layer(role)) layer = 0;
     if (layer < 0 || layer >= m->hp.n_layer) return NULL;
-    return m->w[(size_t)role * (size_t)m->hp.n_layer + (size_t)layer];
+    size_t slot = (size_t)role * (size_t)m->hp.n_layer + (size_t)layer;
+    return m->has[slot] ? &m->w[slot] : NULL;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "base/half.h"
+#include "io/quants.h"
+#include "io/quants.h"
 #include "model/ops.h"
 
 void ops_set_threads(int n)
@@ -42,22 +44,83 @@ void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
         }
         break;
     }
-    default:
-        memset(out, 0, 4 * n);
-        break; /* excluded when the model is opened */
+    default: {
+        size_t be, bb;
+        aniso_dtype_block(t->dtype, &be, &bb);
+        if (be < 2 || dequantize(t->dtype, p + first / be * bb, out, n))
+            memset(out, 0, 4 * n); /* excluded when the model is opened */
+        break;
     }
+    }
+    if (t->shift != 0.0f)
+        for (size_t i = 0; i < n; i++) out[i] += t->shift;
+}
+
+/* The file row holding the model's row r. */
+static size_t map_row(const aniso_tensor *t, size_t r)
+{
+    size_t D = (size_t)t->map_dim;
+    switch (t->row_map) {
+    case ANISO_ROWS_LLAMA_QK: {
+        /* model row h*D + t*D/2 + i  <-  file row h*D + 2i + t */
+        size_t h = r / D, k = r % D, half = D / 2, tt = k / half, i = k % half;
+        return h * D + 2 * i + tt;
+    }
+    case ANISO_ROWS_NEOX_QKV: {
+        /* model row h*3D + part*D + j  <-  file row part*H + h*D + j */
+        size_t H = (size_t)t->map_heads * D, h = r / (3 * D), part = (r % (3 * D)) / D, j = r % D;
+        return part * H + h * D + j;
+    }
+    default:
+        return r;
+    }
+}
+
+void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len)
+{
+    if (t->row_map == ANISO_ROWS_SAME) {
+        to_f32(out, t, row0 * row_len, nrows * row_len);
+        return;
+    }
+    for (size_t r = 0; r < nrows; r++)
+        to_f32(out + r * row_len, t, map_row(t, row0 + r) * row_len, row_len);
+}
+
+/* Rows of a converted weight block: about 32 MiB of float32. Smaller blocks
+ * (4 MiB) made each sgemm too narrow to run at full speed; whole matrices
+ * would need a buffer as large as the largest weight. */
+static int block_rows(int n_in)
+{
+    int r = (int)((32u << 20) / (4u * (unsigned)n_in));
+    r -= r % 64;
+    return r < 64 ? 64 : r;
+}
+
+size_t linear_buffer_elems(const aniso_tensor *W)
+{
+    if (W->n_dims != 2) return (size_t)W->n_elem;
+    size_t rows = (size_t)W->shape[0], n_in = (size_t)W->shape[1],
+           R = (size_t)block_rows((int)n_in);
+    return (rows < R ? rows : R) * n_in;
 }
 
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
             int n_out, float *wbuf)
 {
-    const float *w = wbuf;
-    if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0)
-        w = W->data;
-    else
-        to_f32(wbuf, W, 0, (size_t)n_out * (size_t)n_in);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_out, n_in, 1.0f, x, n_in, w, n_in,
-                0.0f, y, n_out);
+    if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0 && W->shift == 0.0f &&
+        W->row_map == ANISO_ROWS_SAME) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_out, n_in, 1.0f, x, n_in, W->data,
+                    n_in, 0.0f, y, n_out);
+    } else {
+        /* Convert and multiply one block of output rows at a time. */
+        int R = block_rows(n_in);
+        for (int r0 = 0; r0 < n_out; r0 += R) {
+            int r = n_out - r0 < R ? n_out - r0 : R;
+            rows_f32(wbuf, W, (size_t)r0, (size_t)r, (size_t)n_in);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r, n_in, 1.0f, x, n_in, wbuf,
+                        n_in, 0.0f, y + r0, n_out);
+        }
+    }
     if (b)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];

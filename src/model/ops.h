@@ -8,13 +8,20 @@
 
 #include "aniso/model.h"
 
-/* n elements of a tensor's data, any float dtype, to float32. */
+/* n elements of a tensor's data (F32, F16, BF16 or a block quantization;
+ * first and n whole blocks) to float32, plus the tensor's shift. */
 void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n);
+/* Rows [row0, row0 + nrows) of a (rows x row_len) tensor in the model's row
+ * order (undoing the tensor's row_map), to float32. */
+void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len);
 
 /* y (T, n_out) = x (T, n_in) . W^T (+ b), W a (n_out, n_in) tensor; wbuf
  * has room for n_out * n_in floats (used unless W is aligned float32). */
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
             int n_out, float *wbuf);
+
+/* Floats of wbuf that linear() needs for the (n_out, n_in) weight W. */
+size_t linear_buffer_elems(const aniso_tensor *W);
 
 /* Row-wise norms of x (T, n) into y (may alias x). */
 void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma);

@@ -132,7 +132,9 @@ static void draw_panel(const panel *p, const series *s, int ns, int fill_under)
     plbox("g", 0, 0, p->logy ? "g" : "g", 0, 0);
     plcol0(C_FG);
     plwidth(1.0);
-    plbox("bcnst", 0, 0, p->logy ? "bcnstvl" : "bcnstv", 0, 0);
+    /* On log axes spanning many decades, label every k-th decade only. */
+    double ytick = p->logy && y1 - y0 > 7 ? ceil((y1 - y0) / 6) : 0;
+    plbox("bcnst", 0, 0, p->logy ? "bcnstvl" : "bcnstv", ytick, p->logy && ytick > 0 ? 1 : 0);
     plschr(0, 0.62);
     plmtex("b", 2.6, 0.5, 0.5, p->xlabel);
     plmtex("l", 4.6, 0.5, 0.5, p->ylabel);

@@ -116,10 +116,10 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     aniso_profile_result *r = &run->result;
     run->tokens_per_prompt = calloc(prompts.n, sizeof *run->tokens_per_prompt);
     run->layers = calloc((size_t)hp->n_layer + 1, sizeof *run->layers);
-    run->model = str_dup(o->model);
+    run->model = str_dup(o->name ? o->name : o->model);
     run->architecture = str_dup(aniso_arch_model_type(hp->arch));
     run->dtype = dtype_summary(m);
-    name = aniso_report_short_name(o->model);
+    name = aniso_report_short_name(o->name ? o->name : o->model);
     if (!run->tokens_per_prompt || !run->layers || !run->model || !run->architecture ||
         !run->dtype || !name) {
         st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");

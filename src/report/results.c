@@ -16,6 +16,8 @@ char *aniso_report_short_name(const char *model)
     while (n > 1 && model[n - 1] == '/') n--; /* "dir/" names dir */
     size_t start = n;
     while (start > 0 && model[start - 1] != '/') start--;
+    if (n - start > 5 && strncmp(model + n - 5, ".gguf", 5) == 0)
+        n -= 5; /* the format is no name */
     char *s = malloc(n - start + 2);
     if (!s) return NULL;
     size_t k = 0;

@@ -180,6 +180,7 @@ out:
 int bpe_tokenize(const bpe *m, const char *word, size_t len, bpe_scratch *sc, aniso_ids *out)
 {
     if (len == 0) return 0;
+    if (m->scores) return spm_tokenize(m, word, len, sc, out);
     if (m->ignore_merges) {
         int32_t id = strmap_get(&m->vocab, word, len);
         if (id >= 0) return aniso_ids_push(out, id);
@@ -217,4 +218,5 @@ void bpe_free(bpe *m)
     free(m->token_lens);
     free(m->prefix);
     free(m->suffix);
+    free(m->scores);
 }

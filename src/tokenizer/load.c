@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aniso/gguf.h"
 #include "aniso/hf.h"
 #include "base/base.h"
 #include "io/json.h"
@@ -736,7 +737,19 @@ out:
 aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *opts,
                                       aniso_error *err)
 {
-    if (is_file(model)) return aniso_tokenizer_load(model, err);
+    if (is_file(model)) {
+        char magic[4] = {0};
+        FILE *f = fopen(model, "rb");
+        size_t got = f ? fread(magic, 1, 4, f) : 0;
+        if (f) fclose(f);
+        if (got == 4 && !memcmp(magic, "GGUF", 4)) {
+            aniso_gguf *g = aniso_gguf_open(model, err);
+            aniso_tokenizer *tk = g ? tokenizer_from_gguf(g, err) : NULL;
+            aniso_gguf_free(g);
+            return tk;
+        }
+        return aniso_tokenizer_load(model, err);
+    }
     char *dir = NULL;
     if (aniso_hf_resolve(model, opts ? opts->cache_dir : NULL, opts ? opts->revision : NULL, &dir,
                          err))

@@ -126,6 +126,8 @@ typedef struct bpe {
     char *prefix, *suffix; /* continuing_subword_prefix, end_of_word_suffix, or NULL */
     size_t prefix_len, suffix_len;
     int32_t byte_ids[256]; /* ids of "<0xXX>" tokens, -1 where absent */
+    float *scores;         /* SentencePiece-style merging by token score (GGUF "llama"
+                              vocabularies, as llama.cpp does), or NULL for merges by rank */
 } bpe;
 
 /* ---- added tokens */
@@ -186,6 +188,11 @@ void pretok_free(pretok *p);
 int bpe_tokenize(const bpe *m, const char *word, size_t len, bpe_scratch *sc, aniso_ids *out);
 void bpe_scratch_free(bpe_scratch *sc);
 void bpe_free(bpe *m);
+/* spm.c: a word by SentencePiece-style scores (bpe.scores != NULL). */
+int spm_tokenize(const bpe *m, const char *word, size_t len, bpe_scratch *sc, aniso_ids *out);
+/* gguf_vocab.c */
+struct aniso_gguf;
+aniso_tokenizer *tokenizer_from_gguf(const struct aniso_gguf *g, aniso_error *err);
 /* added.c */
 int trie_add(trie *t, const char *s, size_t len, int32_t token);
 void trie_free(trie *t);
