@@ -154,5 +154,11 @@ check compare-pythia 0 '^EleutherAI/pythia-6\.9b +32 +7 +0\.219 +0\.9340 +0\.994
 check compare-missing 1 '' "^aniso: $tmp/none.json: cannot open" -- "$aniso" compare "$tmp/none.json"
 check compare-no-files 2 '' '^aniso compare: missing RESULT.json files' -- "$aniso" compare
 
+# The default model's short name, when it has not been fetched.
+check default-missing 1 '' "^aniso: gemma-3-270m: not downloaded yet \\($tmp/nomodels/gemma-3-270m-q4_k_m.gguf\\); run scripts/fetch-default-model.sh$" -- \
+    env ANISO_MODELS="$tmp/nomodels" "$aniso" inspect gemma-3-270m
+check inspect-gguf 0 '^tensor types +F16 x15 F32 x9$' '' -- \
+    "$aniso" inspect "$fx/gguf/gemma2-f16.gguf"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

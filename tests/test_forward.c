@@ -50,14 +50,18 @@ static int compare_layer(void *user, int layer, const float *x, size_t n_tok, in
     return 0;
 }
 
-static void check_fixture(const char *name)
+/* gguf: run the GGUF version of the fixture (tests/fixtures/gguf/NAME.gguf,
+ * written as llama.cpp's converter writes it) against the same reference;
+ * gguf_vocab: also take the tokenizer from the GGUF file. */
+static void check_fixture_as(const char *name, int gguf, int gguf_vocab)
 {
     char *dir = fmt("%s/forward/%s", fixtures_dir(), name);
+    char *gpath = fmt("%s/gguf/%s.gguf", fixtures_dir(), name);
     char *ppath = fmt("%s/prompts.json", dir), *hpath = fmt("%s/hidden.npy", dir);
     aniso_error err;
-    aniso_model *m = aniso_model_open(dir, NULL, &err);
+    aniso_model *m = aniso_model_open(gguf ? gpath : dir, NULL, &err);
     if (!m) fail_msg("%s", err.msg);
-    aniso_tokenizer *tk = aniso_tokenizer_open(dir, NULL, &err);
+    aniso_tokenizer *tk = aniso_tokenizer_open(gguf_vocab ? gpath : dir, NULL, &err);
     if (!tk) fail_msg("%s", err.msg);
     json_error_t je;
     json_t *pj = json_load_file(ppath, 0, &je);
@@ -92,16 +96,32 @@ static void check_fixture(const char *name)
     aniso_forward_opts o = {.n_threads = 2, .tap = compare_layer, .tap_user = &c};
     if (aniso_forward(m, &b, &o, &err)) fail_msg("%s: %s", name, err.msg);
     assert_int_equal(c.layers_seen, hp->n_layer + 1);
-    print_message("%-18s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = %.2e\n", name,
-                  hp->n_layer, ids.n, c.worst);
+    print_message("%-18s%s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = %.2e\n", name,
+                  gguf ? " (GGUF)" : "", hp->n_layer, ids.n, c.worst);
     free(ref);
     free(offs);
     aniso_ids_free(&ids);
     json_decref(pj);
     aniso_tokenizer_free(tk);
     aniso_model_free(m);
-    free(dir), free(ppath), free(hpath);
+    free(dir), free(ppath), free(hpath), free(gpath);
 }
+
+static void check_fixture(const char *name)
+{
+    check_fixture_as(name, 0, 0);
+}
+
+#define GGUF_FIXTURE(fn, name, vocab)                                                              \
+    static void fn(void **state)                                                                   \
+    {                                                                                              \
+        (void)state;                                                                               \
+        check_fixture_as(name, 1, vocab);                                                          \
+    }
+GGUF_FIXTURE(gguf_llama, "llama-f32", 0)
+GGUF_FIXTURE(gguf_gemma, "gemma-bf16", 0)
+GGUF_FIXTURE(gguf_gemma2, "gemma2-f16", 0)
+GGUF_FIXTURE(gguf_gptneox, "gptneox-f32", 1)
 
 static const char *aniso_bin;
 
@@ -194,7 +214,9 @@ int main(int argc, char **argv)
     }
     aniso_bin = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hidden_command),   cmocka_unit_test(llama_f32),
+        cmocka_unit_test(hidden_command),   cmocka_unit_test(gguf_llama),
+        cmocka_unit_test(gguf_gemma),       cmocka_unit_test(gguf_gemma2),
+        cmocka_unit_test(gguf_gptneox),     cmocka_unit_test(llama_f32),
         cmocka_unit_test(llama3_bf16),      cmocka_unit_test(gemma_f32),
         cmocka_unit_test(gemma_bf16),       cmocka_unit_test(gemma2_f32),
         cmocka_unit_test(gemma2_f16),       cmocka_unit_test(gemma3_f32),
