@@ -130,7 +130,13 @@ aniso_tokenizer *tokenizer_from_gguf(const aniso_gguf *g, aniso_error *err)
         memcpy(key, t->p, (size_t)t->len);
         key[t->len] = '\0';
         bad = bad || aj_set(vocab, key, aj_new_int((long long)i));
-        int type = numeric_types ? (int)aniso_gguf_arr_num(types, i) : 1;
+        double tv = numeric_types ? aniso_gguf_arr_num(types, i) : 1;
+        if (!(tv >= 0 && tv <= 6) || tv != (int)tv) { /* found by fuzz_gguf */
+            free(key);
+            aniso_error_set(err, ANISO_FORMAT, "%s: token %zu has an invalid token type", path, i);
+            goto fail;
+        }
+        int type = (int)tv;
         if (type == 2 || type == 3 || type == 4) { /* unknown, control, user-defined */
             aj *a = aj_new_object();
             bad = bad || !a || aj_set(a, "id", aj_new_int((long long)i)) ||
