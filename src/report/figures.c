@@ -132,9 +132,20 @@ static void draw_panel(const panel *p, const series *s, int ns, int fill_under)
     plbox("g", 0, 0, p->logy ? "g" : "g", 0, 0);
     plcol0(C_FG);
     plwidth(1.0);
-    /* On log axes spanning many decades, label every k-th decade only. */
-    double ytick = p->logy && y1 - y0 > 7 ? ceil((y1 - y0) / 6) : 0;
-    plbox("bcnst", 0, 0, p->logy ? "bcnstvl" : "bcnstv", ytick, p->logy && ytick > 0 ? 1 : 0);
+    if (p->logy) {
+        /* Decade labels drawn here, every k-th decade when there are many
+         * (PLplot's own log labels name every decade). */
+        plbox("bcnst", 0, 0, "bcstl", 1, 0);
+        int step = y1 - y0 > 7 ? (int)ceil((y1 - y0) / 6) : 1;
+        for (int k = (int)ceil(y0); k <= (int)floor(y1); k++) {
+            if (k % step) continue;
+            char lab[32];
+            snprintf(lab, sizeof lab, "10#u%d#d", k);
+            plmtex("lv", 0.6, (k - y0) / (y1 - y0), 1.0, lab);
+        }
+    } else {
+        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
+    }
     plschr(0, 0.62);
     plmtex("b", 2.6, 0.5, 0.5, p->xlabel);
     plmtex("l", 4.6, 0.5, 0.5, p->ylabel);
