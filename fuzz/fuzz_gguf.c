@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aniso/aniso.h"
+#include "fuzz.h"
 #include "model/arch.h"
 #include "tokenizer/tok.h"
 
@@ -19,14 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     aniso_error err;
     aniso_gguf *g = aniso_gguf_parse(buf, size, "fuzz.gguf", &err);
     if (g) {
-        volatile uint8_t sink = 0;
         for (size_t i = 0; i < aniso_gguf_tensor_count(g); i++) {
             const aniso_tensor *t = aniso_gguf_tensor_at(g, i);
-            const uint8_t *p = t->data;
-            if (p < buf || t->nbytes > size || p + t->nbytes > buf + size) abort();
-            if (t->nbytes) sink ^= p[0] ^ p[t->nbytes - 1];
+            fuzz_check_tensor(t, buf, size);
         }
-        (void)sink;
         aniso_hparams hp;
         if (hparams_from_gguf(g, &hp, &err) == ANISO_OK &&
             (hp.n_layer < 1 || hp.d_model < 1 || hp.n_head < 1 || hp.d_head < 1))

@@ -52,6 +52,8 @@ typedef struct aniso_gguf_kv {
 
 typedef struct aniso_gguf aniso_gguf;
 
+/* 1 when the file at path starts with the GGUF magic, else 0 (also when unreadable). */
+int aniso_gguf_is_file(const char *path);
 aniso_gguf *aniso_gguf_open(const char *path, aniso_error *err);
 /* Parses an image in memory (buf must outlive the result). */
 aniso_gguf *aniso_gguf_parse(const void *buf, size_t len, const char *name, aniso_error *err);

@@ -44,6 +44,8 @@ aniso_status afile_write_text(const char *path, const char *text, aniso_error *e
 char *path_join(const char *a, const char *b);
 /* malloc'd copy; NULL when out of memory or s is NULL. */
 char *str_dup(const char *s);
+/* Writes "[d0, d1, ...]" into buf (truncated to cap) and returns buf. */
+const char *shape_str(char *buf, size_t cap, const int64_t *dims, int n);
 int is_dir(const char *path);
 int is_file(const char *path);
 

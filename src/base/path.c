@@ -1,4 +1,5 @@
 /* path.c - small string and path helpers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,15 @@ char *path_join(const char *a, const char *b)
     if (slash) p[na] = '/';
     memcpy(p + na + (size_t)slash, b, nb + 1);
     return p;
+}
+
+const char *shape_str(char *buf, size_t cap, const int64_t *dims, int n)
+{
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", (long long)dims[i]);
+    if (k < cap) snprintf(buf + k, cap - k, "]");
+    return buf;
 }
 
 int is_dir(const char *path)

@@ -23,12 +23,8 @@ static void help(FILE *f)
 /* The GGUF file at path, when it is one (for its own summary), else NULL. */
 static aniso_gguf *gguf_if_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char magic[4] = {0};
-    size_t n = f ? fread(magic, 1, 4, f) : 0;
-    if (f) fclose(f);
     aniso_error err;
-    return n == 4 && !memcmp(magic, "GGUF", 4) ? aniso_gguf_open(path, &err) : NULL;
+    return aniso_gguf_is_file(path) ? aniso_gguf_open(path, &err) : NULL;
 }
 
 static const char *human_bytes(char *buf, size_t cap, unsigned long long n)

@@ -408,6 +408,15 @@ fail:
     return NULL;
 }
 
+int aniso_gguf_is_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[4] = {0};
+    size_t n = f ? fread(magic, 1, 4, f) : 0;
+    if (f) fclose(f);
+    return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+}
+
 aniso_gguf *aniso_gguf_open(const char *path, aniso_error *err)
 {
     amap m;

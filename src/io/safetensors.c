@@ -65,15 +65,6 @@ int aniso_dtype_from_ggml(uint32_t id)
 }
 
 /* "[2, 3, 4]" into buf, truncated if long. */
-static const char *shape_str(char *buf, size_t cap, const int64_t *shape, int n)
-{
-    size_t k = (size_t)snprintf(buf, cap, "[");
-    for (int i = 0; i < n && k < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (k < cap) snprintf(buf + k, cap - k, "]");
-    return buf;
-}
-
 static aniso_status parse_tensor(const char *name, const char *key, aj *v, uint64_t data_len,
                                  aniso_tensor *t, uint64_t *begin, aniso_error *err)
 {

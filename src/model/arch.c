@@ -83,20 +83,24 @@
 #define L "model.layers.%d."
 #define G "blk.%d."
 
+/* One pre-norm block: attention norm, attention, MLP norm, MLP. */
+#define LLAMA_BLOCK                                                                                \
+    {ANISO_ROLE_ATTN_NORM,                                                                         \
+     L "input_layernorm.weight",                                                                   \
+     G "attn_norm.weight",                                                                         \
+     {DIM_MODEL},                                                                                  \
+     NEED_ALWAYS},                                                                                 \
+        LLAMA_ATTN(L, G),                                                                          \
+        {ANISO_ROLE_FFN_NORM,                                                                      \
+         L "post_attention_layernorm.weight",                                                      \
+         G "ffn_norm.weight",                                                                      \
+         {DIM_MODEL},                                                                              \
+         NEED_ALWAYS},                                                                             \
+        LLAMA_MLP(L, G)
+
 static const weight_spec llama_weights[] = {
     LLAMA_GLOBALS,
-    {ANISO_ROLE_ATTN_NORM,
-     L "input_layernorm.weight",
-     G "attn_norm.weight",
-     {DIM_MODEL},
-     NEED_ALWAYS},
-    LLAMA_ATTN(L, G),
-    {ANISO_ROLE_FFN_NORM,
-     L "post_attention_layernorm.weight",
-     G "ffn_norm.weight",
-     {DIM_MODEL},
-     NEED_ALWAYS},
-    LLAMA_MLP(L, G),
+    LLAMA_BLOCK,
     {ANISO_ROLE_FFN_GATE_B, L "mlp.gate_proj.bias", G "ffn_gate.bias", {DIM_FF}, NEED_MLP_BIAS},
     {ANISO_ROLE_FFN_UP_B, L "mlp.up_proj.bias", G "ffn_up.bias", {DIM_FF}, NEED_MLP_BIAS},
     {ANISO_ROLE_FFN_DOWN_B, L "mlp.down_proj.bias", G "ffn_down.bias", {DIM_MODEL}, NEED_MLP_BIAS},
@@ -105,18 +109,7 @@ static const weight_spec llama_weights[] = {
 /* Gemma 1: Llama's layout (its post_attention_layernorm is the pre-MLP norm). */
 static const weight_spec gemma_weights[] = {
     LLAMA_GLOBALS,
-    {ANISO_ROLE_ATTN_NORM,
-     L "input_layernorm.weight",
-     G "attn_norm.weight",
-     {DIM_MODEL},
-     NEED_ALWAYS},
-    LLAMA_ATTN(L, G),
-    {ANISO_ROLE_FFN_NORM,
-     L "post_attention_layernorm.weight",
-     G "ffn_norm.weight",
-     {DIM_MODEL},
-     NEED_ALWAYS},
-    LLAMA_MLP(L, G),
+    LLAMA_BLOCK,
 };
 
 /* Gemma 2: "sandwich" norms; post_attention_layernorm normalises the

@@ -140,15 +140,6 @@ out:
     return rc;
 }
 
-static const char *shape_str(char *buf, size_t cap, const long long *dims, int n)
-{
-    size_t k = (size_t)snprintf(buf, cap, "[");
-    for (int i = 0; i < n && k < cap; i++)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", dims[i]);
-    if (k < cap) snprintf(buf + k, cap - k, "]");
-    return buf;
-}
-
 /* Undoes what llama.cpp's converter changed (GGUF.md section 4): Gemma norm
  * weights stored with +1, Llama q/k rows permuted for adjacent-pair RoPE,
  * GPT-NeoX's fused QKV regrouped as [all q; all k; all v]. */
@@ -211,17 +202,15 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
                                "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16%s",
                                file, name, aniso_dtype_name(t->dtype),
                                m->gguf ? " or a supported block quantization" : "");
-    long long want[2];
+    int64_t want[2];
     int nd = w->shape[1] == DIM_NONE ? 1 : 2;
     for (int i = 0; i < nd; i++) want[i] = dim_value(w->shape[i], hp);
     int ok = t->n_dims == nd;
     for (int i = 0; ok && i < nd; i++) ok = t->shape[i] == want[i];
     if (!ok) {
-        long long got[ANISO_MAX_DIMS];
-        for (int i = 0; i < t->n_dims; i++) got[i] = t->shape[i];
         char a[160], b[64];
         return aniso_error_set(err, ANISO_FORMAT, "%s: tensor '%s' has shape %s, expected %s", file,
-                               name, shape_str(a, sizeof a, got, t->n_dims),
+                               name, shape_str(a, sizeof a, t->shape, t->n_dims),
                                shape_str(b, sizeof b, want, nd));
     }
     size_t slot = (size_t)w->role * (size_t)hp->n_layer + (size_t)layer;
@@ -252,17 +241,6 @@ static aniso_status bind_weights(aniso_model *m, aniso_error *err)
     m->stats.n_ignored = m->n_entries - m->stats.n_tensors;
     m->stats.n_files = m->n_files;
     return ANISO_OK;
-}
-
-/* The file starts with the GGUF magic. */
-static int is_gguf_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char b[4] = {0};
-    if (!f) return 0;
-    size_t n = fread(b, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(b, "GGUF", 4) == 0;
 }
 
 static aniso_status open_gguf(aniso_model *m, const char *path, aniso_error *err)
@@ -296,7 +274,7 @@ aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, an
         aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
         return NULL;
     }
-    if (is_file(model) && is_gguf_file(model)) {
+    if (is_file(model) && aniso_gguf_is_file(model)) {
         if (open_gguf(m, model, err)) goto fail;
         return m;
     }

@@ -24,6 +24,8 @@ void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
     case ANISO_DTYPE_F32:
         memcpy(out, p + 4 * first, 4 * n);
         break;
+    /* BF16 and F16 keep separate loops: one loop choosing the decoder per
+     * element stops the BF16 loop vectorizing (measured 1.7x slower). */
     case ANISO_DTYPE_BF16: {
         const unsigned char *q = p + 2 * first;
 #pragma omp parallel for schedule(static) if (n > 65536)

@@ -738,11 +738,7 @@ aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *
                                       aniso_error *err)
 {
     if (is_file(model)) {
-        char magic[4] = {0};
-        FILE *f = fopen(model, "rb");
-        size_t got = f ? fread(magic, 1, 4, f) : 0;
-        if (f) fclose(f);
-        if (got == 4 && !memcmp(magic, "GGUF", 4)) {
+        if (aniso_gguf_is_file(model)) {
             aniso_gguf *g = aniso_gguf_open(model, err);
             aniso_tokenizer *tk = g ? tokenizer_from_gguf(g, err) : NULL;
             aniso_gguf_free(g);
