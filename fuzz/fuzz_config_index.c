@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     aniso_error err;
     aniso_hparams hp;
-    if (aniso_hparams_parse(buf, size, "config.json", &hp, &err) == ANISO_OK) {
+    if (aniso_hparams_parse(buf, size, "config.json", NULL, &hp, &err) == ANISO_OK) {
         if (hp.n_layer < 1 || hp.d_model < 1 || hp.n_head < 1 || hp.n_head_kv < 1 ||
             hp.d_head < 1 || hp.d_ff < 1 || hp.n_vocab < 1 || hp.n_head % hp.n_head_kv != 0 ||
             !(hp.norm_eps > 0) || (unsigned)hp.arch >= ANISO_ARCH_COUNT)

@@ -48,6 +48,24 @@ check inspect-bad-option 2 '' "^aniso inspect: unknown or incomplete option '--n
     "$aniso" inspect --nope x
 
 check inspect-llama 0 '^parameters +26784$' '' -- "$aniso" inspect "$fx/models/llama-tiny"
+# The rules config.json is read by, and the rotary settings they give.
+check inspect-v5-neox 0 '^rotary +default, theta 10000; 8 of 16 dims per head$' '' -- \
+    "$aniso" inspect "$fx/forward-v5/gptneox-seq-bf16"
+check inspect-v5-rules 0 '^config read as +transformers 5.x rules \(file written by 5\.24\.0\)$' '' -- \
+    "$aniso" inspect "$fx/forward-v5/llama3-bf16"
+check inspect-v4-gelu 0 '^activation +GELU \(exact, erf\)$' '' -- \
+    "$aniso" inspect "$fx/forward/gemma-f32"
+check inspect-as-v5-gelu 0 '^activation +GELU \(tanh approximation\)$' '' -- \
+    "$aniso" inspect --hf-version 5 "$fx/forward/gemma-f32"
+check inspect-bad-hf-version 2 '' "^aniso inspect: --hf-version must be 4 or 5, not '6'" -- \
+    "$aniso" inspect --hf-version 6 "$fx/forward/gemma-f32"
+mkdir -p "$tmp/unknown-key"
+cp "$fx/forward-v5/llama3-bf16/"* "$tmp/unknown-key/"
+sed -i 's/"vocab_size"/"num_experts": 8, "vocab_size"/' "$tmp/unknown-key/config.json"
+check inspect-unknown-key 1 '' "config.json: unknown key 'num_experts' for llama" -- \
+    "$aniso" inspect "$tmp/unknown-key"
+check inspect-ignore-key 0 '^layers +3$' '' -- \
+    "$aniso" inspect --ignore-config-key num_experts "$tmp/unknown-key"
 check inspect-sharded 0 '^weight tensors +21 in 7 files$' '' -- \
     "$aniso" inspect "$fx/models/llama-tiny-sharded"
 check inspect-bf16 0 '^dtypes +BF16 \(21664 parameters\)$' '' -- \

@@ -1,7 +1,10 @@
 /* test_forward.c - hidden states against transformers (float32 compute,
- * eager attention) for every fixture in tests/fixtures/forward: the
+ * eager attention) for every fixture in tests/fixtures/forward (saved and
+ * computed by transformers 4.57) and tests/fixtures/forward-v5 (5.x): the
  * tokenizer must give AutoTokenizer's ids, and every layer must satisfy
- * max |ours - HF| / max |HF| <= 1e-5. */
+ * max |ours - HF| / max |HF| <= 1e-5. Where 5.x reads a 4.57 folder
+ * differently (hidden.v5.npy), aniso's --hf-version 5 reading must match
+ * 5.x's. */
 #include <jansson.h>
 #include <math.h>
 #include <setjmp.h>
@@ -50,18 +53,25 @@ static int compare_layer(void *user, int layer, const float *x, size_t n_tok, in
     return 0;
 }
 
-/* gguf: run the GGUF version of the fixture (tests/fixtures/gguf/NAME.gguf,
- * written as llama.cpp's converter writes it) against the same reference;
- * gguf_vocab: also take the tokenizer from the GGUF file. */
-static void check_fixture_as(const char *name, int gguf, int gguf_vocab)
+typedef struct fixture_run {
+    const char *set; /* "forward" (4.57) or "forward-v5" */
+    int gguf;        /* run tests/fixtures/gguf/NAME.gguf, written as llama.cpp's converter does */
+    int gguf_vocab;  /* also take the tokenizer from the GGUF file */
+    int v5_of_v4;    /* a 4.57 folder read by 5.x's rules against hidden.v5.npy */
+} fixture_run;
+
+static void check_fixture_run(const char *name, fixture_run r)
 {
-    char *dir = fmt("%s/forward/%s", fixtures_dir(), name);
+    int gguf = r.gguf, gguf_vocab = r.gguf_vocab;
+    char *dir = fmt("%s/%s/%s", fixtures_dir(), r.set, name);
     char *gpath = fmt("%s/gguf/%s.gguf", fixtures_dir(), name);
-    char *ppath = fmt("%s/prompts.json", dir), *hpath = fmt("%s/hidden.npy", dir);
+    char *ppath = fmt("%s/prompts%s.json", dir, r.v5_of_v4 ? ".v5" : "");
+    char *hpath = fmt("%s/hidden%s.npy", dir, r.v5_of_v4 ? ".v5" : "");
     aniso_error err;
-    aniso_model *m = aniso_model_open(gguf ? gpath : dir, NULL, &err);
+    aniso_open_opts oo = {.config = {.semantics = r.v5_of_v4 ? ANISO_HF_V5 : ANISO_HF_AUTO}};
+    aniso_model *m = aniso_model_open(gguf ? gpath : dir, &oo, &err);
     if (!m) fail_msg("%s", err.msg);
-    aniso_tokenizer *tk = aniso_tokenizer_open(gguf_vocab ? gpath : dir, NULL, &err);
+    aniso_tokenizer *tk = aniso_tokenizer_open(gguf_vocab ? gpath : dir, &oo, &err);
     if (!tk) fail_msg("%s", err.msg);
     json_error_t je;
     json_t *pj = json_load_file(ppath, 0, &je);
@@ -96,8 +106,10 @@ static void check_fixture_as(const char *name, int gguf, int gguf_vocab)
     aniso_forward_opts o = {.n_threads = 2, .tap = compare_layer, .tap_user = &c};
     if (aniso_forward(m, &b, &o, &err)) fail_msg("%s: %s", name, err.msg);
     assert_int_equal(c.layers_seen, hp->n_layer + 1);
-    print_message("%-18s%s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = %.2e\n", name,
-                  gguf ? " (GGUF)" : "", hp->n_layer, ids.n, c.worst);
+    print_message("%-10s %-18s%s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = "
+                  "%.2e\n",
+                  r.v5_of_v4 ? "4.57 as 5" : r.set, name, gguf ? " (GGUF)" : "", hp->n_layer, ids.n,
+                  c.worst);
     free(ref);
     free(offs);
     aniso_ids_free(&ids);
@@ -107,16 +119,11 @@ static void check_fixture_as(const char *name, int gguf, int gguf_vocab)
     free(dir), free(ppath), free(hpath), free(gpath);
 }
 
-static void check_fixture(const char *name)
-{
-    check_fixture_as(name, 0, 0);
-}
-
 #define GGUF_FIXTURE(fn, name, vocab)                                                              \
     static void fn(void **state)                                                                   \
     {                                                                                              \
         (void)state;                                                                               \
-        check_fixture_as(name, 1, vocab);                                                          \
+        check_fixture_run(name, (fixture_run){"forward", 1, vocab, 0});                            \
     }
 GGUF_FIXTURE(gguf_llama, "llama-f32", 0)
 GGUF_FIXTURE(gguf_gemma, "gemma-bf16", 0)
@@ -187,6 +194,17 @@ static void hidden_command(void **state)
     free(ours), free(ref), free(hpath), free(cmd);
     rm_rf(tmp);
     free(dir), free(tmp), free(pfile), free(out), free(tokens), free(ppath);
+}
+
+/* Every family in both versions' fixtures, and 5.x's reading of the 4.57
+ * folder where it differs. */
+static void check_fixture(const char *name)
+{
+    check_fixture_run(name, (fixture_run){"forward", 0, 0, 0});
+    check_fixture_run(name, (fixture_run){"forward-v5", 0, 0, 0});
+    char *v5 = fmt("%s/forward/%s/hidden.v5.npy", fixtures_dir(), name);
+    if (access(v5, F_OK) == 0) check_fixture_run(name, (fixture_run){"forward", 0, 0, 1});
+    free(v5);
 }
 
 #define FIXTURE(fn, name)                                                                          \

@@ -44,6 +44,11 @@ typedef struct aniso_forward_opts {
     void *progress_user;
 } aniso_forward_opts;
 
+/* The rotary inverse frequencies of setting r over n_rot dimensions
+ * (n_rot / 2 values into out), in float32 as transformers computes them:
+ * inv_freq[i] = 1 / base^(fp32(2i) / n_rot), then the rope type's rescaling. */
+void aniso_rope_inv_freq(const aniso_rope *r, int n_rot, float *out);
+
 /* Runs the batch through m. Token ids must be below the embedding's rows. */
 aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const aniso_forward_opts *o,
                            aniso_error *err);

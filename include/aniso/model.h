@@ -112,6 +112,23 @@ typedef struct aniso_rope {
 
 #define ANISO_MAX_LAYERS 4096
 
+/* Which transformers rules a config.json is read by. The two major versions
+ * write the rotary settings differently (4.x: rope_theta, rope_scaling and
+ * family keys; 5.x: rope_parameters) and disagree on what Gemma 1's
+ * hidden_act "gelu" means (4.57: exact erf GELU; 5.x: the tanh form). */
+typedef enum aniso_hf_semantics {
+    ANISO_HF_AUTO = 0, /* by the file's transformers_version (absent: 5.x) */
+    ANISO_HF_V4 = 4,   /* transformers 4.57 */
+    ANISO_HF_V5 = 5,   /* transformers 5.x */
+} aniso_hf_semantics;
+
+typedef struct aniso_config_opts {
+    aniso_hf_semantics semantics;
+    /* Keys to accept unread (NULL-terminated, or NULL): config keys that
+     * aniso does not know are errors unless the caller vouches for them. */
+    const char *const *ignore_keys;
+} aniso_config_opts;
+
 /* Hyper-parameters read from config.json. Dimension names are used
  * everywhere else in the code with these meanings. */
 typedef struct aniso_hparams {
@@ -138,18 +155,28 @@ typedef struct aniso_hparams {
     int sliding_window;    /* window of sliding layers; 0 = none */
     double embd_scale;     /* multiplies the embedding: fp32(sqrt(d_model)) for Gemma, else 1 */
     int parallel_residual; /* GPT-NeoX use_parallel_residual */
+    double rope_frac;      /* partial_rotary_factor / rotary_pct as read */
+    int hf_semantics;      /* ANISO_HF_V4 or ANISO_HF_V5: the rules the config was read by */
+    char transformers_version[32];           /* as the file records it, or "" */
     unsigned char sliding[ANISO_MAX_LAYERS]; /* layer i uses the sliding window */
 } aniso_hparams;
 
-/* Parses a config.json image; name is used in messages. Unknown keys are
- * ignored; the dimension keys are required; others take the architecture's
- * Hugging Face default. */
-aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name, aniso_hparams *hp,
-                                 aniso_error *err);
+/* Parses a config.json image; name is used in messages; co may be NULL
+ * (automatic rules, no extra keys). The dimension keys are required; others
+ * take the architecture's Hugging Face default; a key that is neither read
+ * nor known to leave hidden states unchanged is an error naming it. */
+aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
+                                 const aniso_config_opts *co, aniso_hparams *hp, aniso_error *err);
+
+/* The rules (ANISO_HF_V4 or ANISO_HF_V5) that the config.json in folder dir
+ * is read by: co's choice, else its transformers_version (a folder without
+ * config.json: 5.x). -1 with err set when the file cannot be read. */
+int aniso_config_semantics(const char *dir, const aniso_config_opts *co, aniso_error *err);
 
 typedef struct aniso_open_opts {
-    const char *cache_dir; /* Hugging Face hub cache, for model ids; may be NULL */
-    const char *revision;  /* branch, tag or commit for model ids; NULL = "main" */
+    const char *cache_dir;    /* Hugging Face hub cache, for model ids; may be NULL */
+    const char *revision;     /* branch, tag or commit for model ids; NULL = "main" */
+    aniso_config_opts config; /* how config.json is read */
 } aniso_open_opts;
 
 typedef struct aniso_model aniso_model;

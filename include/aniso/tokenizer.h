@@ -43,10 +43,12 @@ aniso_tokenizer *aniso_tokenizer_load(const char *path, aniso_error *err);
 /* Loads MODEL's tokenizer: MODEL is a tokenizer.json file, a model folder
  * holding one, or a model id in the Hugging Face cache (opts as for
  * aniso_model_open). For a folder, special tokens follow transformers'
- * AutoTokenizer: the Llama, Gemma and GPT-NeoX tokenizer classes named by
- * tokenizer_config.json rebuild the post-processor from add_bos_token and
- * add_eos_token (with those classes' defaults); other classes keep
- * tokenizer.json's. */
+ * AutoTokenizer by the rules the folder's config.json is read by
+ * (aniso_config_semantics): 4.57's Llama, Gemma and GPT-NeoX tokenizer
+ * classes named by tokenizer_config.json rebuild the post-processor from
+ * add_bos_token and add_eos_token (with those classes' defaults); 5.x keeps
+ * tokenizer.json's, except that its GPT-NeoX class adds no special tokens;
+ * other classes keep tokenizer.json's in both. */
 aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *opts,
                                       aniso_error *err);
 void aniso_tokenizer_free(aniso_tokenizer *tk);

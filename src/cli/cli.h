@@ -21,6 +21,25 @@ char *cli_hf_cache_dir(void);
  * short name ("gemma-3-270m"); malloc'd. Missing default: an error (NULL). */
 char *cli_model_path(const char *model, aniso_error *err);
 
+/* The options every command that reads a model folder takes:
+ *   --hf-version 4|5        the transformers rules config.json is read by
+ *   --ignore-config-key K   accept config key K unread (repeatable)
+ * CLI_MODEL_OPTIONS goes into a getopt_long table; cli_model_option
+ * handles their codes (0: handled, EXIT_USAGE: bad value, -1: not one of
+ * them). */
+enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY };
+#define CLI_MODEL_OPTIONS                                                                          \
+    {"hf-version", required_argument, NULL, CLI_OPT_HF_VERSION},                                   \
+    {                                                                                              \
+        "ignore-config-key", required_argument, NULL, CLI_OPT_IGNORE_KEY                           \
+    }
+#define CLI_MODEL_OPTIONS_HELP                                                                     \
+    "  --hf-version 4|5 read config.json by the rules of transformers 4.57 or 5.x\n"               \
+    "                   (default: the transformers_version the file records)\n"                    \
+    "  --ignore-config-key KEY\n"                                                                  \
+    "                   accept a config.json key aniso does not know (repeatable)\n"
+int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_opts *co);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_hidden(int argc, char **argv);

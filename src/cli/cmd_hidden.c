@@ -26,7 +26,7 @@ static void help(FILE *f)
             "  --out FILE       the .npy file to write (required)\n"
             "  --threads N      threads for the matrix products (default: all cores)\n"
             "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
-            "  --quiet          no progress on the terminal\n"
+            "  --quiet          no progress on the terminal\n" CLI_MODEL_OPTIONS_HELP
             "  -h, --help       show this help\n");
 }
 
@@ -51,15 +51,13 @@ static void progress(void *user, int done, int total)
 int cmd_hidden(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"prompts", required_argument, NULL, 'p'},
-        {"out", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 't'},
-        {"revision", required_argument, NULL, 'r'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"prompts", required_argument, NULL, 'p'}, {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'}, {"revision", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},         CLI_MODEL_OPTIONS,
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *prompts_file = NULL, *out = NULL, *revision = NULL;
+    aniso_config_opts mcfg = {0};
     int threads = 0, quiet = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -83,8 +81,14 @@ int cmd_hidden(int argc, char **argv)
         case 'h':
             help(stdout);
             return EXIT_OK;
-        default:
+        default: {
+            int mo = cli_model_option("hidden", c, optarg, &mcfg);
+            if (mo >= 0) {
+                if (mo) return mo;
+                break;
+            }
             return cli_usage_error("hidden", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (optind != argc - 1)
@@ -101,7 +105,7 @@ int cmd_hidden(int argc, char **argv)
     dump dp = {0};
     char *tokens_path = NULL, *model_path = NULL;
     char *cache = cli_hf_cache_dir();
-    aniso_open_opts o = {.cache_dir = cache, .revision = revision};
+    aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
 
     if ((prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
                       : aniso_prompts_default(&prompts, &err)) ||

@@ -16,8 +16,8 @@ static void help(FILE *f)
                "google/gemma-2b found in the local Hugging Face cache ($HF_HUB_CACHE, else\n"
                "$HF_HOME/hub, else ~/.cache/huggingface/hub).\n\n"
                "options:\n"
-               "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
-               "  -h, --help       show this help\n");
+               "  --revision REV   branch, tag or commit of a cached model id (default: "
+               "main)\n" CLI_MODEL_OPTIONS_HELP "  -h, --help       show this help\n");
 }
 
 /* The GGUF file at path, when it is one (for its own summary), else NULL. */
@@ -25,6 +25,50 @@ static aniso_gguf *gguf_if_file(const char *path)
 {
     aniso_error err;
     return aniso_gguf_is_file(path) ? aniso_gguf_open(path, &err) : NULL;
+}
+
+static const char *act_name(aniso_act a)
+{
+    return a == ANISO_ACT_SILU   ? "SiLU"
+           : a == ANISO_ACT_GELU ? "GELU (exact, erf)"
+                                 : "GELU (tanh approximation)";
+}
+
+static void print_rope(const char *label, const aniso_rope *r, const aniso_hparams *hp)
+{
+    printf("%-16s %s, theta %g", label,
+           r->type == ANISO_ROPE_LINEAR   ? "linear"
+           : r->type == ANISO_ROPE_LLAMA3 ? "llama3"
+                                          : "default",
+           r->theta);
+    if (r->type == ANISO_ROPE_LINEAR) printf(", factor %g", r->factor);
+    if (r->type == ANISO_ROPE_LLAMA3)
+        printf(", factor %g, low/high frequency factors %g/%g, original context %g", r->factor,
+               r->low_freq_factor, r->high_freq_factor, r->original_max_pos);
+    printf("; %d of %d dims per head\n", hp->n_rot, hp->d_head);
+}
+
+/* What the forward pass will compute, as read from the config. */
+static void print_semantics(const aniso_hparams *hp)
+{
+    if (hp->hf_semantics)
+        printf("config read as   transformers %s rules (file written by %s)\n",
+               hp->hf_semantics == ANISO_HF_V5 ? "5.x" : "4.57",
+               hp->transformers_version[0] ? hp->transformers_version : "an unknown version");
+    printf("activation       %s\n", act_name(hp->act));
+    int n_slide = 0;
+    for (int i = 0; i < hp->n_layer; i++) n_slide += hp->sliding[i];
+    print_rope(n_slide ? "rotary (global)" : "rotary", &hp->rope, hp);
+    if (n_slide) {
+        print_rope("rotary (sliding)", &hp->rope_local, hp);
+        printf("sliding window   %d tokens on %d of %d layers:", hp->sliding_window, n_slide,
+               hp->n_layer);
+        for (int i = 0; i < hp->n_layer; i++)
+            if (hp->sliding[i]) printf(" %d", i);
+        printf("\n");
+    }
+    printf("attention scale  %.9g\n", hp->attn_scale);
+    if (hp->softcap > 0) printf("logit softcap    %g\n", hp->softcap);
 }
 
 static const char *human_bytes(char *buf, size_t cap, unsigned long long n)
@@ -41,10 +85,12 @@ int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"revision", required_argument, NULL, 'r'},
+        CLI_MODEL_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *revision = NULL;
+    aniso_config_opts mcfg = {0};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -55,16 +101,22 @@ int cmd_inspect(int argc, char **argv)
         case 'h':
             help(stdout);
             return EXIT_OK;
-        default:
+        default: {
+            int mo = cli_model_option("inspect", c, optarg, &mcfg);
+            if (mo >= 0) {
+                if (mo) return mo;
+                break;
+            }
             return cli_usage_error("inspect", "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
+        }
         }
     }
     if (optind != argc - 1)
         return cli_usage_error("inspect", optind >= argc ? "missing MODEL" : "too many arguments");
 
     char *cache = cli_hf_cache_dir();
-    aniso_open_opts o = {.cache_dir = cache, .revision = revision};
+    aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
     aniso_error err;
     char *path = cli_model_path(argv[optind], &err);
     aniso_model *m = path ? aniso_model_open(path, &o, &err) : NULL;
@@ -89,6 +141,7 @@ int cmd_inspect(int argc, char **argv)
     printf("head dim         %d\n", hp->d_head);
     printf("FFN size         %d\n", hp->d_ff);
     printf("vocabulary size  %d\n", hp->n_vocab);
+    print_semantics(hp);
     printf("parameters       %llu\n", (unsigned long long)s.n_params);
     printf("dtypes          ");
     for (int d = 0; d < ANISO_DTYPE_COUNT; d++)

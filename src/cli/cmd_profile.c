@@ -28,7 +28,7 @@ static void help(FILE *f)
                "  --skip-first-token   leave each prompt's first token (usually BOS) out of X\n"
                "  --threads N          threads (default: all cores)\n"
                "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
-               "  --quiet              print only the written files' paths\n"
+               "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
                "  -h, --help           show this help\n");
 }
 
@@ -59,6 +59,7 @@ int cmd_profile(int argc, char **argv)
         {"threads", required_argument, NULL, 't'},
         {"revision", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
+        CLI_MODEL_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -94,9 +95,15 @@ int cmd_profile(int argc, char **argv)
         case 'h':
             help(stdout);
             return EXIT_OK;
-        default:
+        default: {
+            int mo = cli_model_option("profile", c, optarg, &o.open.config);
+            if (mo >= 0) {
+                if (mo) return mo;
+                break;
+            }
             return cli_usage_error("profile", "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
+        }
         }
     }
     if (optind != argc - 1)

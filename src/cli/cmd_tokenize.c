@@ -20,8 +20,8 @@ static void help(FILE *f)
             "  --file F         encode each line of F (without its line break)\n"
             "  --json           print one JSON object per input: {\"text\", \"ids\", \"tokens\"}\n"
             "  --no-special     do not add special tokens (BOS...) around the text\n"
-            "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
-            "  -h, --help       show this help\n\n"
+            "  --revision REV   branch, tag or commit of a cached model id (default: "
+            "main)\n" CLI_MODEL_OPTIONS_HELP "  -h, --help       show this help\n\n"
             "Without --json, each input prints one line per token, \"ID<TAB>TOKEN\", and inputs\n"
             "are separated by a blank line.\n");
 }
@@ -71,15 +71,13 @@ static void print_token(FILE *out, const char *t)
 int cmd_tokenize(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"text", required_argument, NULL, 't'},
-        {"file", required_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-special", no_argument, NULL, 'n'},
-        {"revision", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"text", required_argument, NULL, 't'},     {"file", required_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},           {"no-special", no_argument, NULL, 'n'},
+        {"revision", required_argument, NULL, 'r'}, CLI_MODEL_OPTIONS,
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *text = NULL, *file = NULL, *revision = NULL;
+    aniso_config_opts mcfg = {0};
     int json = 0, special = 1, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -102,9 +100,15 @@ int cmd_tokenize(int argc, char **argv)
         case 'h':
             help(stdout);
             return EXIT_OK;
-        default:
+        default: {
+            int mo = cli_model_option("tokenize", c, optarg, &mcfg);
+            if (mo >= 0) {
+                if (mo) return mo;
+                break;
+            }
             return cli_usage_error("tokenize", "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
+        }
         }
     }
     if (optind != argc - 1)
@@ -133,7 +137,7 @@ int cmd_tokenize(int argc, char **argv)
     const char *all = text ? text : buf;
 
     char *cache = cli_hf_cache_dir();
-    aniso_open_opts o = {.cache_dir = cache, .revision = revision};
+    aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
     aniso_error err;
     char *mpath = cli_model_path(argv[optind], &err);
     aniso_tokenizer *tk = mpath ? aniso_tokenizer_open(mpath, &o, &err) : NULL;

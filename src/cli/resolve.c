@@ -57,3 +57,27 @@ char *cli_model_path(const char *model, aniso_error *err)
     free(path);
     return NULL;
 }
+
+int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_opts *co)
+{
+    /* Keys named with --ignore-config-key: argv strings, alive for the run. */
+    static const char *keys[65];
+    static int n_keys;
+    if (code == CLI_OPT_HF_VERSION) {
+        if (!strcmp(arg, "4") || !strcmp(arg, "4.57"))
+            co->semantics = ANISO_HF_V4;
+        else if (!strcmp(arg, "5"))
+            co->semantics = ANISO_HF_V5;
+        else
+            return cli_usage_error(cmd, "--hf-version must be 4 or 5, not '%s'", arg);
+        return 0;
+    }
+    if (code == CLI_OPT_IGNORE_KEY) {
+        if (n_keys == 64) return cli_usage_error(cmd, "too many --ignore-config-key options");
+        keys[n_keys++] = arg;
+        keys[n_keys] = NULL;
+        co->ignore_keys = keys;
+        return 0;
+    }
+    return -1;
+}

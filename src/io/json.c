@@ -30,6 +30,11 @@ void aj_free(aj *v)
     if (v) json_decref(v);
 }
 
+aj *aj_copy(const aj *v)
+{
+    return v ? json_deep_copy(v) : NULL;
+}
+
 int aj_is_object(const aj *v)
 {
     return v && json_is_object(v);

@@ -17,6 +17,8 @@ aj *aj_parse(const char *buf, size_t len, const char *name, aniso_error *err);
  * beyond 64 bits, such as model_max_length). */
 aj *aj_parse_lenient(const char *buf, size_t len, const char *name, aniso_error *err);
 void aj_free(aj *v);
+/* A deep copy of v, owned by the caller; NULL when out of memory. */
+aj *aj_copy(const aj *v);
 
 int aj_is_object(const aj *v);
 int aj_is_array(const aj *v);

@@ -245,7 +245,7 @@ static const weight_spec gptneox_weights[] = {
 #undef G
 
 #define ARCH(e, mt, disp, nrm, epsk, epsd, kvd, dhd, tie, abias, table, actk, actd, theta, gem,    \
-             slide, ga)                                                                            \
+             slide, ga, ign)                                                                       \
     [ANISO_ARCH_##e] = {.arch = ANISO_ARCH_##e,                                                    \
                         .model_type = mt,                                                          \
                         .display = disp,                                                           \
@@ -263,21 +263,33 @@ static const weight_spec gptneox_weights[] = {
                         .rope_theta_default = theta,                                               \
                         .gemma_style = gem,                                                        \
                         .sliding_kind = slide,                                                     \
-                        .gguf_arch = ga}
+                        .gguf_arch = ga,                                                           \
+                        .ignored_keys = ign,                                                       \
+                        .n_ignored_keys = sizeof ign / sizeof ign[0]}
+
+/* Family keys that cannot change hidden states: the activation key the
+ * family's MLP does not read, and Gemma 3's saved copy of the pattern
+ * (transformers reads sliding_window_pattern, never this one). */
+static const char *const gemma_ignored[] = {"hidden_activation"};
+static const char *const gemma23_ignored[] = {"hidden_act", "_sliding_window_pattern"};
+static const char *const no_ignored[] = {NULL};
 
 static const arch_desc archs[ANISO_ARCH_COUNT] = {
-    /* transformers >= 4.48: Gemma 1's MLP reads hidden_act ("gelu" on the Hub
-     * means exact erf GELU); Gemma 2 and 3 read hidden_activation. */
+    /* Gemma 1's MLP reads hidden_act (whose "gelu" means exact erf GELU in
+     * transformers 4.48-4.57 and the tanh form in 5.x: config.c); Gemma 2
+     * and 3 read hidden_activation. */
     ARCH(GEMMA, "gemma", "Gemma", ANISO_NORM_RMS_GEMMA, "rms_norm_eps", 1e-6, 16, 256, 1, 0,
-         gemma_weights, "hidden_act", ANISO_ACT_GELU_TANH, 10000.0, 1, 0, "gemma"),
+         gemma_weights, "hidden_act", ANISO_ACT_GELU_TANH, 10000.0, 1, 0, "gemma", gemma_ignored),
     ARCH(GEMMA2, "gemma2", "Gemma 2", ANISO_NORM_RMS_GEMMA, "rms_norm_eps", 1e-6, 4, 256, 1, 0,
-         gemma2_weights, "hidden_activation", ANISO_ACT_GELU_TANH, 10000.0, 1, 2, "gemma2"),
+         gemma2_weights, "hidden_activation", ANISO_ACT_GELU_TANH, 10000.0, 1, 2, "gemma2",
+         gemma23_ignored),
     ARCH(GEMMA3, "gemma3_text", "Gemma 3 text", ANISO_NORM_RMS_GEMMA, "rms_norm_eps", 1e-6, 4, 256,
-         1, 0, gemma3_weights, "hidden_activation", ANISO_ACT_GELU_TANH, 1000000.0, 1, 3, "gemma3"),
+         1, 0, gemma3_weights, "hidden_activation", ANISO_ACT_GELU_TANH, 1000000.0, 1, 3, "gemma3",
+         gemma23_ignored),
     ARCH(GPTNEOX, "gpt_neox", "GPT-NeoX", ANISO_NORM_LAYER, "layer_norm_eps", 1e-5, 0, 0, 0, 1,
-         gptneox_weights, "hidden_act", ANISO_ACT_GELU, 10000.0, 0, 0, "gptneox"),
+         gptneox_weights, "hidden_act", ANISO_ACT_GELU, 10000.0, 0, 0, "gptneox", no_ignored),
     ARCH(LLAMA, "llama", "Llama", ANISO_NORM_RMS, "rms_norm_eps", 1e-6, 0, 0, 0, 0, llama_weights,
-         "hidden_act", ANISO_ACT_SILU, 10000.0, 0, 0, "llama"),
+         "hidden_act", ANISO_ACT_SILU, 10000.0, 0, 0, "llama", no_ignored),
 };
 
 static const int role_layer[] = {

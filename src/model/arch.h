@@ -54,6 +54,9 @@ typedef struct arch_desc {
     int gemma_style;       /* embedding x sqrt(d_model), query_pre_attn_scalar */
     int sliding_kind;      /* 0 none, 2 Gemma 2 (even layers), 3 Gemma 3 (pattern) */
     const char *gguf_arch; /* general.architecture in GGUF files */
+    /* config.json keys of this family that cannot change hidden states */
+    const char *const *ignored_keys;
+    size_t n_ignored_keys;
 } arch_desc;
 
 const arch_desc *arch_get(aniso_arch arch);

@@ -1,13 +1,26 @@
-/* config.c - config.json into aniso_hparams.
+/* config.c - config.json into aniso_hparams, as transformers reads it.
+ *
+ * Two generations of transformers write config.json differently: 4.x writes
+ * the rotary settings as top-level keys (rope_theta, rope_scaling, GPT-NeoX's
+ * rotary_emb_base / rotary_pct, Gemma 3's rope_local_base_freq) and 5.x as
+ * rope_parameters (one object, or one per layer type for Gemma 3), and the
+ * two disagree on what a few values mean (Gemma 1's hidden_act "gelu"). The
+ * reader resolves which rules apply (the transformers_version the file
+ * records, unless the caller says otherwise) and then follows those rules
+ * exactly, including which key wins when old and new ones are both present.
  *
  * The dimension keys are required. Every other key falls back to the default
  * of the architecture's transformers config class, so that a config written
  * by save_pretrained (which writes every key) and a hand-trimmed one mean
- * the same model as they do in transformers. */
+ * the same model as they do in transformers. Every key of the file must be
+ * one the reader interprets or one listed as unable to change the hidden
+ * states; any other key is an error naming it, never silently ignored. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "io/json.h"
 #include "model/arch.h"
 
@@ -15,63 +28,89 @@
  * overflow 64 bits. */
 #define MAX_DIM    (1 << 24)
 #define MAX_LAYERS 4096
+#define MAX_SEEN   96
 
-static aniso_status get_int(const aj *root, const char *name, const char *key, int required,
-                            int dflt, int max, int *out, aniso_error *err)
+/* One config.json being read. Every key the reader looks up is recorded, so
+ * that the keys nobody interpreted can be reported at the end. */
+typedef struct cfg {
+    const aj *root;
+    const char *name;
+    const arch_desc *a;
+    int v5; /* transformers 5.x rules */
+    const char *seen[MAX_SEEN];
+    int n_seen;
+} cfg;
+
+static aj *key(cfg *c, const char *k)
 {
-    aj *v = aj_get(root, key);
+    if (c->n_seen < MAX_SEEN) c->seen[c->n_seen++] = k;
+    return aj_get(c->root, k);
+}
+
+static aniso_status get_int(cfg *c, const char *k, int required, int dflt, int max, int *out,
+                            aniso_error *err)
+{
+    aj *v = key(c, k);
     if (!v || aj_is_null(v)) {
         if (required)
-            return aniso_error_set(err, ANISO_FORMAT, "%s: missing required key '%s'", name, key);
+            return aniso_error_set(err, ANISO_FORMAT, "%s: missing required key '%s'", c->name, k);
         *out = dflt;
         return ANISO_OK;
     }
     if (!aj_is_integer(v))
-        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be an integer, found %s", name,
-                               key, aj_type_name(v));
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be an integer, found %s",
+                               c->name, k, aj_type_name(v));
     long long x = aj_int(v);
     if (x < 1 || x > max)
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' = %lld is out of range (1 to %d)",
-                               name, key, x, max);
+                               c->name, k, x, max);
     *out = (int)x;
     return ANISO_OK;
 }
 
-static aniso_status get_bool(const aj *root, const char *name, const char *key, int dflt, int *out,
-                             aniso_error *err)
+static aniso_status get_bool(cfg *c, const char *k, int dflt, int *out, aniso_error *err)
 {
-    aj *v = aj_get(root, key);
+    aj *v = key(c, k);
     if (!v || aj_is_null(v)) {
         *out = dflt;
         return ANISO_OK;
     }
     if (!aj_is_bool(v))
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be true or false, found %s",
-                               name, key, aj_type_name(v));
+                               c->name, k, aj_type_name(v));
     *out = aj_bool(v);
     return ANISO_OK;
 }
 
-static aniso_status get_pos_double(const aj *root, const char *name, const char *key, double dflt,
-                                   double *out, aniso_error *err)
+/* A positive number from object o (the config itself or a rope object);
+ * *found says whether it was there. */
+static aniso_status pos_number(const cfg *c, const aj *o, const char *where, const char *k,
+                               double *out, int *found, aniso_error *err)
 {
-    aj *v = aj_get(root, key);
-    if (!v || aj_is_null(v)) {
-        *out = dflt;
-        return ANISO_OK;
-    }
-    if (!aj_is_number(v) || !(aj_num(v) > 0))
-        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a positive number", name,
-                               key);
+    aj *v = aj_get(o, k);
+    *found = v && !aj_is_null(v);
+    if (!*found) return ANISO_OK;
+    if (!aj_is_number(v) || !(aj_num(v) > 0) || !isfinite(aj_num(v)))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s%s' must be a positive number",
+                               c->name, where, k);
     *out = aj_num(v);
     return ANISO_OK;
 }
 
-/* A number that may be null (then *out = 0, "none"); absent gives dflt. */
-static aniso_status get_opt_number(const aj *root, const char *name, const char *key, double dflt,
-                                   double *out, aniso_error *err)
+static aniso_status get_pos_double(cfg *c, const char *k, double dflt, double *out,
+                                   aniso_error *err)
 {
-    aj *v = aj_get(root, key);
+    int found;
+    key(c, k);
+    *out = dflt;
+    return pos_number(c, c->root, "", k, out, &found, err);
+}
+
+/* A number that may be null (then *out = 0, "none"); absent gives dflt. */
+static aniso_status get_opt_number(cfg *c, const char *k, double dflt, double *out,
+                                   aniso_error *err)
+{
+    aj *v = key(c, k);
     if (!v) {
         *out = dflt;
         return ANISO_OK;
@@ -80,170 +119,619 @@ static aniso_status get_opt_number(const aj *root, const char *name, const char 
         *out = 0;
         return ANISO_OK;
     }
-    if (!aj_is_number(v) || !(aj_num(v) > 0))
+    if (!aj_is_number(v) || !(aj_num(v) > 0) || !isfinite(aj_num(v)))
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a positive number or null",
-                               name, key);
+                               c->name, k);
     *out = aj_num(v);
     return ANISO_OK;
 }
 
-static aniso_status parse_act(const aj *root, const char *name, const arch_desc *a, aniso_act *out,
-                              aniso_error *err)
+/* The MLP activation. Gemma 1's "gelu" is the one value whose meaning
+ * changed: transformers 4.48-4.57 run it as exact erf GELU, 5.x (and the
+ * original release) as the tanh approximation. */
+static aniso_status parse_act(cfg *c, aniso_act *out, aniso_error *err)
 {
-    aj *v = aj_get(root, a->act_key);
+    const arch_desc *a = c->a;
+    aj *v = key(c, a->act_key);
     *out = a->act_default;
     if (!v || aj_is_null(v)) return ANISO_OK;
     const char *s = aj_str(v);
     if (!s)
-        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a string", name,
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be a string", c->name,
                                a->act_key);
     if (!strcmp(s, "silu") || !strcmp(s, "swish"))
         *out = ANISO_ACT_SILU;
     else if (!strcmp(s, "gelu"))
-        *out = ANISO_ACT_GELU;
+        *out = a->arch == ANISO_ARCH_GEMMA && c->v5 ? ANISO_ACT_GELU_TANH : ANISO_ACT_GELU;
     else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new") || !strcmp(s, "gelu_fast"))
         *out = ANISO_ACT_GELU_TANH;
     else
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: unsupported activation '%s' in '%s' (supported: silu, gelu, "
                                "gelu_pytorch_tanh, gelu_new, gelu_fast)",
-                               name, s, a->act_key);
+                               c->name, s, a->act_key);
     return ANISO_OK;
 }
 
-/* rope_scaling: null, or {"rope_type" (or legacy "type"): ..., factor, ...}. */
-static aniso_status parse_rope_scaling(const aj *root, const char *name, aniso_rope *r,
-                                       aniso_error *err)
-{
-    aj *sc = aj_get(root, "rope_scaling");
-    r->type = ANISO_ROPE_DEFAULT;
-    if (!sc || aj_is_null(sc)) return ANISO_OK;
-    const char *t = aj_str(aj_get(sc, "rope_type"));
-    if (!t) t = aj_str(aj_get(sc, "type"));
-    if (!aj_is_object(sc) || !t)
-        return aniso_error_set(err, ANISO_FORMAT,
-                               "%s: rope_scaling must be null or an object "
-                               "with 'rope_type'",
-                               name);
-    if (!strcmp(t, "default")) return ANISO_OK;
-    int linear = !strcmp(t, "linear"), llama3 = !strcmp(t, "llama3");
-    if (!linear && !llama3)
-        return aniso_error_set(err, ANISO_UNSUPPORTED,
-                               "%s: unsupported rope_scaling type '%s' (supported: default, "
-                               "linear, llama3)",
-                               name, t);
-    const char *keys[] = {"factor", "low_freq_factor", "high_freq_factor",
-                          "original_max_position_embeddings"};
-    double *dst[] = {&r->factor, &r->low_freq_factor, &r->high_freq_factor, &r->original_max_pos};
-    for (int i = 0; i < (linear ? 1 : 4); i++) {
-        aj *v = aj_get(sc, keys[i]);
-        if (!aj_is_number(v) || !(aj_num(v) > 0))
-            return aniso_error_set(err, ANISO_FORMAT, "%s: rope_scaling needs a positive '%s'",
-                                   name, keys[i]);
-        *dst[i] = aj_num(v);
-    }
-    if (llama3 && !(r->high_freq_factor > r->low_freq_factor))
-        return aniso_error_set(err, ANISO_FORMAT,
-                               "%s: rope_scaling: high_freq_factor must exceed low_freq_factor",
-                               name);
-    r->type = linear ? ANISO_ROPE_LINEAR : ANISO_ROPE_LLAMA3;
-    return ANISO_OK;
-}
+/* ---- Rotary settings ---- */
 
-/* The forward pass's settings, by the rules of transformers 4.57. */
-static aniso_status parse_forward(const aj *root, const char *name, const arch_desc *a,
-                                  aniso_hparams *hp, aniso_error *err)
+/* The keys a rope object (5.x rope_parameters, 4.x rope_scaling) may hold:
+ * transformers 5.x's RopeParameters, plus the legacy "type". */
+static const char *const rope_object_keys[] = {
+    "rope_theta",
+    "rope_type",
+    "type",
+    "partial_rotary_factor",
+    "factor",
+    "original_max_position_embeddings",
+    "attention_factor",
+    "beta_fast",
+    "beta_slow",
+    "short_factor",
+    "long_factor",
+    "low_freq_factor",
+    "high_freq_factor",
+    "mscale",
+    "mscale_all_dim",
+    "truncate",
+    "mrope_section",
+};
+
+/* What the config says outside the rope object, used where the object is
+ * silent: the family's theta and rotary fraction, and the llama3 context. */
+typedef struct rope_defaults {
+    double theta;
+    double frac;
+    double orig_max_pos; /* top-level original_max_position_embeddings (5.x wins), or 0 */
+    double max_pos;      /* max_position_embeddings, or 0 */
+} rope_defaults;
+
+/* One rope object o (an object, checked by the caller) into r and *frac.
+ * where names it in messages ("rope_parameters.", "rope_scaling.", ...). */
+static aniso_status rope_read(const cfg *c, const aj *o, const char *where, const rope_defaults *d,
+                              aniso_rope *r, double *frac, aniso_error *err)
 {
     aniso_status st;
-    if ((st = parse_act(root, name, a, &hp->act, err))) return st;
-    /* Rotary embeddings: GPT-NeoX names them rotary_emb_base / rotary_pct. */
-    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
-    double theta = a->rope_theta_default, frac = neox ? 0.25 : 1.0;
-    if ((st = get_pos_double(root, name, neox ? "rotary_emb_base" : "rope_theta", theta, &theta,
-                             err)) ||
-        (neox && (st = get_pos_double(root, name, "rotary_pct", frac, &frac, err))) ||
-        (!neox && (st = get_pos_double(root, name, "partial_rotary_factor", frac, &frac, err))))
+    for (void *it = aj_iter(o); it; it = aj_iter_next(o, it)) {
+        const char *k = aj_iter_key(it);
+        size_t i = 0, n = sizeof rope_object_keys / sizeof rope_object_keys[0];
+        while (i < n && strcmp(rope_object_keys[i], k)) i++;
+        if (i == n)
+            return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: unknown key '%s%s'", c->name, where,
+                                   k);
+    }
+    aj *tv = aj_get(o, "rope_type");
+    if (!tv || aj_is_null(tv)) tv = aj_get(o, "type");
+    const char *t = "default";
+    if (tv && !aj_is_null(tv) && !(t = aj_str(tv)))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%srope_type' must be a string", c->name,
+                               where);
+    memset(r, 0, sizeof *r);
+    int linear = !strcmp(t, "linear"), llama3 = !strcmp(t, "llama3");
+    if (!linear && !llama3 && strcmp(t, "default"))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: unsupported rope type '%s' in '%srope_type' (supported: "
+                               "default, linear, llama3)",
+                               c->name, t, where);
+    int found;
+    r->theta = d->theta;
+    *frac = d->frac;
+    if ((st = pos_number(c, o, where, "rope_theta", &r->theta, &found, err)) ||
+        (st = pos_number(c, o, where, "partial_rotary_factor", frac, &found, err)))
         return st;
-    if (frac > 1)
-        return aniso_error_set(err, ANISO_FORMAT, "%s: the rotary fraction must be at most 1",
-                               name);
-    hp->n_rot = (int)(hp->d_head * frac);
-    if (hp->n_rot % 2) hp->n_rot--; /* rotate_half needs pairs; inv_freq has n_rot/2 entries */
-    hp->rope.theta = theta;
-    if ((st = parse_rope_scaling(root, name, &hp->rope, err))) return st;
-    hp->rope_local = hp->rope;
+    r->type = linear ? ANISO_ROPE_LINEAR : llama3 ? ANISO_ROPE_LLAMA3 : ANISO_ROPE_DEFAULT;
+    if (!linear && !llama3) return ANISO_OK;
+    const char *keys[] = {"factor", "low_freq_factor", "high_freq_factor"};
+    double *dst[] = {&r->factor, &r->low_freq_factor, &r->high_freq_factor};
+    for (int i = 0; i < (linear ? 1 : 3); i++) {
+        if ((st = pos_number(c, o, where, keys[i], dst[i], &found, err))) return st;
+        if (!found)
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope type '%s' needs '%s%s'", c->name, t,
+                                   where, keys[i]);
+    }
+    if (linear) return ANISO_OK;
+    if (!(r->high_freq_factor > r->low_freq_factor))
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: '%shigh_freq_factor' must exceed '%slow_freq_factor'", c->name,
+                               where, where);
+    /* The pre-training context: 5.x takes a top-level
+     * original_max_position_embeddings first, then the object's, then
+     * max_position_embeddings; 4.x requires the object's. */
+    if ((st = pos_number(c, o, where, "original_max_position_embeddings", &r->original_max_pos,
+                         &found, err)))
+        return st;
+    if (c->v5 && d->orig_max_pos > 0)
+        r->original_max_pos = d->orig_max_pos;
+    else if (!found && c->v5 && d->max_pos > 0)
+        r->original_max_pos = d->max_pos;
+    else if (!found)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: rope type 'llama3' needs '%soriginal_max_position_embeddings'",
+                               c->name, where);
+    return ANISO_OK;
+}
+
+/* The object under config key k, or NULL when absent, null or empty. */
+static aniso_status rope_object(cfg *c, const char *k, const aj **out, aniso_error *err)
+{
+    aj *v = key(c, k);
+    *out = NULL;
+    if (!v || aj_is_null(v)) return ANISO_OK;
+    if (!aj_is_object(v))
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: key '%s' must be an object or null, found %s", c->name, k,
+                               aj_type_name(v));
+    if (aj_size(v)) *out = v;
+    return ANISO_OK;
+}
+
+static int is_layer_type_key(const char *k)
+{
+    return !strcmp(k, "full_attention") || !strcmp(k, "sliding_attention");
+}
+
+/* Whether a rope_parameters object is per layer type (5.x's nested form). */
+static int rope_nested(const aj *o)
+{
+    for (void *it = aj_iter(o); it; it = aj_iter_next(o, it))
+        if (is_layer_type_key(aj_iter_key(it))) return 1;
+    return 0;
+}
+
+/* Every rotary setting of the model, by the rules of the writing version:
+ * hp->rope (global or only layers), hp->rope_local (sliding layers of Gemma
+ * 3), hp->n_rot. */
+static aniso_status parse_rope(cfg *c, aniso_hparams *hp, aniso_error *err)
+{
+    aniso_status st;
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX, gemma3 = hp->arch == ANISO_ARCH_GEMMA3;
+    const aj *params, *scaling;
+    if ((st = rope_object(c, "rope_parameters", &params, err)) ||
+        (st = rope_object(c, "rope_scaling", &scaling, err)))
+        return st;
+    if (params && !c->v5)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: key 'rope_parameters' is read by transformers 5 only, but "
+                               "the file is read by the rules of transformers 4 (its "
+                               "transformers_version, or --hf-version 4)",
+                               c->name);
+    rope_defaults d = {.theta = c->a->rope_theta_default, .frac = neox ? 0.25 : 1.0};
+    int found;
+    /* The legacy top-level keys. GPT-NeoX reads rotary_emb_base and
+     * rotary_pct; 4.x overwrites rope_theta / partial_rotary_factor with
+     * them and 5.x never reads those two, so for NeoX they mean nothing. */
+    if ((st = pos_number(c, c->root, "", neox ? "rotary_emb_base" : "rope_theta", &d.theta, &found,
+                         err)) ||
+        (st = pos_number(c, c->root, "", neox ? "rotary_pct" : "partial_rotary_factor", &d.frac,
+                         &found, err)))
+        return st;
+    key(c, neox ? "rotary_emb_base" : "rope_theta");
+    key(c, neox ? "rotary_pct" : "partial_rotary_factor");
+    if (neox) {
+        key(c, "rope_theta");
+        key(c, "partial_rotary_factor");
+    }
+    if ((st = pos_number(c, c->root, "", "max_position_embeddings", &d.max_pos, &found, err)) ||
+        (st = pos_number(c, c->root, "", "original_max_position_embeddings", &d.orig_max_pos,
+                         &found, err)))
+        return st;
+    key(c, "max_position_embeddings");
+    key(c, "original_max_position_embeddings");
+    double frac = d.frac, frac_local = d.frac;
+
+    if (!gemma3) {
+        /* One setting for every layer. 5.x: a non-empty rope_scaling
+         * replaces rope_parameters whole; the object's rope_theta and
+         * partial_rotary_factor win over the top-level keys. */
+        const aj *o = scaling ? scaling : params;
+        const char *where = scaling ? "rope_scaling." : "rope_parameters.";
+        if (params && !scaling && rope_nested(params))
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: key 'rope_parameters' is per layer type, which %s does "
+                                   "not have",
+                                   c->name, c->a->display);
+        hp->rope = (aniso_rope){.theta = d.theta, .type = ANISO_ROPE_DEFAULT};
+        if (o && (st = rope_read(c, o, where, &d, &hp->rope, &frac, err))) return st;
+        if (!c->v5 && o) {
+            /* 4.x: rope_scaling carries only the scaling; theta and the
+             * fraction are the top-level ones. */
+            hp->rope.theta = d.theta;
+            frac = d.frac;
+        }
+        hp->rope_local = hp->rope;
+        frac_local = frac;
+    } else {
+        /* Gemma 3: global (full_attention) and local (sliding_attention)
+         * settings. 5.x: rope_parameters per layer type, rope_scaling
+         * updating the global one key by key, the top-level rope_theta and
+         * rope_local_base_freq filling in missing thetas. 4.x: rope_theta
+         * and rope_scaling on global layers, rope_local_base_freq with the
+         * default type on sliding layers. */
+        double local = 10000.0;
+        if ((st = get_pos_double(c, "rope_local_base_freq", 10000.0, &local, err))) return st;
+        const aj *full = NULL, *slide = NULL;
+        if (params) {
+            for (void *it = aj_iter(params); it; it = aj_iter_next(params, it))
+                if (!is_layer_type_key(aj_iter_key(it)))
+                    return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                           "%s: key 'rope_parameters.%s': Gemma 3's "
+                                           "rope_parameters must be per layer type "
+                                           "(full_attention, sliding_attention)",
+                                           c->name, aj_iter_key(it));
+            full = aj_get(params, "full_attention");
+            slide = aj_get(params, "sliding_attention");
+            const aj *both[] = {full, slide};
+            for (int i = 0; i < 2; i++)
+                if (both[i] && !aj_is_null(both[i]) && !aj_is_object(both[i]))
+                    return aniso_error_set(err, ANISO_FORMAT,
+                                           "%s: key 'rope_parameters.%s' must be an object",
+                                           c->name, i ? "sliding_attention" : "full_attention");
+            if (full && aj_is_null(full)) full = NULL;
+            if (slide && aj_is_null(slide)) slide = NULL;
+        }
+        rope_defaults dg = d, dl = d;
+        dl.theta = local;
+        hp->rope = (aniso_rope){.theta = d.theta, .type = ANISO_ROPE_DEFAULT};
+        hp->rope_local = (aniso_rope){.theta = local, .type = ANISO_ROPE_DEFAULT};
+        if (c->v5) {
+            /* full_attention = rope_parameters' object updated by rope_scaling;
+             * with no rope_parameters at all the object starts as
+             * {"rope_type": "default"}, so a legacy "type" in rope_scaling
+             * does not change it (5.x drops such a scaling). */
+            if (params && !full && scaling)
+                return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                       "%s: key 'rope_scaling' with a 'rope_parameters' that has "
+                                       "no 'full_attention' entry (transformers fails on it)",
+                                       c->name);
+            aj *merged = aj_new_object();
+            if (!merged || (!params && aj_set(merged, "rope_type", aj_new_string("default", 7)))) {
+                aj_free(merged);
+                return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", c->name);
+            }
+            const aj *parts[] = {full, scaling};
+            for (int i = 0; i < 2; i++)
+                for (void *it = parts[i] ? aj_iter(parts[i]) : NULL; it;
+                     it = aj_iter_next(parts[i], it))
+                    if (aj_set(merged, aj_iter_key(it), aj_copy(aj_iter_value(it)))) {
+                        aj_free(merged);
+                        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", c->name);
+                    }
+            st = rope_read(c, merged, scaling ? "rope_scaling." : "rope_parameters.full_attention.",
+                           &dg, &hp->rope, &frac, err);
+            aj_free(merged);
+            if (st) return st;
+            if (slide && (st = rope_read(c, slide, "rope_parameters.sliding_attention.", &dl,
+                                         &hp->rope_local, &frac_local, err)))
+                return st;
+        } else if (scaling) {
+            /* 4.57's Gemma 3 config does not translate a legacy "type". */
+            aj *rt = aj_get(scaling, "rope_type");
+            if (!rt || aj_is_null(rt))
+                return aniso_error_set(err, ANISO_FORMAT,
+                                       "%s: key 'rope_scaling' needs 'rope_type' (transformers 4 "
+                                       "rejects a Gemma 3 rope_scaling without it)",
+                                       c->name);
+            if ((st = rope_read(c, scaling, "rope_scaling.", &dg, &hp->rope, &frac, err)))
+                return st;
+            hp->rope.theta = d.theta;
+            frac = frac_local = d.frac;
+        }
+    }
+    /* Only GPT-NeoX's modeling rotates part of a head; the others apply cos
+     * and sin to the whole head, and transformers fails on anything else. */
+    double fr[] = {frac, frac_local};
+    for (int i = 0; i < 2; i++) {
+        if (fr[i] > 1)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: the rotary fraction (partial_rotary_factor or rotary_pct) "
+                                   "%g exceeds 1",
+                                   c->name, fr[i]);
+        int n = (int)(hp->d_head * fr[i]);
+        if (!neox && n != hp->d_head)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: a rotary fraction of %g (partial_rotary_factor) is not "
+                                   "supported by %s, which rotates whole heads",
+                                   c->name, fr[i], c->a->display);
+        if (n % 2 || n == 0)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: the rotary dimension %d (head size %d x fraction %g) must "
+                                   "be even and positive",
+                                   c->name, n, hp->d_head, fr[i]);
+        hp->n_rot = n;
+    }
+    hp->rope_frac = frac;
+    return ANISO_OK;
+}
+
+/* ---- Keys read by no one ---- */
+
+/* Keys of transformers' PretrainedConfig (4.57 and 5.x) and of the families'
+ * config classes that cannot change hidden states: output switches,
+ * labels, token ids, generation defaults, dropout (inactive in eval mode),
+ * the cache, initialisation, tensor-parallel split and logit-only settings,
+ * and bookkeeping. */
+static const char *const ignored_keys[] = {
+    "_name_or_path",
+    "_commit_hash",
+    "_attn_implementation",
+    "_attn_implementation_autoset",
+    "_experts_implementation",
+    "attn_implementation",
+    "add_cross_attention",
+    "architectures",
+    "bad_words_ids",
+    "begin_suppress_tokens",
+    "bos_token_id",
+    "cache_implementation",
+    "chunk_size_feed_forward",
+    "classifier_dropout",
+    "cross_attention_hidden_size",
+    "decoder_start_token_id",
+    "diversity_penalty",
+    "do_sample",
+    "dtype",
+    "early_stopping",
+    "encoder_no_repeat_ngram_size",
+    "eos_token_id",
+    "exponential_decay_length_penalty",
+    "final_logit_softcapping",
+    "finetuning_task",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+    "hidden_dropout",
+    "attention_dropout",
+    "id2label",
+    "initializer_range",
+    "is_decoder",
+    "is_encoder_decoder",
+    "label2id",
+    "length_penalty",
+    "max_length",
+    "min_length",
+    "model_type",
+    "no_repeat_ngram_size",
+    "num_beam_groups",
+    "num_beams",
+    "num_labels",
+    "num_return_sequences",
+    "output_attentions",
+    "output_hidden_states",
+    "output_scores",
+    "pad_token_id",
+    "prefix",
+    "pretraining_tp",
+    "problem_type",
+    "remove_invalid_values",
+    "repetition_penalty",
+    "return_dict",
+    "return_dict_in_generate",
+    "sep_token_id",
+    "suppress_tokens",
+    "task_specific_params",
+    "temperature",
+    "tf_legacy_loss",
+    "tie_encoder_decoder",
+    "tokenizer_class",
+    "top_k",
+    "top_p",
+    "torch_dtype",
+    "torchscript",
+    "transformers_version",
+    "typical_p",
+    "use_bfloat16",
+    "use_cache",
+};
+
+static int in_list(const char *k, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && !strcmp(list[i], k)) return 1;
+    return 0;
+}
+
+/* Keys that change the computation in ways aniso does not implement, when
+ * set to anything but their neutral value, with what they are. */
+static aniso_status check_unsupported(cfg *c, aniso_error *err)
+{
+    aj *v;
+    if ((v = key(c, "quantization_config")) && !aj_is_null(v))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: key 'quantization_config': quantized checkpoints are not "
+                               "supported",
+                               c->name);
+    if ((v = key(c, "pruned_heads")) && !aj_is_null(v) && !(aj_is_object(v) && !aj_size(v)))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: key 'pruned_heads': pruned attention heads are not supported",
+                               c->name);
+    if ((v = key(c, "auto_map")) && !aj_is_null(v)) {
+        for (void *it = aj_is_object(v) ? aj_iter(v) : NULL; it; it = aj_iter_next(v, it))
+            if (!strncmp(aj_iter_key(it), "AutoModel", 9))
+                return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                       "%s: key 'auto_map.%s': the model has its own modeling "
+                                       "code, which aniso does not run",
+                                       c->name, aj_iter_key(it));
+    }
+    /* Gemma 3 attends both ways when it is set (4.57 and 5.x); Gemma 1 and
+     * 2 carry the key in 5.x, where it leaves their eager attention causal. */
+    int b = 0;
+    aniso_status st;
+    if (c->a->gemma_style && (st = get_bool(c, "use_bidirectional_attention", 0, &b, err)))
+        return st;
+    if (b && c->a->arch == ANISO_ARCH_GEMMA3)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: key 'use_bidirectional_attention': bidirectional (embedding "
+                               "model) attention is not supported",
+                               c->name);
+    /* Read by 5.x only: is_causal false makes every mask bidirectional,
+     * tie_last_hidden_states false leaves the last hidden state before the
+     * final norm. 4.57 ignores both. */
+    const char *v5_only[] = {"is_causal", "tie_last_hidden_states"};
+    for (int i = 0; i < 2; i++) {
+        if ((st = get_bool(c, v5_only[i], 1, &b, err))) return st;
+        if (!b && c->v5)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: key '%s' = false is not supported (%s)", c->name,
+                                   v5_only[i],
+                                   i ? "it would make the last hidden state the pre-norm one"
+                                     : "bidirectional attention");
+    }
+    return ANISO_OK;
+}
+
+static aniso_status check_unread(cfg *c, const aniso_config_opts *co, aniso_error *err)
+{
+    for (void *it = aj_iter(c->root); it; it = aj_iter_next(c->root, it)) {
+        const char *k = aj_iter_key(it);
+        if (in_list(k, c->seen, (size_t)c->n_seen) ||
+            in_list(k, ignored_keys, sizeof ignored_keys / sizeof ignored_keys[0]) ||
+            in_list(k, c->a->ignored_keys, c->a->n_ignored_keys))
+            continue;
+        int allowed = 0;
+        for (const char *const *p = co ? co->ignore_keys : NULL; p && *p; p++)
+            if (!strcmp(*p, k)) allowed = 1;
+        if (!allowed)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: unknown key '%s' for %s (it may change the model; "
+                                   "--ignore-config-key %s if it cannot)",
+                                   c->name, k, c->a->model_type, k);
+    }
+    return ANISO_OK;
+}
+
+/* The forward pass's settings. */
+static aniso_status parse_forward(cfg *c, aniso_hparams *hp, aniso_error *err)
+{
+    const arch_desc *a = c->a;
+    aniso_status st;
+    if ((st = parse_act(c, &hp->act, err)) || (st = parse_rope(c, hp, err))) return st;
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
     hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
     hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
     hp->parallel_residual = 1;
-    if (neox &&
-        (st = get_bool(root, name, "use_parallel_residual", 1, &hp->parallel_residual, err)))
+    if (neox && (st = get_bool(c, "use_parallel_residual", 1, &hp->parallel_residual, err)))
         return st;
     if (a->gemma_style && hp->arch != ANISO_ARCH_GEMMA) {
         double q = 256, w = 0;
-        if ((st = get_pos_double(root, name, "query_pre_attn_scalar", 256, &q, err)) ||
-            (st = get_opt_number(root, name, "sliding_window", 4096, &w, err)) ||
-            (st = get_opt_number(root, name, "attn_logit_softcapping",
+        if ((st = get_pos_double(c, "query_pre_attn_scalar", 256, &q, err)) ||
+            (st = get_opt_number(c, "sliding_window", 4096, &w, err)) ||
+            (st = get_opt_number(c, "attn_logit_softcapping",
                                  hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0, &hp->softcap, err)))
             return st;
         hp->attn_scale = 1.0 / sqrt(q);
         if (w > 1e9)
-            return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range", name);
+            return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range",
+                                   c->name);
         hp->sliding_window = (int)w;
     }
-    if (hp->arch == ANISO_ARCH_GEMMA3) {
-        double local = 10000.0;
-        int bidir = 0;
-        if ((st = get_pos_double(root, name, "rope_local_base_freq", 10000.0, &local, err)) ||
-            (st = get_bool(root, name, "use_bidirectional_attention", 0, &bidir, err)))
-            return st;
-        if (bidir)
-            return aniso_error_set(err, ANISO_UNSUPPORTED,
-                                   "%s: use_bidirectional_attention (embedding models) is not "
-                                   "supported",
-                                   name);
-        hp->rope_local = (aniso_rope){.theta = local, .type = ANISO_ROPE_DEFAULT};
-    }
     /* Which layers slide: layer_types when given, else the family's pattern. */
-    aj *types = aj_get(root, "layer_types");
-    if (a->sliding_kind && aj_is_array(types)) {
-        if (aj_size(types) != (size_t)hp->n_layer)
+    aj *types = key(c, "layer_types");
+    if (a->sliding_kind == 3) key(c, "sliding_window_pattern");
+    if (types && !aj_is_null(types) && !a->sliding_kind)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: key 'layer_types' is not supported for %s", c->name,
+                               a->display);
+    if (a->sliding_kind && types && !aj_is_null(types)) {
+        if (!aj_is_array(types) || aj_size(types) != (size_t)hp->n_layer)
             return aniso_error_set(err, ANISO_FORMAT,
-                                   "%s: layer_types has %zu entries for %d layers", name,
-                                   aj_size(types), hp->n_layer);
+                                   "%s: layer_types must be a list of %d entries (one per layer)",
+                                   c->name, hp->n_layer);
         for (int i = 0; i < hp->n_layer; i++) {
             const char *t = aj_str(aj_at(types, (size_t)i));
             if (!t || (strcmp(t, "sliding_attention") && strcmp(t, "full_attention")))
-                return aniso_error_set(err, ANISO_FORMAT,
+                return aniso_error_set(err, ANISO_UNSUPPORTED,
                                        "%s: layer_types[%d] must be \"sliding_attention\" or "
                                        "\"full_attention\"",
-                                       name, i);
+                                       c->name, i);
             hp->sliding[i] = !strcmp(t, "sliding_attention");
         }
     } else if (a->sliding_kind == 2) {
         for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % 2 != 0;
     } else if (a->sliding_kind == 3) {
-        int pattern;
-        if ((st = get_int(root, name, "sliding_window_pattern", 0, 6, MAX_LAYERS, &pattern, err)))
-            return st;
+        int pattern; /* read only when layer_types is absent, as transformers does */
+        if ((st = get_int(c, "sliding_window_pattern", 0, 6, MAX_LAYERS, &pattern, err))) return st;
         for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % pattern != 0;
     }
     if (!hp->sliding_window) memset(hp->sliding, 0, sizeof hp->sliding);
     return ANISO_OK;
 }
 
-aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name, aniso_hparams *hp,
-                                 aniso_error *err)
+/* Which transformers rules apply: the caller's choice, else the major
+ * version recorded in the file (absent: the current 5.x). */
+static aniso_status resolve_semantics(cfg *c, const aniso_config_opts *co, aniso_hparams *hp,
+                                      aniso_error *err);
+
+int aniso_config_semantics(const char *dir, const aniso_config_opts *co, aniso_error *err)
+{
+    if (co && (co->semantics == ANISO_HF_V4 || co->semantics == ANISO_HF_V5))
+        return (int)co->semantics;
+    char *path = path_join(dir, "config.json"), *buf = NULL;
+    size_t len;
+    if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", dir), -1;
+    int out = ANISO_HF_V5;
+    if (is_file(path)) {
+        aj *root = NULL;
+        aniso_hparams *hp = calloc(1, sizeof *hp);
+        if (!hp || read_small_file(path, 16u << 20, &buf, &len, err) ||
+            !(root = aj_parse(buf, len, path, err))) {
+            out = -1;
+        } else {
+            cfg c = {.root = root, .name = path};
+            out = resolve_semantics(&c, co, hp, err) ? -1 : hp->hf_semantics;
+        }
+        aj_free(root);
+        free(hp);
+    }
+    free(buf);
+    free(path);
+    return out;
+}
+
+static aniso_status resolve_semantics(cfg *c, const aniso_config_opts *co, aniso_hparams *hp,
+                                      aniso_error *err)
+{
+    aj *v = key(c, "transformers_version");
+    const char *s = aj_str(v);
+    if (v && !aj_is_null(v) && !s)
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key 'transformers_version' must be a string",
+                               c->name);
+    if (s) snprintf(hp->transformers_version, sizeof hp->transformers_version, "%s", s);
+    int want = co ? (int)co->semantics : 0;
+    if (want == ANISO_HF_V4 || want == ANISO_HF_V5) {
+        hp->hf_semantics = want;
+    } else if (!s) {
+        hp->hf_semantics = ANISO_HF_V5;
+    } else {
+        char *end;
+        long major = strtol(s, &end, 10);
+        if (end == s || major < 1)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: transformers_version '%s' is not a version number", c->name,
+                                   s);
+        if (major > 5)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: written by transformers %s, newer than the 4.x and 5.x "
+                                   "rules aniso knows (--hf-version 5 to read it as 5.x)",
+                                   c->name, s);
+        hp->hf_semantics = major == 5 ? ANISO_HF_V5 : ANISO_HF_V4;
+    }
+    c->v5 = hp->hf_semantics == ANISO_HF_V5;
+    return ANISO_OK;
+}
+
+aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
+                                 const aniso_config_opts *co, aniso_hparams *hp, aniso_error *err)
 {
     memset(hp, 0, sizeof *hp);
     aj *root = aj_parse(json, len, name, err);
     if (!root) return err ? err->code : ANISO_FORMAT;
+    cfg c = {.root = root, .name = name};
     aniso_status st = ANISO_OK;
     if (!aj_is_object(root)) {
         st = aniso_error_set(err, ANISO_FORMAT, "%s: expected a JSON object, found %s", name,
                              aj_type_name(root));
         goto out;
     }
-    aj *mt = aj_get(root, "model_type");
+    aj *mt = key(&c, "model_type");
     if (!mt) {
         st = aniso_error_set(err, ANISO_FORMAT, "%s: missing required key 'model_type'", name);
         goto out;
@@ -260,23 +748,24 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
                              aniso_arch_supported_list());
         goto out;
     }
+    c.a = a;
     hp->arch = a->arch;
-    aj *archs = aj_get(root, "architectures");
+    if ((st = resolve_semantics(&c, co, hp, err))) goto out;
+    aj *archs = key(&c, "architectures");
     if (aj_is_array(archs) && aj_is_string(aj_at(archs, 0)))
         snprintf(hp->architecture, sizeof hp->architecture, "%s", aj_str(aj_at(archs, 0)));
 
-    if ((st = get_int(root, name, "num_hidden_layers", 1, 0, MAX_LAYERS, &hp->n_layer, err)) ||
-        (st = get_int(root, name, "hidden_size", 1, 0, MAX_DIM, &hp->d_model, err)) ||
-        (st = get_int(root, name, "num_attention_heads", 1, 0, MAX_DIM, &hp->n_head, err)) ||
-        (st = get_int(root, name, "intermediate_size", 1, 0, MAX_DIM, &hp->d_ff, err)) ||
-        (st = get_int(root, name, "vocab_size", 1, 0, MAX_DIM, &hp->n_vocab, err)))
+    if ((st = get_int(&c, "num_hidden_layers", 1, 0, MAX_LAYERS, &hp->n_layer, err)) ||
+        (st = get_int(&c, "hidden_size", 1, 0, MAX_DIM, &hp->d_model, err)) ||
+        (st = get_int(&c, "num_attention_heads", 1, 0, MAX_DIM, &hp->n_head, err)) ||
+        (st = get_int(&c, "intermediate_size", 1, 0, MAX_DIM, &hp->d_ff, err)) ||
+        (st = get_int(&c, "vocab_size", 1, 0, MAX_DIM, &hp->n_vocab, err)))
         goto out;
     int kv_default = a->n_head_kv_default ? a->n_head_kv_default : hp->n_head;
-    if ((st = get_int(root, name, "num_key_value_heads", 0, kv_default, MAX_DIM, &hp->n_head_kv,
-                      err)))
+    if ((st = get_int(&c, "num_key_value_heads", 0, kv_default, MAX_DIM, &hp->n_head_kv, err)))
         goto out;
     /* GPT-NeoX has no head_dim key: its head size is always hidden / heads. */
-    aj *hd = hp->arch == ANISO_ARCH_GPTNEOX ? NULL : aj_get(root, "head_dim");
+    aj *hd = hp->arch == ANISO_ARCH_GPTNEOX ? NULL : key(&c, "head_dim");
     if ((!hd || aj_is_null(hd)) && a->d_head_default == 0) {
         if (hp->d_model % hp->n_head != 0) {
             st = aniso_error_set(err, ANISO_FORMAT,
@@ -286,8 +775,14 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
             goto out;
         }
         hp->d_head = hp->d_model / hp->n_head;
-    } else if ((st = get_int(root, name, "head_dim", 0, a->d_head_default, MAX_DIM, &hp->d_head,
-                             err))) {
+    } else if ((st = get_int(&c, "head_dim", 0, a->d_head_default, MAX_DIM, &hp->d_head, err))) {
+        goto out;
+    }
+    if (c.v5 && hp->d_model % hp->n_head != 0 && hp->arch != ANISO_ARCH_GEMMA) {
+        st = aniso_error_set(err, ANISO_FORMAT,
+                             "%s: hidden_size (%d) is not a multiple of num_attention_heads (%d), "
+                             "which transformers 5 rejects for %s",
+                             name, hp->d_model, hp->n_head, a->display);
         goto out;
     }
     if (hp->n_head % hp->n_head_kv != 0) {
@@ -303,12 +798,15 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
                              (long long)hp->n_head * hp->d_head);
         goto out;
     }
-    if ((st = get_pos_double(root, name, a->eps_key, a->eps_default, &hp->norm_eps, err)) ||
-        (st = get_bool(root, name, "tie_word_embeddings", a->tie_default, &hp->tie_embd, err)) ||
-        (st = get_bool(root, name, "attention_bias", a->attn_bias_default, &hp->attn_bias, err)) ||
-        (st = get_bool(root, name, "mlp_bias", 0, &hp->mlp_bias, err)))
+    if ((st = get_pos_double(&c, a->eps_key, a->eps_default, &hp->norm_eps, err)) ||
+        (st = get_bool(&c, "tie_word_embeddings", a->tie_default, &hp->tie_embd, err)) ||
+        (st = get_bool(&c, "attention_bias", a->attn_bias_default, &hp->attn_bias, err)))
         goto out;
-    st = parse_forward(root, name, a, hp, err);
+    if (hp->arch == ANISO_ARCH_LLAMA && (st = get_bool(&c, "mlp_bias", 0, &hp->mlp_bias, err)))
+        goto out;
+    if ((st = parse_forward(&c, hp, err)) || (st = check_unsupported(&c, err)) ||
+        (st = check_unread(&c, co, err)))
+        goto out;
 out:
     aj_free(root);
     return st;

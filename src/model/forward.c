@@ -24,17 +24,9 @@ typedef struct rope_table {
     float *cos, *sin; /* (max_len, n_rot / 2) */
 } rope_table;
 
-/* inv_freq and the angle tables, in float32 as transformers computes them:
- * inv_freq[i] = 1 / base^(fp32(2i) / dim), then the rope type's rescaling,
- * angle = fp32(inv_freq[i] * fp32(pos)). */
-static int rope_build(rope_table *r, const aniso_rope *rp, int n_rot, size_t max_len)
+void aniso_rope_inv_freq(const aniso_rope *rp, int n_rot, float *inv)
 {
     int half = n_rot / 2;
-    r->cos = malloc((max_len * (size_t)half + 1) * sizeof(float));
-    r->sin = malloc((max_len * (size_t)half + 1) * sizeof(float));
-    if (!r->cos || !r->sin) return -1;
-    float *inv = malloc(((size_t)half + 1) * sizeof *inv);
-    if (!inv) return -1;
     for (int i = 0; i < half; i++) {
         float e = (float)(2 * i) / (float)n_rot;
         inv[i] = 1.0f / powf((float)rp->theta, e);
@@ -42,7 +34,7 @@ static int rope_build(rope_table *r, const aniso_rope *rp, int n_rot, size_t max
             inv[i] = inv[i] / (float)rp->factor;
         } else if (rp->type == ANISO_ROPE_LLAMA3) {
             float factor = (float)rp->factor, lf = (float)rp->low_freq_factor,
-                  hf = (float)rp->high_freq_factor, ocl = (float)rp->original_max_pos;
+                  ocl = (float)rp->original_max_pos;
             float low_wl = (float)(rp->original_max_pos / rp->low_freq_factor);
             float high_wl = (float)(rp->original_max_pos / rp->high_freq_factor);
             float wavelen = (float)(2 * 3.141592653589793) / inv[i];
@@ -53,9 +45,20 @@ static int rope_build(rope_table *r, const aniso_rope *rp, int n_rot, size_t max
                 scaled = (1 - smooth) * scaled / factor + smooth * scaled;
             }
             inv[i] = scaled;
-            (void)hf;
         }
     }
+}
+
+/* The angle tables: angle = fp32(inv_freq[i] * fp32(pos)). */
+static int rope_build(rope_table *r, const aniso_rope *rp, int n_rot, size_t max_len)
+{
+    int half = n_rot / 2;
+    r->cos = malloc((max_len * (size_t)half + 1) * sizeof(float));
+    r->sin = malloc((max_len * (size_t)half + 1) * sizeof(float));
+    if (!r->cos || !r->sin) return -1;
+    float *inv = malloc(((size_t)half + 1) * sizeof *inv);
+    if (!inv) return -1;
+    aniso_rope_inv_freq(rp, n_rot, inv);
     for (size_t t = 0; t < max_len; t++)
         for (int i = 0; i < half; i++) {
             float a = inv[i] * (float)t;

@@ -294,7 +294,8 @@ aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, an
         goto fail;
     }
     if (read_small_file(cfg_path, CONFIG_LIMIT, &cfg, &cfg_len, err)) goto fail;
-    if (aniso_hparams_parse(cfg, cfg_len, cfg_path, &m->hp, err)) goto fail;
+    if (aniso_hparams_parse(cfg, cfg_len, cfg_path, opts ? &opts->config : NULL, &m->hp, err))
+        goto fail;
     if (is_file(single)) {
         if (load_single(m, single, err)) goto fail;
     } else if (is_file(m->index_path)) {

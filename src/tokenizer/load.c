@@ -668,11 +668,17 @@ static const char *config_token(const aj *cfg, const char *key)
     return aj_is_string(v) ? aj_str(v) : aj_str(aj_get(v, "content"));
 }
 
-/* transformers' Llama, Gemma and GPT-NeoX tokenizer classes replace the
- * file's post-processor in __init__ (update_post_processor): BOS when
- * add_bos_token, EOS when add_eos_token, read from tokenizer_config.json
- * with the class's defaults. Other classes keep tokenizer.json's. */
-static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, aniso_error *err)
+/* transformers 4.57: the Llama, Gemma and GPT-NeoX tokenizer classes
+ * replace the file's post-processor in __init__ (update_post_processor): BOS
+ * when add_bos_token, EOS when add_eos_token, read from
+ * tokenizer_config.json with the class's defaults. Other classes keep
+ * tokenizer.json's.
+ * transformers 5.x: add_bos_token / add_eos_token are dropped whenever a
+ * tokenizer.json exists, so tokenizer.json's post-processor decides (a null
+ * one adds nothing), except that the GPT-NeoX class always rebuilds it
+ * without special tokens. */
+static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, int v5,
+                                          aniso_error *err)
 {
     static const struct {
         const char *name;
@@ -681,7 +687,7 @@ static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, 
         {"LlamaTokenizer", 1, 0},       {"LlamaTokenizerFast", 1, 0},
         {"CodeLlamaTokenizer", 1, 0},   {"CodeLlamaTokenizerFast", 1, 0},
         {"GemmaTokenizer", 1, 0},       {"GemmaTokenizerFast", 1, 0},
-        {"GPTNeoXTokenizerFast", 0, 0},
+        {"GPTNeoXTokenizerFast", 0, 0}, {"GPTNeoXTokenizer", 0, 0},
     };
     char *path = path_join(dir, "tokenizer_config.json"), *buf = NULL;
     size_t len;
@@ -698,13 +704,14 @@ static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, 
     int k = -1;
     for (size_t i = 0; cls && i < sizeof classes / sizeof classes[0]; i++)
         if (!strcmp(cls, classes[i].name)) k = (int)i;
-    if (k < 0) goto out;
+    if (k < 0 || (v5 && strncmp(cls, "GPTNeoX", 7))) goto out;
     ctx c = {path, err};
     int add[2] = {classes[k].bos, classes[k].eos};
+    if (v5) add[0] = add[1] = 0;
     const char *keys[2] = {"add_bos_token", "add_eos_token"}, *toks[2] = {"bos_token", "eos_token"};
     int32_t ids[2];
     for (int i = 0; i < 2; i++) {
-        if ((st = opt_bool(&c, cfg, "tokenizer_config", keys[i], add[i], &add[i]))) goto out;
+        if (!v5 && (st = opt_bool(&c, cfg, "tokenizer_config", keys[i], add[i], &add[i]))) goto out;
         if (!add[i]) continue;
         const char *t = config_token(cfg, toks[i]);
         ids[i] = t ? aniso_tokenizer_token_id(tk, t) : -1;
@@ -757,11 +764,12 @@ aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *
         return NULL;
     }
     aniso_tokenizer *tk = NULL;
+    int sem = 0;
     if (!is_file(path))
         aniso_error_set(err, ANISO_NOT_FOUND, "%s: not found", path);
-    else
+    else if ((sem = aniso_config_semantics(dir, opts ? &opts->config : NULL, err)) > 0)
         tk = aniso_tokenizer_load(path, err);
-    if (tk && apply_tokenizer_class(tk, dir, err)) {
+    if (tk && apply_tokenizer_class(tk, dir, sem == ANISO_HF_V5, err)) {
         aniso_tokenizer_free(tk);
         tk = NULL;
     }

@@ -2,7 +2,16 @@
 architecture, saved by transformers' save_pretrained (safetensors) with a
 tokenizer, and the hidden states transformers computes for them.
 
-For each fixture folder (tests/fixtures/forward/NAME/):
+Runs under both pinned environments: transformers 4.57 (venv.sh, fixtures in
+tests/fixtures/forward/) and 5.x (venv.sh 5, fixtures in
+tests/fixtures/forward-v5/). The configurations are the same models; each
+version writes its own config.json layout (5.x: rope_parameters), which is
+what the tests check aniso reads. Under 5.x the script also runs 5.x on the
+4.57 folders (given with --v4-fixtures) and stores its hidden states there as
+hidden.v5.npy where they differ from 4.57's: the same file read by the two
+versions' rules.
+
+For each fixture folder (tests/fixtures/forward[-v5]/NAME/):
   config.json, model.safetensors, tokenizer.json, tokenizer_config.json, ...
   prompts.json   the prompts (five of the notebook's and a long one) and the
                  ids AutoTokenizer gives for each
@@ -16,7 +25,9 @@ attention): bfloat16/float16 fixtures store rounded weights, which the
 reference upcasts exactly. Weights are re-drawn at unit scale (random norm
 weights and biases too) so that every op changes the result measurably.
 
-Usage: PY=$(tools/oracle/venv.sh) && "$PY" tools/oracle/make_forward_fixtures.py [OUTDIR]
+Usage: PY=$(tools/oracle/venv.sh) && "$PY" tools/oracle/make_forward_fixtures.py
+       PY5=$(tools/oracle/venv.sh 5) && "$PY5" tools/oracle/make_forward_fixtures.py \
+           --v4-fixtures tests/fixtures/forward
 """
 import json
 import os
@@ -33,6 +44,33 @@ from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gem
                           LlamaConfig, LlamaTokenizerFast)
 
 SEED = 4242
+V5 = int(transformers.__version__.split(".")[0]) >= 5
+
+
+def rope(theta=None, scaling=None, local=None, frac=None, neox=False):
+    """Rotary settings as each version's users pass them: 4.x top-level keys
+    (GPT-NeoX's own names), 5.x rope_parameters (per layer type for Gemma 3)."""
+    if not V5:
+        out = {}
+        if theta is not None:
+            out["rotary_emb_base" if neox else "rope_theta"] = theta
+        if frac is not None:
+            out["rotary_pct" if neox else "partial_rotary_factor"] = frac
+        if scaling is not None:
+            out["rope_scaling"] = scaling
+        if local is not None:
+            out["rope_local_base_freq"] = local
+        return out
+    glob = dict(scaling or {"rope_type": "default"})
+    if theta is not None:
+        glob["rope_theta"] = theta
+    if frac is not None:
+        glob["partial_rotary_factor"] = frac
+    if local is not None:
+        return {"rope_parameters": {"full_attention": glob,
+                                    "sliding_attention": {"rope_type": "default",
+                                                          "rope_theta": local}}}
+    return {"rope_parameters": glob}
 
 # The notebook's 16 prompts, and one long prompt (longer than every sliding window).
 PROMPTS = [
@@ -99,8 +137,11 @@ def sp_tokenizer(llama_style):
     if llama_style:
         return LlamaTokenizerFast(tokenizer_object=tk, unk_token="<unk>", bos_token="<s>",
                                   eos_token="</s>", add_bos_token=True, add_eos_token=False)
+    # 4.57's Gemma class adds BOS by default; 5.x's only when told (it then
+    # writes the BOS template into tokenizer.json, as the Hub's Gemma files have).
     return GemmaTokenizerFast(tokenizer_object=tk, unk_token="<unk>", bos_token="<bos>",
-                              eos_token="<eos>", pad_token="<pad>")
+                              eos_token="<eos>", pad_token="<pad>",
+                              **({"add_bos_token": True} if V5 else {}))
 
 
 def neox_tokenizer():
@@ -130,9 +171,9 @@ def fixtures(tok_gemma, tok_llama, tok_neox):
         rms_norm_eps=1e-5, attention_bias=True, mlp_bias=True, tie_word_embeddings=False)
     yield "llama3-bf16", tok_llama, torch.bfloat16, LlamaConfig(
         **SMALL, vocab_size=vl, num_hidden_layers=3, num_key_value_heads=1, head_dim=16,
-        rope_theta=500000.0, tie_word_embeddings=True,
-        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
-                      "high_freq_factor": 4.0, "original_max_position_embeddings": 16})
+        tie_word_embeddings=True,
+        **rope(500000.0, {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                          "high_freq_factor": 4.0, "original_max_position_embeddings": 16}))
     yield "gemma-f32", tok_gemma, torch.float32, GemmaConfig(
         **gemma, num_hidden_layers=3, num_key_value_heads=1, hidden_act="gelu")
     yield "gemma-bf16", tok_gemma, torch.bfloat16, GemmaConfig(
@@ -145,18 +186,18 @@ def fixtures(tok_gemma, tok_llama, tok_neox):
         sliding_window=8, attn_logit_softcapping=50.0)
     yield "gemma3-f32", tok_gemma, torch.float32, Gemma3TextConfig(
         **gemma, num_hidden_layers=4, num_key_value_heads=2, query_pre_attn_scalar=16,
-        sliding_window=8, rope_theta=1000000.0, rope_local_base_freq=10000.0,
-        rope_scaling={"rope_type": "linear", "factor": 4.0},
+        sliding_window=8, **rope(1000000.0, {"rope_type": "linear", "factor": 4.0}, 10000.0),
         layer_types=["sliding_attention", "sliding_attention", "full_attention",
                      "sliding_attention"])
     yield "gemma3-bf16", tok_gemma, torch.bfloat16, Gemma3TextConfig(
         **gemma, num_hidden_layers=3, num_key_value_heads=1, query_pre_attn_scalar=16,
         sliding_window=8, sliding_window_pattern=2)
     yield "gptneox-f32", tok_neox, torch.float32, GPTNeoXConfig(
-        **SMALL, vocab_size=(vn + 63) // 64 * 64, num_hidden_layers=3, rotary_pct=0.25,
+        **SMALL, vocab_size=(vn + 63) // 64 * 64, num_hidden_layers=3,
+        **rope(10000.0, frac=0.25, neox=True),
         use_parallel_residual=True, hidden_act="gelu", tie_word_embeddings=False)
     yield "gptneox-seq-bf16", tok_neox, torch.bfloat16, GPTNeoXConfig(
-        **SMALL, vocab_size=vn, num_hidden_layers=2, rotary_pct=0.5,
+        **SMALL, vocab_size=vn, num_hidden_layers=2, **rope(10000.0, frac=0.5, neox=True),
         use_parallel_residual=False, hidden_act="gelu", tie_word_embeddings=False)
 
 
@@ -175,8 +216,65 @@ def redraw(model):
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
 
 
+def reference_hidden(path):
+    """transformers' hidden states of FIXTURE_PROMPTS for the model in path,
+    one prompt at a time, stacked; and the ids, model and tokenizer."""
+    ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
+                                               attn_implementation="eager")
+    ref.eval()
+    auto = AutoTokenizer.from_pretrained(path)
+    layers, ids_all = None, []
+    with torch.no_grad():
+        for p in FIXTURE_PROMPTS:
+            enc = auto(p, return_tensors="pt")
+            ids_all.append(enc["input_ids"][0].tolist())
+            hs = ref(input_ids=enc["input_ids"], output_hidden_states=True).hidden_states
+            cur = [h[0].float().numpy() for h in hs]
+            layers = cur if layers is None else [np.vstack([a, b]) for a, b in zip(layers, cur)]
+    return np.stack(layers).astype(np.float32), ids_all, ref, auto
+
+
+def rope_settings(c):
+    """The rotary settings the loaded config resolved to, for oracle.json."""
+    if V5:
+        return c.rope_parameters
+    keys = ("rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor",
+            "rotary_pct", "rotary_emb_base")
+    return {k: getattr(c, k) for k in keys if hasattr(c, k)}
+
+
+def cross_version(v4_dir):
+    """5.x's reading of the 4.57 fixtures: hidden.v5.npy (and prompts.v5.json
+    with 5.x's token ids) where it differs from 4.57's."""
+    for name in sorted(os.listdir(v4_dir)):
+        path = os.path.join(v4_dir, name)
+        if not os.path.exists(os.path.join(path, "hidden.npy")):
+            continue
+        hidden, ids, _, _ = reference_hidden(path)
+        v4 = np.load(os.path.join(path, "hidden.npy"))
+        if hidden.shape != v4.shape:
+            why = f"tokens {v4.shape[1]} -> {hidden.shape[1]}"
+        else:
+            worst = max(float(np.abs(a - b).max() / np.abs(b).max()) for a, b in zip(hidden, v4))
+            why = f"{worst:.3g}" if worst > 1e-5 else None
+        outs = [os.path.join(path, "hidden.v5.npy"), os.path.join(path, "prompts.v5.json")]
+        for o in outs:
+            if os.path.exists(o):
+                os.remove(o)
+        if why:
+            np.save(outs[0], hidden)
+            with open(outs[1], "w", encoding="utf-8") as f:
+                json.dump({"prompts": FIXTURE_PROMPTS, "ids": ids,
+                           "transformers": transformers.__version__}, f, ensure_ascii=False)
+        print(f"{name}: 5.x reading of the 4.57 file: " + (f"differs ({why})" if why else "same"))
+
+
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/forward"
+    args = sys.argv[1:]
+    v4_dir = None
+    if args[:1] == ["--v4-fixtures"]:
+        v4_dir, args = args[1], args[2:]
+    out = args[0] if args else ("tests/fixtures/forward-v5" if V5 else "tests/fixtures/forward")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(SEED)
     toks = sp_tokenizer(False), sp_tokenizer(True), neox_tokenizer()
@@ -187,30 +285,20 @@ def main():
         redraw(model)
         model.to(dtype).save_pretrained(path, safe_serialization=True)
         tok.save_pretrained(path)
-        if name.startswith("llama"):
-            # transformers' Llama class rebuilds BOS from tokenizer_config.json,
-            # whatever tokenizer.json says: drop the file's post-processor to test that rule.
+        if name == "llama-f32" or (name.startswith("llama") and not V5):
+            # 4.57's Llama class rebuilds BOS from tokenizer_config.json,
+            # whatever tokenizer.json says: drop the file's post-processor to
+            # test that rule. 5.x then adds no BOS (its rule: tokenizer.json's
+            # post-processor decides); llama3-bf16 keeps its BOS template there.
             tj = os.path.join(path, "tokenizer.json")
             d = json.load(open(tj, encoding="utf-8"))
             d["post_processor"] = None
             json.dump(d, open(tj, "w", encoding="utf-8"), ensure_ascii=False)
-        for extra in ("generation_config.json", "special_tokens_map.json"):
+        for extra in ("generation_config.json", "special_tokens_map.json", "chat_template.jinja"):
             if os.path.exists(os.path.join(path, extra)):
                 os.remove(os.path.join(path, extra))
 
-        ref = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
-                                                   attn_implementation="eager")
-        ref.eval()
-        auto = AutoTokenizer.from_pretrained(path)
-        layers, ids_all = None, []
-        with torch.no_grad():
-            for p in FIXTURE_PROMPTS:
-                enc = auto(p, return_tensors="pt")
-                ids_all.append(enc["input_ids"][0].tolist())
-                hs = ref(**enc, output_hidden_states=True).hidden_states
-                cur = [h[0].float().numpy() for h in hs]
-                layers = cur if layers is None else [np.vstack([a, b]) for a, b in zip(layers, cur)]
-        hidden = np.stack(layers).astype(np.float32)
+        hidden, ids_all, ref, auto = reference_hidden(path)
         np.save(os.path.join(path, "hidden.npy"), hidden)
         with open(os.path.join(path, "prompts.json"), "w", encoding="utf-8") as f:
             json.dump({"prompts": FIXTURE_PROMPTS, "ids": ids_all}, f, ensure_ascii=False)
@@ -224,11 +312,14 @@ def main():
             "hidden_act": getattr(c, "hidden_act", None),
             "hidden_activation": getattr(c, "hidden_activation", None),
             "layer_types": getattr(c, "layer_types", None),
+            "rope": rope_settings(c),
             "shape": list(hidden.shape), "max_abs": float(np.abs(hidden).max()),
         }
         with open(os.path.join(path, "oracle.json"), "w") as f:
-            json.dump(oracle, f, indent=1)
+            json.dump(oracle, f, indent=1, default=str)
         print(name, hidden.shape, "max", oracle["max_abs"], sorted(os.listdir(path)))
+    if v4_dir:
+        cross_version(v4_dir)
 
 
 if __name__ == "__main__":
