@@ -106,6 +106,28 @@ static void check_fixture_run(const char *name, fixture_run r)
     aniso_forward_opts o = {.n_threads = 2, .tap = compare_layer, .tap_user = &c};
     if (aniso_forward(m, &b, &o, &err)) fail_msg("%s: %s", name, err.msg);
     assert_int_equal(c.layers_seen, hp->n_layer + 1);
+    /* --last-layer raw: the last layer is the residual stream after the last
+     * block (transformers' final norm input, raw_last.npy). */
+    char *rpath = fmt("%s/raw_last.npy", dir);
+    if (!gguf && !r.v5_of_v4) {
+        int64_t rs[8];
+        int rn;
+        float *raw = aniso_npy_load(rpath, rs, &rn, &err);
+        if (!raw) fail_msg("%s", err.msg);
+        assert_int_equal(rn, 2);
+        assert_int_equal(rs[0], ids.n);
+        size_t lsz = ids.n * (size_t)hp->d_model;
+        memcpy(ref + (size_t)hp->n_layer * lsz, raw, lsz * sizeof *raw);
+        cmp c2 = {ref, ids.n, hp->d_model, 0, 0, name};
+        aniso_forward_opts o2 = {
+            .n_threads = 2, .tap = compare_layer, .tap_user = &c2, .last_layer = ANISO_LAST_RAW};
+        if (aniso_forward(m, &b, &o2, &err)) fail_msg("%s: %s", name, err.msg);
+        assert_int_equal(c2.layers_seen, hp->n_layer + 1);
+        print_message("%-10s %-18s raw last layer: worst max|ours-HF|/max|HF| = %.2e\n", r.set,
+                      name, c2.worst);
+        free(raw);
+    }
+    free(rpath);
     print_message("%-10s %-18s%s %d layers, %zu tokens: worst layer max|ours-HF|/max|HF| = "
                   "%.2e\n",
                   r.v5_of_v4 ? "4.57 as 5" : r.set, name, gguf ? " (GGUF)" : "", hp->n_layer, ids.n,

@@ -29,16 +29,79 @@ typedef struct aniso_batch {
     size_t n_prompts;
 } aniso_batch;
 
-/* Receives hidden_states[layer], a borrowed row-major (n_tok, d_model)
- * matrix valid during the call. A non-zero return stops the pass (the
- * forward then returns ANISO_INVALID_ARGUMENT with the tap's message). */
+/* ---- Plan, state and taps ----
+ *
+ * A plan is made once from a model and options; a state holds every working
+ * buffer and the rotary tables for chunks of up to max_tokens tokens in
+ * sequences of up to max_seq tokens, allocated once; aniso_run passes one
+ * chunk through and never allocates. Plans and states are independent, so
+ * several states may run one plan on different threads.
+ *
+ * Taps are the named points of the pass, numbered for a model of L blocks:
+ *   0          the embedding output (after the family's embedding scale)
+ *   1 .. L     the residual stream after block i (L: the last block's raw
+ *              output, before the final norm)
+ *   L + 1      the final norm's output
+ * transformers' hidden_states[i] is tap i for i < L and tap L + 1 for i = L
+ * (aniso_hidden_tap). */
+
+#define ANISO_TAP_FINAL_NORM(n_layer) ((n_layer) + 1)
+
+/* What the last hidden-state layer is: transformers' (after the final norm),
+ * the raw residual stream after the last block, or both (L + 2 layers, the
+ * raw one last). */
+typedef enum aniso_last_layer {
+    ANISO_LAST_HF = 0,
+    ANISO_LAST_RAW = 1,
+    ANISO_LAST_BOTH = 2,
+} aniso_last_layer;
+
+/* Hidden-state layers a policy gives: L + 1, or L + 2 for BOTH. */
+int aniso_hidden_count(int n_layer, aniso_last_layer policy);
+/* The tap behind hidden-state layer i of a policy. */
+int aniso_hidden_tap(int n_layer, aniso_last_layer policy, int i);
+
+/* Receives tap `tap`, a borrowed row-major (n_tok, d_model) matrix valid
+ * during the call. A non-zero return stops the pass (aniso_run then returns
+ * the status in err, or ANISO_INVALID_ARGUMENT). */
+typedef int (*aniso_tap_fn)(void *user, int tap, const float *x, size_t n_tok, int d_model,
+                            aniso_error *err);
+
+typedef struct aniso_plan_opts {
+    int n_threads;     /* threads for this plan's runs (0 = all cores) */
+    size_t max_tokens; /* tokens of the largest chunk */
+    size_t max_seq;    /* tokens of the longest sequence */
+    /* Which taps the caller wants (n_layer + 2 flags), or NULL for all. The
+     * pass stops after the last block a wanted tap needs. */
+    const unsigned char *taps;
+} aniso_plan_opts;
+
+typedef struct aniso_plan aniso_plan;
+typedef struct aniso_state aniso_state;
+
+aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso_error *err);
+void aniso_plan_free(aniso_plan *p);
+aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err);
+void aniso_state_free(aniso_state *s);
+
+/* Runs one chunk of whole sequences through the plan's model, calling tap for
+ * every wanted tap in order. The chunk must fit the plan's limits and token
+ * ids must be below the embedding's rows. The plan's thread count applies
+ * during the call (OpenMP's and OpenBLAS's are restored afterwards). */
+aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b, aniso_tap_fn tap,
+                       void *user, aniso_error *err);
+
+/* ---- One-shot pass ---- */
+
+/* Receives hidden_states[layer] (transformers' numbering). */
 typedef int (*aniso_tap)(void *user, int layer, const float *x, size_t n_tok, int d_model,
                          aniso_error *err);
 
 typedef struct aniso_forward_opts {
     int n_threads; /* 0 = all cores */
-    aniso_tap tap; /* called for layers 0..n_layer, in order */
+    aniso_tap tap; /* called for hidden-state layers in order */
     void *tap_user;
+    aniso_last_layer last_layer; /* which last layer(s) tap receives */
     /* Optional: called after each block (done = 1..n_layer). */
     void (*progress)(void *user, int done, int total);
     void *progress_user;
@@ -49,7 +112,7 @@ typedef struct aniso_forward_opts {
  * inv_freq[i] = 1 / base^(fp32(2i) / n_rot), then the rope type's rescaling. */
 void aniso_rope_inv_freq(const aniso_rope *r, int n_rot, float *out);
 
-/* Runs the batch through m. Token ids must be below the embedding's rows. */
+/* Runs the whole batch through m at once (a plan and state made for it). */
 aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const aniso_forward_opts *o,
                            aniso_error *err);
 

@@ -111,7 +111,7 @@ int cmd_hidden(int argc, char **argv)
                       : aniso_prompts_default(&prompts, &err)) ||
         !(model_path = cli_model_path(argv[optind], &err)) ||
         !(m = aniso_model_open(model_path, &o, &err)) ||
-        !(tk = aniso_tokenizer_open(aniso_model_dir(m), NULL, &err)) ||
+        !(tk = aniso_tokenizer_open(aniso_model_dir(m), &o, &err)) ||
         aniso_tokenizer_encode_prompts(tk, &prompts, &ids, &offsets, &err)) {
         cli_fail(&err);
         goto out;

@@ -1,8 +1,10 @@
-/* forward.c - one transformer forward pass for every supported family.
+/* forward.c - one transformer forward pass for every supported family, as a
+ * plan (made once), a state (buffers and rotary tables, allocated once) and
+ * runs over chunks of whole sequences.
  *
- * Dimensions: T = tokens of all prompts packed, H = d_model, nh/nkv heads of
- * D = d_head, F = d_ff. The linear layers run on all T rows at once; attention
- * runs per prompt. Family differences come from the hyper-parameters and the
+ * Dimensions: T = tokens of the chunk's sequences packed, H = d_model, nh/nkv
+ * heads of D = d_head, F = d_ff. The linear layers run on all T rows at
+ * once; attention runs per sequence. Family differences come from the hyper-parameters and the
  * weight table (which roles exist), never from a copy of this function:
  *   norm kind (RMS, Gemma RMS, LayerNorm), sandwich norms (post-attention /
  *   post-FFN norm weights present), fused QKV (GPT-NeoX), q/k norms (Gemma 3),
@@ -14,6 +16,7 @@
 
 #include "aniso/forward.h"
 #include "base/base.h"
+#include "model/arch.h"
 #include "model/ops.h"
 
 #ifdef _OPENMP
@@ -87,8 +90,113 @@ static void rope_apply(float *v, const rope_table *r, int n_rot, size_t pos)
     }
 }
 
-/* Working buffers, allocated once before the pass. */
-typedef struct bufs {
+/* ---- The plan ---- */
+
+struct aniso_plan {
+    const aniso_model *m;
+    const aniso_hparams *hp;
+    int n_threads;
+    size_t max_tokens, max_seq;
+    unsigned char *taps; /* (n_layer + 2) */
+    int n_blocks;        /* blocks to run: those up to the last wanted tap */
+    /* Small weights (norms, biases) as float32 with the file format's changes
+     * undone, by role and layer; NULL where absent. */
+    float **vec;
+    size_t wbuf_elems; /* the largest converted weight block */
+};
+
+static float *const *plan_vec(const aniso_plan *p, aniso_role role, int layer)
+{
+    if ((unsigned)role >= ANISO_ROLE_COUNT) return NULL;
+    return &p->vec[(size_t)role * (size_t)p->hp->n_layer + (size_t)(layer < 0 ? 0 : layer)];
+}
+
+static const float *vecw(const aniso_plan *p, aniso_role role, int layer)
+{
+    float *const *v = plan_vec(p, role, layer);
+    return v ? *v : NULL;
+}
+
+static size_t max_weight_elems(const aniso_model *m)
+{
+    size_t mx = 0;
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    for (int r = 0; r < ANISO_ROLE_COUNT; r++)
+        for (int l = 0; l < hp->n_layer; l++) {
+            const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
+            if (t && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD &&
+                linear_buffer_elems(t) > mx)
+                mx = linear_buffer_elems(t);
+        }
+    return mx;
+}
+
+void aniso_plan_free(aniso_plan *p)
+{
+    if (!p) return;
+    if (p->vec)
+        for (size_t i = 0; i < (size_t)ANISO_ROLE_COUNT * (size_t)p->hp->n_layer; i++)
+            free(p->vec[i]);
+    free(p->vec);
+    free(p->taps);
+    free(p);
+}
+
+aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso_error *err)
+{
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    int L = hp->n_layer;
+    if (!o || o->max_tokens < 1 || o->max_seq < 1 || o->max_seq > o->max_tokens) {
+        aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                        "forward plan: max_tokens and max_seq must be positive, max_seq at most "
+                        "max_tokens");
+        return NULL;
+    }
+    aniso_plan *p = calloc(1, sizeof *p);
+    if (!p) goto nomem;
+    p->m = m;
+    p->hp = hp;
+    p->max_tokens = o->max_tokens;
+    p->max_seq = o->max_seq;
+    p->n_threads = o->n_threads > 0 ? o->n_threads : 1;
+#ifdef _OPENMP
+    if (o->n_threads <= 0) p->n_threads = omp_get_num_procs();
+#endif
+    p->taps = malloc((size_t)L + 2);
+    p->vec = calloc((size_t)ANISO_ROLE_COUNT * (size_t)L, sizeof *p->vec);
+    if (!p->taps || !p->vec) goto nomem;
+    int any = 0;
+    for (int t = 0; t <= L + 1; t++) {
+        p->taps[t] = o->taps ? o->taps[t] != 0 : 1;
+        any |= p->taps[t];
+        if (p->taps[t] && t >= 1) p->n_blocks = t > L ? L : t;
+    }
+    if (!any) {
+        aniso_plan_free(p);
+        aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward plan: no tap is wanted");
+        return NULL;
+    }
+    for (int r = 0; r < ANISO_ROLE_COUNT; r++)
+        for (int l = 0; l < L; l++) {
+            const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
+            if (!t || t->n_dims != 1 || (!role_per_layer((aniso_role)r) && l > 0)) continue;
+            float *v = malloc(((size_t)t->n_elem + 1) * sizeof *v);
+            if (!v) goto nomem;
+            rows_f32(v, t, 0, (size_t)t->n_elem, 1); /* a vector's elements are rows of length 1 */
+            p->vec[(size_t)r * (size_t)L + (size_t)l] = v;
+        }
+    p->wbuf_elems = max_weight_elems(m) + 1;
+    return p;
+nomem:
+    aniso_plan_free(p);
+    aniso_error_set(err, ANISO_NO_MEMORY, "forward plan: out of memory");
+    return NULL;
+}
+
+/* ---- The state ---- */
+
+struct aniso_state {
+    const aniso_plan *p;
     float *x;      /* (T, H) residual stream */
     float *h;      /* (T, H) normed input of a sublayer */
     float *q;      /* (T, nh*D) */
@@ -98,65 +206,106 @@ typedef struct bufs {
     float *o;      /* (T, H) a sublayer's output */
     float *o2;     /* (T, H) the MLP output of a parallel block */
     float *g, *u;  /* (T, F) */
-    float *wbuf;   /* the largest weight matrix, as float32 */
-    float *vec[6]; /* small weights (norms, biases) as float32, max(F, 3*nh*D, H) each */
-    float *scores; /* (n_threads, max_len) */
-} bufs;
+    float *wbuf;   /* the largest converted weight block */
+    float *scores; /* (n_threads, max_seq + 1) */
+    rope_table rope, rope_local;
+};
 
-static void bufs_free(bufs *b)
+void aniso_state_free(aniso_state *s)
 {
-    float **all[] = {&b->x, &b->h,  &b->q, &b->k, &b->v,    &b->qkv,   &b->att,
-                     &b->o, &b->o2, &b->g, &b->u, &b->wbuf, &b->scores};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(*all[i]);
-    for (int i = 0; i < 6; i++) free(b->vec[i]);
+    if (!s) return;
+    float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,   s->att,
+                    s->o, s->o2, s->g, s->u, s->wbuf, s->scores};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    rope_free(&s->rope);
+    rope_free(&s->rope_local);
+    free(s);
 }
 
-/* A small weight (norm weight or bias) as float32 in slot k of b->vec, or NULL. */
-static const float *vecw(bufs *b, int k, const aniso_model *m, aniso_role role, int layer)
+aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
 {
-    const aniso_tensor *t = aniso_model_weight(m, role, layer);
-    if (!t) return NULL;
-    rows_f32(b->vec[k], t, 0, t->n_elem, 1); /* a bias's elements are rows of length 1 */
-    return b->vec[k];
+    const aniso_hparams *hp = p->hp;
+    size_t T = p->max_tokens, H = (size_t)hp->d_model, Q = (size_t)hp->n_head * hp->d_head,
+           KV = (size_t)hp->n_head_kv * hp->d_head, F = (size_t)hp->d_ff;
+    aniso_state *s = calloc(1, sizeof *s);
+    if (!s) goto nomem;
+    s->p = p;
+    int fused = aniso_model_weight(p->m, ANISO_ROLE_ATTN_QKV, 0) != NULL;
+    float **bufs[] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
+                      &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
+    size_t elems[] = {T * H,
+                      T * H,
+                      T * Q,
+                      T * KV,
+                      T * KV,
+                      fused ? T * 3 * Q : 1,
+                      T * Q,
+                      T * H,
+                      T * H,
+                      T * F,
+                      T * F,
+                      p->wbuf_elems,
+                      (size_t)p->n_threads * (p->max_seq + 1)};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
+    if (rope_build(&s->rope, &hp->rope, hp->n_rot, p->max_seq) ||
+        rope_build(&s->rope_local, &hp->rope_local, hp->n_rot, p->max_seq))
+        goto nomem;
+    return s;
+nomem:
+    aniso_state_free(s);
+    aniso_error_set(err, ANISO_NO_MEMORY,
+                    "forward: out of memory for chunks of %zu tokens (sequences up to %zu)",
+                    p->max_tokens, p->max_seq);
+    return NULL;
 }
 
-static void norm(bufs *b, float *y, const float *x, const aniso_model *m, aniso_role w_role,
-                 aniso_role b_role, int layer, int T, int n)
+/* ---- One run ---- */
+
+typedef struct pass {
+    const aniso_plan *p;
+    const aniso_hparams *hp;
+    aniso_state *s;
+    const aniso_batch *b;
+    size_t T;
+} pass;
+
+static void norm(const pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role,
+                 int layer)
 {
-    const aniso_hparams *hp = aniso_model_hparams(m);
-    const float *w = vecw(b, 0, m, w_role, layer);
+    const aniso_hparams *hp = ps->hp;
+    const float *w = vecw(ps->p, w_role, layer);
     aniso_norm kind = aniso_arch_norm(hp->arch);
+    int T = (int)ps->T, n = hp->d_model;
     if (kind == ANISO_NORM_LAYER)
-        layernorm(y, x, w, vecw(b, 1, m, b_role, layer), T, n, hp->norm_eps);
+        layernorm(y, x, w, vecw(ps->p, b_role, layer), T, n, hp->norm_eps);
     else
         rmsnorm(y, x, w, T, n, hp->norm_eps, kind == ANISO_NORM_RMS_GEMMA);
 }
 
-static void lin(bufs *b, float *y, const float *x, const aniso_model *m, aniso_role w_role,
-                aniso_role b_role, int layer, int T, int n_in, int n_out)
+static void lin(const pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role,
+                int layer, int n_in, int n_out)
 {
-    const aniso_tensor *W = aniso_model_weight(m, w_role, layer);
-    linear(y, x, W, vecw(b, 2, m, b_role, layer), T, n_in, n_out, b->wbuf);
+    const aniso_tensor *W = aniso_model_weight(ps->p->m, w_role, layer);
+    linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->s->wbuf);
 }
 
-/* Causal (and windowed) softmax attention of one prompt, all heads. q, k, v
- * rows are the prompt's tokens; q is (Tp, nh*D), k and v (Tp, nkv*D). */
+/* Causal (and windowed) softmax attention of one sequence, all heads. q, k,
+ * v rows are the sequence's tokens; q is (Tp, nh*D), k and v (Tp, nkv*D). */
 static void attend(float *out, const float *q, const float *k, const float *v, size_t Tp,
-                   const aniso_hparams *hp, int window, float *scores, int n_threads,
-                   size_t max_len)
+                   const aniso_hparams *hp, int window, float *scores, int n_threads, size_t stride)
 {
     int nh = hp->n_head, nkv = hp->n_head_kv, D = hp->d_head, group = nh / nkv;
     size_t qs = (size_t)nh * D, ks = (size_t)nkv * D;
     float scale = (float)hp->attn_scale, cap = (float)hp->softcap;
-    (void)n_threads;
-#pragma omp parallel for schedule(dynamic) collapse(2)
+#pragma omp parallel for schedule(dynamic) collapse(2) num_threads(n_threads)
     for (int h = 0; h < nh; h++)
         for (size_t t = 0; t < Tp; t++) {
             int tid = 0;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            float *sc = scores + (size_t)tid * max_len;
+            float *sc = scores + (size_t)tid * stride;
             const float *qt = q + t * qs + (size_t)h * D;
             int g = h / group; /* repeat_kv: query head h reads kv head h / (nh / nkv) */
             size_t lo = window > 0 && t + 1 > (size_t)window ? t + 1 - (size_t)window : 0;
@@ -186,28 +335,18 @@ static void attend(float *out, const float *q, const float *k, const float *v, s
         }
 }
 
-typedef struct pass {
-    const aniso_model *m;
-    const aniso_hparams *hp;
-    const aniso_batch *b;
-    bufs bf;
-    rope_table rope, rope_local;
-    size_t T, max_len;
-    int n_threads;
-} pass;
-
-/* Attention sublayer: from the normed input p->bf.h to p->bf.o. */
-static void attention(pass *p, int l)
+/* Attention sublayer: from the normed input s->h to s->o. */
+static void attention(const pass *ps, int l)
 {
-    const aniso_model *m = p->m;
-    const aniso_hparams *hp = p->hp;
-    bufs *b = &p->bf;
-    int T = (int)p->T, H = hp->d_model, nh = hp->n_head, nkv = hp->n_head_kv, D = hp->d_head;
+    const aniso_model *m = ps->p->m;
+    const aniso_hparams *hp = ps->hp;
+    aniso_state *b = ps->s;
+    int T = (int)ps->T, H = hp->d_model, nh = hp->n_head, nkv = hp->n_head_kv, D = hp->d_head;
     size_t qs = (size_t)nh * D, ks = (size_t)nkv * D;
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_QKV, l)) {
         /* GPT-NeoX: rows viewed as (nh, 3, D): head h is [q | k | v]. */
-        lin(b, b->qkv, b->h, m, ANISO_ROLE_ATTN_QKV, ANISO_ROLE_ATTN_QKV_B, l, T, H, 3 * nh * D);
-        for (size_t t = 0; t < p->T; t++)
+        lin(ps, b->qkv, b->h, ANISO_ROLE_ATTN_QKV, ANISO_ROLE_ATTN_QKV_B, l, H, 3 * nh * D);
+        for (size_t t = 0; t < ps->T; t++)
             for (int h = 0; h < nh; h++) {
                 const float *src = b->qkv + t * 3 * qs + (size_t)h * 3 * D;
                 memcpy(b->q + t * qs + (size_t)h * D, src, (size_t)D * sizeof(float));
@@ -215,21 +354,19 @@ static void attention(pass *p, int l)
                 memcpy(b->v + t * ks + (size_t)h * D, src + 2 * D, (size_t)D * sizeof(float));
             }
     } else {
-        lin(b, b->q, b->h, m, ANISO_ROLE_ATTN_Q, ANISO_ROLE_ATTN_Q_B, l, T, H, nh * D);
-        lin(b, b->k, b->h, m, ANISO_ROLE_ATTN_K, ANISO_ROLE_ATTN_K_B, l, T, H, nkv * D);
-        lin(b, b->v, b->h, m, ANISO_ROLE_ATTN_V, ANISO_ROLE_ATTN_V_B, l, T, H, nkv * D);
+        lin(ps, b->q, b->h, ANISO_ROLE_ATTN_Q, ANISO_ROLE_ATTN_Q_B, l, H, nh * D);
+        lin(ps, b->k, b->h, ANISO_ROLE_ATTN_K, ANISO_ROLE_ATTN_K_B, l, H, nkv * D);
+        lin(ps, b->v, b->h, ANISO_ROLE_ATTN_V, ANISO_ROLE_ATTN_V_B, l, H, nkv * D);
     }
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_Q_NORM, l)) {
         /* Gemma 3: per-head RMSNorm of q and k, before RoPE. */
-        const float *qn = vecw(b, 3, m, ANISO_ROLE_ATTN_Q_NORM, l);
-        const float *kn = vecw(b, 4, m, ANISO_ROLE_ATTN_K_NORM, l);
-        rmsnorm(b->q, b->q, qn, T * nh, D, hp->norm_eps, 1);
-        rmsnorm(b->k, b->k, kn, T * nkv, D, hp->norm_eps, 1);
+        rmsnorm(b->q, b->q, vecw(ps->p, ANISO_ROLE_ATTN_Q_NORM, l), T * nh, D, hp->norm_eps, 1);
+        rmsnorm(b->k, b->k, vecw(ps->p, ANISO_ROLE_ATTN_K_NORM, l), T * nkv, D, hp->norm_eps, 1);
     }
     int sliding = hp->sliding[l];
-    const rope_table *rt = sliding ? &p->rope_local : &p->rope;
-    for (size_t pr = 0; pr < p->b->n_prompts; pr++) {
-        size_t t0 = p->b->offsets[pr], Tp = p->b->offsets[pr + 1] - t0;
+    const rope_table *rt = sliding ? &b->rope_local : &b->rope;
+    for (size_t pr = 0; pr < ps->b->n_prompts; pr++) {
+        size_t t0 = ps->b->offsets[pr], Tp = ps->b->offsets[pr + 1] - t0;
         for (size_t t = 0; t < Tp; t++) {
             for (int h = 0; h < nh; h++)
                 rope_apply(b->q + (t0 + t) * qs + (size_t)h * D, rt, hp->n_rot, t);
@@ -237,96 +374,163 @@ static void attention(pass *p, int l)
                 rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
         }
         attend(b->att + t0 * qs, b->q + t0 * qs, b->k + t0 * ks, b->v + t0 * ks, Tp, hp,
-               sliding ? hp->sliding_window : 0, b->scores, p->n_threads, p->max_len);
+               sliding ? hp->sliding_window : 0, b->scores, ps->p->n_threads, ps->p->max_seq + 1);
     }
-    lin(b, b->o, b->att, m, ANISO_ROLE_ATTN_OUT, ANISO_ROLE_ATTN_OUT_B, l, T, nh * D, H);
+    lin(ps, b->o, b->att, ANISO_ROLE_ATTN_OUT, ANISO_ROLE_ATTN_OUT_B, l, nh * D, H);
 }
 
-/* MLP sublayer: from p->bf.h to out. */
-static void mlp(pass *p, int l, float *out)
+/* MLP sublayer: from s->h to out. */
+static void mlp(const pass *ps, int l, float *out)
 {
-    const aniso_model *m = p->m;
-    const aniso_hparams *hp = p->hp;
-    bufs *b = &p->bf;
-    int T = (int)p->T, H = hp->d_model, F = hp->d_ff;
-    size_t n = p->T * (size_t)F;
-    lin(b, b->u, b->h, m, ANISO_ROLE_FFN_UP, ANISO_ROLE_FFN_UP_B, l, T, H, F);
-    if (aniso_model_weight(m, ANISO_ROLE_FFN_GATE, l)) {
-        lin(b, b->g, b->h, m, ANISO_ROLE_FFN_GATE, ANISO_ROLE_FFN_GATE_B, l, T, H, F);
+    const aniso_hparams *hp = ps->hp;
+    aniso_state *b = ps->s;
+    int H = hp->d_model, F = hp->d_ff;
+    size_t n = ps->T * (size_t)F;
+    lin(ps, b->u, b->h, ANISO_ROLE_FFN_UP, ANISO_ROLE_FFN_UP_B, l, H, F);
+    if (aniso_model_weight(ps->p->m, ANISO_ROLE_FFN_GATE, l)) {
+        lin(ps, b->g, b->h, ANISO_ROLE_FFN_GATE, ANISO_ROLE_FFN_GATE_B, l, H, F);
         act_apply(b->g, b->g, b->u, n, hp->act);
     } else {
         act_apply(b->g, b->u, NULL, n, hp->act);
     }
-    lin(b, out, b->g, m, ANISO_ROLE_FFN_DOWN, ANISO_ROLE_FFN_DOWN_B, l, T, F, H);
+    lin(ps, out, b->g, ANISO_ROLE_FFN_DOWN, ANISO_ROLE_FFN_DOWN_B, l, F, H);
 }
 
-static void block(pass *p, int l)
+static void block(const pass *ps, int l)
 {
-    const aniso_model *m = p->m;
-    bufs *b = &p->bf;
-    int T = (int)p->T, H = p->hp->d_model;
-    size_t n = p->T * (size_t)H;
-    norm(b, b->h, b->x, m, ANISO_ROLE_ATTN_NORM, ANISO_ROLE_ATTN_NORM_B, l, T, H);
-    attention(p, l);
+    const aniso_model *m = ps->p->m;
+    aniso_state *b = ps->s;
+    size_t n = ps->T * (size_t)ps->hp->d_model;
+    norm(ps, b->h, b->x, ANISO_ROLE_ATTN_NORM, ANISO_ROLE_ATTN_NORM_B, l);
+    attention(ps, l);
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_POST_NORM, l))
-        norm(b, b->o, b->o, m, ANISO_ROLE_ATTN_POST_NORM, ANISO_ROLE_COUNT, l, T, H);
-    if (p->hp->arch == ANISO_ARCH_GPTNEOX && p->hp->parallel_residual) {
+        norm(ps, b->o, b->o, ANISO_ROLE_ATTN_POST_NORM, ANISO_ROLE_COUNT, l);
+    if (ps->hp->arch == ANISO_ARCH_GPTNEOX && ps->hp->parallel_residual) {
         /* x = (mlp(ln2(x)) + attn(ln1(x))) + x */
-        norm(b, b->h, b->x, m, ANISO_ROLE_FFN_NORM, ANISO_ROLE_FFN_NORM_B, l, T, H);
-        mlp(p, l, b->o2);
+        norm(ps, b->h, b->x, ANISO_ROLE_FFN_NORM, ANISO_ROLE_FFN_NORM_B, l);
+        mlp(ps, l, b->o2);
         add_inplace(b->o2, b->o, n);
         add_inplace(b->x, b->o2, n);
         return;
     }
     add_inplace(b->x, b->o, n);
-    norm(b, b->h, b->x, m, ANISO_ROLE_FFN_NORM, ANISO_ROLE_FFN_NORM_B, l, T, H);
-    mlp(p, l, b->o);
+    norm(ps, b->h, b->x, ANISO_ROLE_FFN_NORM, ANISO_ROLE_FFN_NORM_B, l);
+    mlp(ps, l, b->o);
     if (aniso_model_weight(m, ANISO_ROLE_FFN_POST_NORM, l))
-        norm(b, b->o, b->o, m, ANISO_ROLE_FFN_POST_NORM, ANISO_ROLE_COUNT, l, T, H);
+        norm(ps, b->o, b->o, ANISO_ROLE_FFN_POST_NORM, ANISO_ROLE_COUNT, l);
     add_inplace(b->x, b->o, n);
 }
 
-static size_t max_weight_elems(const aniso_model *m)
+static aniso_status check_batch(const aniso_plan *p, const aniso_batch *b, aniso_error *err)
 {
-    size_t mx = 0;
-    const aniso_hparams *hp = aniso_model_hparams(m);
-    for (int r = 0; r < ANISO_ROLE_COUNT; r++)
-        for (int l = 0; l < hp->n_layer; l++) {
-            const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
-            if (t && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD &&
-                linear_buffer_elems(t) > mx)
-                mx = linear_buffer_elems(t);
-        }
-    return mx;
+    if (b->n_prompts == 0 || b->offsets[0] != 0)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: no sequences");
+    for (size_t i = 0; i < b->n_prompts; i++) {
+        if (b->offsets[i + 1] <= b->offsets[i])
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: sequence %zu is empty",
+                                   i);
+        size_t len = b->offsets[i + 1] - b->offsets[i];
+        if (len > p->max_seq)
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                   "forward: sequence %zu has %zu tokens, more than the plan's %zu",
+                                   i, len, p->max_seq);
+    }
+    size_t T = b->offsets[b->n_prompts];
+    if (T > p->max_tokens)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "forward: the chunk has %zu tokens, more than the plan's %zu", T,
+                               p->max_tokens);
+    const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
+    for (size_t t = 0; t < T; t++)
+        if (b->ids[t] < 0 || (int64_t)b->ids[t] >= E->shape[0])
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                   "forward: token id %d is outside the embedding (%lld rows)",
+                                   b->ids[t], (long long)E->shape[0]);
+    return ANISO_OK;
 }
 
-static int alloc_bufs(pass *p)
+aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b, aniso_tap_fn tap,
+                       void *user, aniso_error *err)
 {
     const aniso_hparams *hp = p->hp;
-    size_t T = p->T ? p->T : 1, H = (size_t)hp->d_model, Q = (size_t)hp->n_head * hp->d_head,
-           KV = (size_t)hp->n_head_kv * hp->d_head, F = (size_t)hp->d_ff;
-    size_t big = F > 3 * Q ? F : 3 * Q;
-    if (H > big) big = H;
-    bufs *b = &p->bf;
-    b->x = malloc(T * H * 4);
-    b->h = malloc(T * H * 4);
-    b->q = malloc(T * Q * 4);
-    b->k = malloc(T * KV * 4);
-    b->v = malloc(T * KV * 4);
-    b->qkv = malloc(T * 3 * Q * 4);
-    b->att = malloc(T * Q * 4);
-    b->o = malloc(T * H * 4);
-    b->o2 = malloc(T * H * 4);
-    b->g = malloc(T * F * 4);
-    b->u = malloc(T * F * 4);
-    b->wbuf = malloc((max_weight_elems(p->m) + 1) * 4);
-    b->scores = malloc((size_t)p->n_threads * (p->max_len + 1) * 4);
-    for (int i = 0; i < 6; i++)
-        if (!(b->vec[i] = malloc(big * 4))) return -1;
-    float *all[] = {b->x, b->h,  b->q, b->k, b->v,    b->qkv,   b->att,
-                    b->o, b->o2, b->g, b->u, b->wbuf, b->scores};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!all[i]) return -1;
+    aniso_status st;
+    if (s->p != p)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: the state is another plan's");
+    if ((st = check_batch(p, b, err))) return st;
+    pass ps = {p, hp, s, b, b->offsets[b->n_prompts]};
+    int H = hp->d_model, L = hp->n_layer;
+#ifdef _OPENMP
+    int omp_before = omp_get_max_threads();
+    omp_set_num_threads(p->n_threads);
+#endif
+    int blas_before = ops_get_threads();
+    ops_set_threads(p->n_threads);
+    /* hidden_states[0]: the embedding rows, times the family's scale. */
+    const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
+    for (size_t t = 0; t < ps.T; t++) {
+        float *row = s->x + t * (size_t)H;
+        to_f32(row, E, (size_t)b->ids[t] * (size_t)H, (size_t)H);
+        if (hp->embd_scale != 1.0)
+            for (int i = 0; i < H; i++) row[i] *= (float)hp->embd_scale;
+    }
+    aniso_error terr;
+    aniso_error_clear(&terr);
+    int stop = p->taps[0] && tap(user, 0, s->x, ps.T, H, &terr);
+    for (int l = 0; l < p->n_blocks && !stop; l++) {
+        block(&ps, l);
+        stop = p->taps[l + 1] && tap(user, l + 1, s->x, ps.T, H, &terr);
+    }
+    if (!stop && p->taps[L + 1]) {
+        norm(&ps, s->h, s->x, ANISO_ROLE_OUT_NORM, ANISO_ROLE_OUT_NORM_B, 0);
+        stop = tap(user, L + 1, s->h, ps.T, H, &terr);
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(omp_before);
+#endif
+    ops_set_threads(blas_before);
+    if (stop)
+        return aniso_error_set(err, terr.code ? terr.code : ANISO_INVALID_ARGUMENT, "%s",
+                               terr.msg[0] ? terr.msg : "forward: stopped by the caller");
+    return ANISO_OK;
+}
+
+/* ---- Hidden-state policies and the one-shot pass ---- */
+
+int aniso_hidden_count(int n_layer, aniso_last_layer policy)
+{
+    return n_layer + (policy == ANISO_LAST_BOTH ? 2 : 1);
+}
+
+int aniso_hidden_tap(int n_layer, aniso_last_layer policy, int i)
+{
+    if (i < n_layer) return i;
+    if (i == n_layer) return policy == ANISO_LAST_RAW ? n_layer : n_layer + 1;
+    return n_layer; /* BOTH: the raw one after transformers' */
+}
+
+typedef struct oneshot {
+    const aniso_forward_opts *o;
+    int n_layer;
+    int order[ANISO_MAX_LAYERS + 2]; /* hidden-state layer of each tap, -1: none */
+    /* BOTH delivers tap L (raw) after tap L + 1: it is kept until then */
+    float *raw;
+    size_t n_tok;
+} oneshot;
+
+static int oneshot_tap(void *user, int tap, const float *x, size_t n_tok, int d, aniso_error *err)
+{
+    oneshot *os = user;
+    const aniso_forward_opts *o = os->o;
+    if (o->progress && tap >= 1 && tap <= os->n_layer)
+        o->progress(o->progress_user, tap, os->n_layer);
+    if (os->raw && tap == os->n_layer) {
+        memcpy(os->raw, x, n_tok * (size_t)d * sizeof *x);
+        return 0;
+    }
+    int layer = os->order[tap];
+    if (layer >= 0 && o->tap && o->tap(o->tap_user, layer, x, n_tok, d, err)) return 1;
+    if (os->raw && tap == os->n_layer + 1 && o->tap)
+        return o->tap(o->tap_user, os->n_layer + 1, os->raw, n_tok, d, err);
     return 0;
 }
 
@@ -334,63 +538,40 @@ aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const ani
                            aniso_error *err)
 {
     const aniso_hparams *hp = aniso_model_hparams(m);
-    pass p = {.m = m, .hp = hp, .b = b};
-    aniso_status st = ANISO_OK;
-    int H = hp->d_model;
-    p.n_threads = o && o->n_threads > 0 ? o->n_threads : 1;
-#ifdef _OPENMP
-    if (!(o && o->n_threads > 0)) p.n_threads = omp_get_max_threads();
-    omp_set_num_threads(p.n_threads);
-#endif
-    ops_set_threads(p.n_threads);
     if (b->n_prompts == 0 || b->offsets[0] != 0)
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: no prompts");
-    for (size_t i = 0; i < b->n_prompts; i++) {
-        if (b->offsets[i + 1] <= b->offsets[i])
-            return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: prompt %zu is empty", i);
-        size_t len = b->offsets[i + 1] - b->offsets[i];
-        if (len > p.max_len) p.max_len = len;
+    size_t max_seq = 1, T = b->offsets[b->n_prompts];
+    for (size_t i = 0; i < b->n_prompts; i++)
+        if (b->offsets[i + 1] > b->offsets[i] && b->offsets[i + 1] - b->offsets[i] > max_seq)
+            max_seq = b->offsets[i + 1] - b->offsets[i];
+    aniso_forward_opts none = {0};
+    if (!o) o = &none;
+    int L = hp->n_layer;
+    aniso_last_layer pol = o->last_layer;
+    oneshot os = {.o = o, .n_layer = L};
+    unsigned char taps[ANISO_MAX_LAYERS + 2];
+    for (int t = 0; t <= L + 1; t++) os.order[t] = -1;
+    for (int i = 0; i < aniso_hidden_count(L, pol); i++) {
+        int t = aniso_hidden_tap(L, pol, i);
+        if (os.order[t] < 0) os.order[t] = i;
     }
-    p.T = b->offsets[b->n_prompts];
-    const aniso_tensor *E = aniso_model_weight(m, ANISO_ROLE_TOK_EMBD, 0);
-    for (size_t t = 0; t < p.T; t++)
-        if (b->ids[t] < 0 || (int64_t)b->ids[t] >= E->shape[0])
-            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
-                                   "forward: token id %d is outside the embedding (%lld rows)",
-                                   b->ids[t], (long long)E->shape[0]);
-    if (alloc_bufs(&p) || rope_build(&p.rope, &hp->rope, hp->n_rot, p.max_len) ||
-        rope_build(&p.rope_local, &hp->rope_local, hp->n_rot, p.max_len)) {
-        st = aniso_error_set(err, ANISO_NO_MEMORY, "forward: out of memory for %zu tokens", p.T);
-        goto out;
-    }
-    /* hidden_states[0]: the embedding rows, times the family's scale. */
-    for (size_t t = 0; t < p.T; t++) {
-        float *row = p.bf.x + t * (size_t)H;
-        to_f32(row, E, (size_t)b->ids[t] * (size_t)H, (size_t)H);
-        if (hp->embd_scale != 1.0)
-            for (int i = 0; i < H; i++) row[i] *= (float)hp->embd_scale;
-    }
-    aniso_error terr;
-    aniso_error_clear(&terr);
-    if (o && o->tap && o->tap(o->tap_user, 0, p.bf.x, p.T, H, &terr)) goto tap_failed;
-    for (int l = 0; l < hp->n_layer; l++) {
-        block(&p, l);
-        if (l < hp->n_layer - 1) {
-            if (o && o->tap && o->tap(o->tap_user, l + 1, p.bf.x, p.T, H, &terr)) goto tap_failed;
-        } else {
-            norm(&p.bf, p.bf.h, p.bf.x, m, ANISO_ROLE_OUT_NORM, ANISO_ROLE_OUT_NORM_B, 0, (int)p.T,
-                 H);
-            if (o && o->tap && o->tap(o->tap_user, l + 1, p.bf.h, p.T, H, &terr)) goto tap_failed;
-        }
-        if (o && o->progress) o->progress(o->progress_user, l + 1, hp->n_layer);
-    }
-    goto out;
-tap_failed:
-    st = aniso_error_set(err, terr.code ? terr.code : ANISO_INVALID_ARGUMENT, "%s",
-                         terr.msg[0] ? terr.msg : "forward: stopped by the caller");
-out:
-    bufs_free(&p.bf);
-    rope_free(&p.rope);
-    rope_free(&p.rope_local);
+    if (pol == ANISO_LAST_BOTH) os.order[L] = -1;
+    for (int t = 0; t <= L + 1; t++) taps[t] = os.order[t] >= 0 || (t >= 1 && t <= L);
+    aniso_plan_opts po = {.n_threads = o->n_threads,
+                          .max_tokens = T > max_seq ? T : max_seq,
+                          .max_seq = max_seq,
+                          .taps = taps};
+    aniso_plan *p = aniso_plan_new(m, &po, err);
+    aniso_state *s = p ? aniso_state_new(p, err) : NULL;
+    aniso_status st = ANISO_NO_MEMORY;
+    if (s && pol == ANISO_LAST_BOTH &&
+        !(os.raw = malloc((T + 1) * (size_t)hp->d_model * sizeof *os.raw)))
+        aniso_error_set(err, ANISO_NO_MEMORY, "forward: out of memory for %zu tokens", T);
+    else if (s)
+        st = aniso_run(p, s, b, oneshot_tap, &os, err);
+    if (!p || !s) st = err ? err->code : ANISO_NO_MEMORY;
+    free(os.raw);
+    aniso_state_free(s);
+    aniso_plan_free(p);
     return st;
 }

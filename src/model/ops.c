@@ -17,6 +17,11 @@ void ops_set_threads(int n)
     if (n > 0) openblas_set_num_threads(n);
 }
 
+int ops_get_threads(void)
+{
+    return openblas_get_num_threads();
+}
+
 void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
 {
     const unsigned char *p = t->data;

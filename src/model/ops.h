@@ -36,7 +36,8 @@ void add_inplace(float *y, const float *x, size_t n);
 /* Scalar activations (double in, double out), the references of act_apply. */
 double act_scalar(double x, aniso_act act);
 
-/* BLAS threads (0 = leave as is). */
+/* BLAS threads (0 = leave as is), and the current count. */
 void ops_set_threads(int n);
+int ops_get_threads(void);
 
 #endif
