@@ -12,6 +12,7 @@
 #include "aniso/npy.h"
 #include "aniso/prompts.h"
 #include "aniso/analysis.h"
+#include "aniso/moments.h"
 #include "aniso/report.h"
 
 #ifdef __cplusplus

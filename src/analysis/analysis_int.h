@@ -19,6 +19,16 @@ void row_dots(double *dot, const double *x, const double *mu, size_t n, size_t d
  * descending (not yet clamped). 0 on success. */
 int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
 
+/* The spectral metrics (METRICS.md section 2: clamping, variance, ratio,
+ * effective rank, top-k shares, top eigenvalues) from all d eigenvalues of
+ * the covariance, descending; eig is clamped in place. */
+void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out);
+/* All m eigenvalues of the symmetric m x m matrix a (upper triangle,
+ * row-major; destroyed), descending. 0 on success. */
+int sym_eig_desc(double *a, size_t m, double *out);
+
+#define METRIC_CLAMP 1e-10
+
 /* Two-sided p-value of Student's t with df degrees of freedom. */
 double t_two_sided_p(double t, double df);
 

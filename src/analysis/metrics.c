@@ -9,6 +9,33 @@
 
 #define CLAMP 1e-10
 
+void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out)
+{
+    double total = 0;
+    for (size_t i = 0; i < d; i++) {
+        if (eig[i] < CLAMP) eig[i] = CLAMP;
+        total += eig[i];
+    }
+    double mean = total / (double)d, var = 0, ent = 0;
+    for (size_t i = 0; i < d; i++) {
+        double p = eig[i] / total;
+        var += (eig[i] - mean) * (eig[i] - mean);
+        ent -= p * log(p + CLAMP);
+    }
+    out->eigenvalue_variance = var / (double)d;
+    out->intrinsic_dim_ratio = total > 0 ? eig[0] / total : 0;
+    out->effective_rank = exp(ent);
+    out->var_top1 = eig[0] / total;
+    double cum = 0;
+    for (size_t i = 0; i < d && i < 50; i++) {
+        cum += eig[i];
+        if (i == 9 || (d < 10 && i == d - 1)) out->var_top10 = cum / total;
+        if (i == 49 || (d < 50 && i == d - 1)) out->var_top50 = cum / total;
+    }
+    out->n_eig = d < ANISO_TOP_EIGS ? (int)d : ANISO_TOP_EIGS;
+    memcpy(out->eigenvalues, eig, (size_t)out->n_eig * sizeof *eig);
+}
+
 aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_layer_metrics *out,
                                    aniso_error *err)
 {
@@ -49,29 +76,7 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
                              d);
         goto out;
     }
-    double total = 0;
-    for (size_t i = 0; i < d; i++) {
-        if (eig[i] < CLAMP) eig[i] = CLAMP;
-        total += eig[i];
-    }
-    double mean = total / (double)d, var = 0, ent = 0;
-    for (size_t i = 0; i < d; i++) {
-        double p = eig[i] / total;
-        var += (eig[i] - mean) * (eig[i] - mean);
-        ent -= p * log(p + CLAMP);
-    }
-    out->eigenvalue_variance = var / (double)d;
-    out->intrinsic_dim_ratio = total > 0 ? eig[0] / total : 0;
-    out->effective_rank = exp(ent);
-    out->var_top1 = eig[0] / total;
-    double cum = 0;
-    for (size_t i = 0; i < d && i < 50; i++) {
-        cum += eig[i];
-        if (i == 9 || (d < 10 && i == d - 1)) out->var_top10 = cum / total;
-        if (i == 49 || (d < 50 && i == d - 1)) out->var_top50 = cum / total;
-    }
-    out->n_eig = d < ANISO_TOP_EIGS ? (int)d : ANISO_TOP_EIGS;
-    memcpy(out->eigenvalues, eig, (size_t)out->n_eig * sizeof *eig);
+    metrics_from_spectrum(eig, d, out);
     /* Norms, and each row's cosine similarity to the mean row. */
     double mu_norm = 0;
     for (size_t j = 0; j < d; j++) mu_norm += mu[j] * mu[j];

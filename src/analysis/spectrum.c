@@ -61,6 +61,15 @@ static int syevd(double *a, int n, double *w)
     return info ? -1 : 0;
 }
 
+int sym_eig_desc(double *a, size_t m, double *out)
+{
+    double *w = malloc(m * sizeof *w);
+    int rc = w ? syevd(a, (int)m, w) : -1;
+    for (size_t i = 0; i < m && rc == 0; i++) out[i] = w[m - 1 - i];
+    free(w);
+    return rc;
+}
+
 int spectrum_desc(const double *xc, size_t n, size_t d, double *out)
 {
     /* Gram route when n < d: G = Xc Xc^T / (n - 1), n x n; else C = Xc^T Xc / (n - 1). */

@@ -1,0 +1,211 @@
+/* test_moments.c - streaming statistics against the direct metrics.
+ *
+ * aniso_metrics_compute evaluates METRICS.md's formulas on a whole matrix
+ * and is itself checked against numpy/scipy float64 (test_metrics). Here the
+ * same matrices go through aniso_moments in chunks of several sizes, in both
+ * regimes (rows kept while n < d; moments after), merged from parts and
+ * round-tripped through serialisation; every metric must agree with the
+ * direct value to 1e-9 relative (merges of parts with one whole run: 1e-12). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+/* Rows with a shared offset, a few dominant directions and one outlier row
+ * (like a BOS token), so that every metric is far from trivial. */
+static float *make_rows(size_t n, size_t d, uint64_t seed)
+{
+    float *x = malloc(n * d * sizeof *x);
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(s >> 11) / 9007199254740992.0 - 0.5;
+            double v = u * (j < 3 ? 8.0 : 1.0) + 0.7 + 0.01 * (double)j;
+            x[i * d + j] = (float)(i == 0 ? 30.0 * v : v);
+        }
+    return x;
+}
+
+#define FIELDS(X)                                                                                  \
+    X(eigenvalue_variance)                                                                         \
+    X(intrinsic_dim_ratio) X(effective_rank) X(avg_cos_sim_to_mean) X(var_top1) X(var_top10)       \
+        X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+
+static double rel(double a, double b)
+{
+    double s = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return s > 0 ? fabs(a - b) / s : 0;
+}
+
+static void expect_close(const aniso_layer_metrics *a, const aniso_layer_metrics *b, double tol,
+                         const char *what)
+{
+#define CHECK(f)                                                                                   \
+    if (!(rel(a->f, b->f) <= tol))                                                                 \
+        fail_msg("%s: %s %.17g vs %.17g (rel %.3g)", what, #f, a->f, b->f, rel(a->f, b->f));
+    FIELDS(CHECK)
+#undef CHECK
+    assert_int_equal(a->n_eig, b->n_eig);
+    for (int i = 0; i < a->n_eig; i++)
+        if (a->eigenvalues[i] > 1e-6 * a->eigenvalues[0] &&
+            !(rel(a->eigenvalues[i], b->eigenvalues[i]) <= tol * 100))
+            fail_msg("%s: eigenvalue %d %.17g vs %.17g", what, i, a->eigenvalues[i],
+                     b->eigenvalues[i]);
+}
+
+static aniso_moments *stream(const float *x, size_t n, size_t d, size_t chunk, size_t keep)
+{
+    aniso_error err;
+    aniso_moments *m = aniso_moments_new((int)d, keep, &err);
+    assert_non_null(m);
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = n - i < chunk ? n - i : chunk;
+        assert_int_equal(aniso_moments_add(m, x + i * d, k, &err), ANISO_OK);
+    }
+    assert_int_equal(aniso_moments_count(m), n);
+    return m;
+}
+
+static void check_case(size_t n, size_t d)
+{
+    float *x = make_rows(n, d, n * 31 + d);
+    aniso_layer_metrics direct, got;
+    aniso_error err;
+    assert_int_equal(aniso_metrics_compute(x, n, d, &direct, &err), ANISO_OK);
+    size_t chunks[] = {1, 7, 64, n};
+    for (size_t c = 0; c < 4; c++) {
+        aniso_moments *m = stream(x, n, d, chunks[c], ANISO_MOMENTS_KEEP_ROWS);
+        assert_int_equal(aniso_moments_keeps_rows(m), n < d);
+        assert_int_equal(aniso_moments_metrics(m, &got, &err), ANISO_OK);
+        char what[64];
+        snprintf(what, sizeof what, "n %zu d %zu chunk %zu", n, d, chunks[c]);
+        expect_close(&direct, &got, 1e-9, what);
+        aniso_moments_free(m);
+    }
+    /* Moments regime even when n < d (no rows kept). */
+    aniso_moments *m = stream(x, n, d, 13, 0);
+    assert_false(aniso_moments_keeps_rows(m));
+    assert_int_equal(aniso_moments_metrics(m, &got, &err), ANISO_OK);
+    expect_close(&direct, &got, 1e-9, "moments only");
+    aniso_moments_free(m);
+    /* Two parts merged against one whole run. */
+    aniso_layer_metrics whole;
+    aniso_moments *all = stream(x, n, d, 16, ANISO_MOMENTS_KEEP_ROWS);
+    assert_int_equal(aniso_moments_metrics(all, &whole, &err), ANISO_OK);
+    size_t half = n / 2 / 16 * 16;
+    aniso_moments *a = stream(x, half, d, 16, ANISO_MOMENTS_KEEP_ROWS);
+    aniso_moments *b = stream(x + half * d, n - half, d, 16, ANISO_MOMENTS_KEEP_ROWS);
+    assert_int_equal(aniso_moments_merge(a, b, &err), ANISO_OK);
+    assert_int_equal(aniso_moments_metrics(a, &got, &err), ANISO_OK);
+    expect_close(&whole, &got, 1e-12, "merged halves");
+    aniso_moments_free(a);
+    aniso_moments_free(b);
+    aniso_moments_free(all);
+    free(x);
+}
+
+static void gram_regime(void **state)
+{
+    (void)state;
+    check_case(40, 96);
+    check_case(95, 96);
+}
+
+static void moments_regime(void **state)
+{
+    (void)state;
+    check_case(96, 96);
+    check_case(500, 64);
+    check_case(300, 130);
+}
+
+typedef struct membuf {
+    unsigned char *p;
+    size_t n, cap, at;
+} membuf;
+
+static int put(void *user, const void *p, size_t len)
+{
+    membuf *b = user;
+    if (b->n + len > b->cap) {
+        b->cap = (b->n + len) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, p, len);
+    b->n += len;
+    return 0;
+}
+
+static int get(void *user, void *p, size_t len)
+{
+    membuf *b = user;
+    if (b->at + len > b->n) return -1;
+    memcpy(p, b->p + b->at, len);
+    b->at += len;
+    return 0;
+}
+
+static void serialisation(void **state)
+{
+    (void)state;
+    size_t sizes[][2] = {{30, 64}, {200, 48}};
+    for (int k = 0; k < 2; k++) {
+        size_t n = sizes[k][0], d = sizes[k][1];
+        float *x = make_rows(n, d, 5 + k);
+        aniso_error err;
+        aniso_moments *m = stream(x, n, d, 9, ANISO_MOMENTS_KEEP_ROWS);
+        membuf b = {0};
+        assert_int_equal(aniso_moments_write(m, put, &b, &err), ANISO_OK);
+        aniso_moments *r = aniso_moments_read(get, &b, "mem", &err);
+        assert_non_null(r);
+        assert_int_equal(b.at, b.n);
+        aniso_layer_metrics m1, m2;
+        assert_int_equal(aniso_moments_metrics(m, &m1, &err), ANISO_OK);
+        assert_int_equal(aniso_moments_metrics(r, &m2, &err), ANISO_OK);
+        assert_memory_equal(&m1, &m2, sizeof m1);
+        /* A truncated image is an error, never a partial object. */
+        b.n -= 8;
+        b.at = 0;
+        assert_null(aniso_moments_read(get, &b, "mem", &err));
+        assert_string_equal(err.msg, "mem: truncated layer statistics");
+        free(b.p);
+        aniso_moments_free(m);
+        aniso_moments_free(r);
+        free(x);
+    }
+}
+
+static void too_few_rows(void **state)
+{
+    (void)state;
+    aniso_error err;
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    aniso_moments *m = aniso_moments_new(8, 0, &err);
+    assert_int_equal(aniso_moments_add(m, x, 1, &err), ANISO_OK);
+    aniso_layer_metrics out;
+    assert_int_not_equal(aniso_moments_metrics(m, &out, &err), ANISO_OK);
+    aniso_moments *o = aniso_moments_new(4, 0, &err);
+    assert_int_not_equal(aniso_moments_merge(m, o, &err), ANISO_OK);
+    aniso_moments_free(o);
+    aniso_moments_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gram_regime),
+        cmocka_unit_test(moments_regime),
+        cmocka_unit_test(serialisation),
+        cmocka_unit_test(too_few_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
