@@ -12,6 +12,8 @@ pkgs=(
     libutf8proc-dev libpcre2-dev     # Unicode, regular expressions
     libplplot-dev plplot-driver-cairo fonts-dejavu-core  # figures
     libzip-dev                       # result bundles
+    zlib1g-dev                       # checksums of partial results
+    bible-kjv                        # a real English corpus (the King James Bible) for tests and benchmarks
     libcmocka-dev                    # unit tests
     clang                            # libFuzzer targets
     xz-utils                         # compressed test fixtures

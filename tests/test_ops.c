@@ -71,7 +71,7 @@ static void linear_matches_reference(void **state)
     unsigned s = 7;
     int T = 5, n_in = 300, n_out = 3500; /* more rows than one conversion block */
     float *x = malloc(sizeof(float) * T * n_in), *w = malloc(sizeof(float) * n_in * n_out);
-    float *y = malloc(sizeof(float) * T * n_out), *wbuf = malloc(sizeof(float) * n_in * n_out);
+    float *y = malloc(sizeof(float) * T * n_out), *wbuf = NULL;
     float *b = malloc(sizeof(float) * n_out);
     void *raw = malloc(sizeof(float) * n_in * n_out);
     for (int i = 0; i < T * n_in; i++) x[i] = (float)urand(&s);
@@ -80,6 +80,11 @@ static void linear_matches_reference(void **state)
     aniso_dtype dts[] = {ANISO_DTYPE_F32, ANISO_DTYPE_F16, ANISO_DTYPE_BF16};
     for (int d = 0; d < 3; d++) {
         aniso_tensor W = make_tensor(raw, w, (size_t)n_in * n_out, dts[d]);
+        W.n_dims = 2;
+        W.shape[0] = n_out;
+        W.shape[1] = n_in;
+        free(wbuf);
+        wbuf = malloc(sizeof(float) * linear_buffer_elems(&W));
         float *wq = malloc(sizeof(float) * n_in * n_out); /* the rounded weights */
         to_f32(wq, &W, 0, (size_t)n_in * n_out);
         linear(y, x, &W, b, T, n_in, n_out, wbuf);

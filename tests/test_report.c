@@ -110,7 +110,7 @@ static void profile_writes_report(void **state)
     aniso_profile_run_free(run);
 
     /* --skip-first-token: one row fewer per prompt, and recorded. */
-    o.skip_first_token = 1;
+    o.mask.exclude = ANISO_TOKEN_FIRST;
     if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
     j = json_load_file(run->files[0], 0, &je);
     assert_true(
@@ -129,7 +129,7 @@ static void too_few_tokens(void **state)
     char *pf = fmt("%s/p.txt", tmp), *out = fmt("%s/out", tmp);
     write_text(pf, "a\n");
     aniso_profile_opts o = {
-        .model = model, .out_dir = out, .prompts_file = pf, .skip_first_token = 1};
+        .model = model, .out_dir = out, .prompts_file = pf, .mask = {.exclude = ANISO_TOKEN_FIRST}};
     aniso_profile_run *run = NULL;
     aniso_error err;
     assert_int_not_equal(aniso_profile(&o, &run, &err), ANISO_OK);

@@ -39,6 +39,8 @@ typedef struct aniso_linreg {
 
 /* n < 2 gives slope 0, intercept 0, r 0, p 1 (the notebook's convention). */
 void aniso_linregress(const double *y, size_t n, aniso_linreg *out);
+/* The same on x[0..n) (x NULL: 0, 1, ..., n-1). */
+void aniso_linregress_xy(const double *x, const double *y, size_t n, aniso_linreg *out);
 
 /* The profile a model is compared with for flatness. */
 typedef struct aniso_reference {
@@ -66,6 +68,12 @@ typedef struct aniso_profile_analysis {
 /* Analyses the intrinsic-dimension-ratio profile values[0 .. n-1] (n = L+1). */
 void aniso_profile_analyze(const double *values, int n, const aniso_reference *ref,
                            aniso_profile_analysis *out);
+/* The same for a profile measured at some layers only: values[i] at layer
+ * layers[i] (increasing; NULL: 0..n-1). L* and the spectrum layers are layer
+ * numbers (the spectrum ones the measured layers nearest to 0, L* div 2, L*,
+ * (L* + L) div 2 and L); the phases are regressed on the layer numbers. */
+void aniso_profile_analyze_at(const int *layers, const double *values, int n,
+                              const aniso_reference *ref, aniso_profile_analysis *out);
 
 #ifdef __cplusplus
 }

@@ -11,9 +11,11 @@
 #include "aniso/forward.h"
 #include "aniso/npy.h"
 #include "aniso/prompts.h"
+#include "aniso/corpus.h"
 #include "aniso/analysis.h"
 #include "aniso/moments.h"
 #include "aniso/report.h"
+#include "aniso/pipeline.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -20,6 +20,24 @@ aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
                                       const aniso_prompts *p, const aniso_batch *b,
                                       aniso_error *err);
 
+/* How a profile's rows were chosen, and from what. */
+typedef struct aniso_run_info {
+    const char *source;      /* "prompts" or "corpus" */
+    const char *source_path; /* NULL: the notebook's prompts */
+    const char *format;      /* corpus: "text" or "jsonl"; prompts: NULL */
+    size_t context;          /* corpus window (tokens, specials included); 0 for prompts */
+    uint64_t max_tokens;     /* 0 = no limit */
+    const char *last_layer;  /* "hf", "raw" or "both" */
+    unsigned exclude;        /* ANISO_TOKEN_* roles left out */
+    long pos_from, pos_to;   /* positions measured: [from, to), to 0 = no bound */
+    uint64_t n_sequences, n_documents;
+    uint64_t n_tokens_seen;             /* through the model */
+    uint64_t n_bos, n_special, n_first; /* of those, by role */
+    uint64_t n_excluded;                /* rows the mask left out */
+    int n_parts;                        /* partial results merged (1: one run) */
+    int n_layers_measured, n_hidden;    /* layers measured of the policy's n_hidden */
+} aniso_run_info;
+
 /* Everything one profile run produced: the report's content. */
 typedef struct aniso_profile_result {
     const char *model;        /* as the user named it */
@@ -28,16 +46,26 @@ typedef struct aniso_profile_result {
     const char *dtype; /* the weights' dtype(s), e.g. "BF16" */
     int n_layers, hidden_dim;
     size_t n_prompts, n_tokens;      /* n_tokens: rows of X per layer */
-    const size_t *tokens_per_prompt; /* (n_prompts) tokens each prompt contributed */
-    int skip_first_token;
-    const aniso_layer_metrics *layers; /* (n_layers + 1) */
+    const size_t *tokens_per_prompt; /* (n_prompts) rows each prompt gave, or NULL */
+    int skip_first_token;            /* the mask leaves each sequence's first token out */
+    /* The profile's layers: n_measured entries, layers[i] at layer layer_ids[i]
+     * (NULL: 0..n_layers, n_measured = n_layers + 1). */
+    const aniso_layer_metrics *layers;
+    const int *layer_ids;
+    int n_measured;
+    const aniso_layer_metrics *raw_last; /* --last-layer both: the raw last layer, else NULL */
+    const aniso_run_info *info;          /* NULL: prompts, every token */
     aniso_profile_analysis analysis;
     aniso_reference reference;
-    double t_load, t_forward, t_metrics, t_total; /* seconds */
+    double t_load, t_forward, t_moments, t_metrics, t_total; /* seconds */
 } aniso_profile_result;
 
 /* Writes the JSON report (METRICS.md section 4): the notebook's keys, then
  * the added ones. */
+/* The figures and the bundle: every file of a report, or none (files:
+ * json, profile.png, spectrum.png, norms.png, zip paths). */
+aniso_status aniso_report_write_all(char *const files[5], const char *name,
+                                    const aniso_profile_result *r, aniso_error *err);
 aniso_status aniso_report_write_json(const char *path, const aniso_profile_result *r,
                                      aniso_error *err);
 
@@ -62,36 +90,6 @@ void aniso_result_free(aniso_result_file *r);
 /* The reference a result file provides: its stated range, maximum and L*
  * (derived from its profile when absent). */
 void aniso_result_reference(const aniso_result_file *r, aniso_reference *ref);
-
-/* One `aniso profile` run, end to end. */
-typedef struct aniso_profile_opts {
-    const char *model;                /* folder, GGUF file or cached model id */
-    const char *name;                 /* how the report names it; NULL = model */
-    aniso_open_opts open;             /* cache and revision for model ids */
-    const char *prompts_file;         /* NULL: the notebook's 16 prompts */
-    const char *out_dir;              /* created if missing; NULL = "." */
-    const aniso_reference *reference; /* NULL: the notebook's Pythia-6.9B numbers */
-    int skip_first_token;             /* leave each prompt's first token out of X */
-    int n_threads;                    /* 0 = all cores */
-    /* Optional progress: stage is "load", "forward" (done/total layers), "write". */
-    void (*progress)(void *user, const char *stage, int done, int total);
-    void *progress_user;
-} aniso_profile_opts;
-
-typedef struct aniso_profile_run {
-    aniso_profile_result result;
-    char *files[5]; /* json, profile.png, spectrum.png, norms.png, zip */
-    /* owned storage behind result's pointers */
-    char *model, *architecture, *dtype;
-    aniso_layer_metrics *layers;
-    size_t *tokens_per_prompt;
-} aniso_profile_run;
-
-/* Runs the profile and writes the report files (METRICS.md section 4).
- * Either every file is written or none is left behind. On success *out is
- * the caller's, freed with aniso_profile_run_free. */
-aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out, aniso_error *err);
-void aniso_profile_run_free(aniso_profile_run *r);
 
 /* Writes comparison.json and comparison.png into out_dir for n results. */
 aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_dir,

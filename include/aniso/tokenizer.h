@@ -64,6 +64,31 @@ aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_
 aniso_status aniso_tokenizer_encode_prompts(aniso_tokenizer *tk, const aniso_prompts *p,
                                             aniso_ids *ids, size_t **offsets, aniso_error *err);
 
+/* Token roles (flags), as the report's token selection names them:
+ *   SPECIAL  a token the post-processor adds, or an added token marked
+ *            special (matched in the text)
+ *   BOS      a token the post-processor puts before the text (BOS, [CLS])
+ *   FIRST    position 0 of its sequence, whatever it is */
+enum { ANISO_TOKEN_SPECIAL = 1u, ANISO_TOKEN_BOS = 2u, ANISO_TOKEN_FIRST = 4u };
+
+/* Parses "bos,first,special" (or "" / "none") into ANISO_TOKEN_* flags;
+ * -1 on an unknown name. */
+int aniso_token_roles_parse(const char *s, unsigned *out);
+/* "bos,first" or "none" into buf. */
+const char *aniso_token_roles_str(unsigned roles, char *buf, size_t cap);
+
+/* The ids the post-processor puts before and after a sequence's text
+ * (appended to before and after). */
+aniso_status aniso_tokenizer_specials(const aniso_tokenizer *tk, aniso_ids *before,
+                                      aniso_ids *after, aniso_error *err);
+/* Whether id is an added token marked special. */
+int aniso_tokenizer_is_special(const aniso_tokenizer *tk, int32_t id);
+/* The roles of the n tokens of one sequence ids[0..n) that was built as
+ * before + text + after (n_before and n_after: the post-processor's counts;
+ * 0 and 0 for a sequence without them). */
+void aniso_token_roles(const aniso_tokenizer *tk, const int32_t *ids, size_t n, size_t n_before,
+                       size_t n_after, unsigned char *roles);
+
 /* The id of token string s (added tokens first, then the vocabulary), or -1. */
 int32_t aniso_tokenizer_token_id(const aniso_tokenizer *tk, const char *s);
 

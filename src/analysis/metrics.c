@@ -113,6 +113,21 @@ void aniso_reference_default(aniso_reference *ref)
 void aniso_profile_analyze(const double *v, int n, const aniso_reference *ref,
                            aniso_profile_analysis *out)
 {
+    aniso_profile_analyze_at(NULL, v, n, ref, out);
+}
+
+/* The measured layer nearest to layer want (the lower one on ties). */
+static int nearest(const int *layers, int n, int want)
+{
+    int best = layers[0];
+    for (int i = 1; i < n; i++)
+        if (abs(layers[i] - want) < abs(best - want)) best = layers[i];
+    return best;
+}
+
+void aniso_profile_analyze_at(const int *layers, const double *v, int n, const aniso_reference *ref,
+                              aniso_profile_analysis *out)
+{
     memset(out, 0, sizeof *out);
     if (n < 1) return;
     int ls = 0;
@@ -126,9 +141,13 @@ void aniso_profile_analyze(const double *v, int n, const aniso_reference *ref,
     mean /= n;
     double var = 0;
     for (int i = 0; i < n; i++) var += (v[i] - mean) * (v[i] - mean);
-    out->L_star = ls;
-    aniso_linregress(v, (size_t)ls, &out->phase1);
-    aniso_linregress(v + ls, (size_t)(n - ls), &out->phase2);
+    double *x = NULL;
+    if (layers && (x = malloc(sizeof *x * (size_t)n)))
+        for (int i = 0; i < n; i++) x[i] = layers[i];
+    out->L_star = layers ? layers[ls] : ls;
+    aniso_linregress_xy(x, v, (size_t)ls, &out->phase1);
+    aniso_linregress_xy(x ? x + ls : NULL, v + ls, (size_t)(n - ls), &out->phase2);
+    free(x);
     out->is_bell_curve = out->phase1.slope > 0 && out->phase2.slope < 0;
     out->profile_variance = var / n;
     out->profile_range = mx - mn;
@@ -138,7 +157,8 @@ void aniso_profile_analyze(const double *v, int n, const aniso_reference *ref,
         out->flatness_percent =
             (ref->profile_range - out->profile_range) / ref->profile_range * 100.0;
     }
-    int L = n - 1;
-    int layers[5] = {0, ls / 2, ls, (ls + L) / 2, L};
-    memcpy(out->spectrum_layers, layers, sizeof layers);
+    int first = layers ? layers[0] : 0, L = layers ? layers[n - 1] : n - 1, s = out->L_star;
+    int want[5] = {first, s / 2, s, (s + L) / 2, L};
+    for (int k = 0; k < 5; k++)
+        out->spectrum_layers[k] = layers ? nearest(layers, n, want[k]) : want[k];
 }

@@ -12,16 +12,26 @@ double t_two_sided_p(double t, double df)
 
 void aniso_linregress(const double *y, size_t n, aniso_linreg *out)
 {
+    aniso_linregress_xy(NULL, y, n, out);
+}
+
+void aniso_linregress_xy(const double *x, const double *y, size_t n, aniso_linreg *out)
+{
     *out = (aniso_linreg){0, 0, 0, 1};
     if (n < 2) return;
     /* As scipy: the population (co)variances of x and y, r clipped to
      * [-1, 1] (0 when a variance is 0), t with n - 2 degrees of freedom. */
     double xm = (double)(n - 1) / 2.0, ym = 0;
+    if (x) {
+        xm = 0;
+        for (size_t i = 0; i < n; i++) xm += x[i];
+        xm /= (double)n;
+    }
     for (size_t i = 0; i < n; i++) ym += y[i];
     ym /= (double)n;
     double sxx = 0, sxy = 0, syy = 0;
     for (size_t i = 0; i < n; i++) {
-        double dx = (double)i - xm, dy = y[i] - ym;
+        double dx = (x ? x[i] : (double)i) - xm, dy = y[i] - ym;
         sxx += dx * dx;
         sxy += dx * dy;
         syy += dy * dy;

@@ -45,5 +45,6 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_hidden(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,4 +1,6 @@
-/* cmd_profile.c - `aniso profile MODEL`: the notebook's analysis, end to end. */
+/* cmd_profile.c - `aniso profile MODEL`: the notebook's analysis, end to
+ * end, over its prompts or over a corpus; and `aniso merge`, the report of
+ * partial results. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,50 +11,173 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: aniso profile [--prompts FILE] [--out DIR] [--reference RESULT.json]\n"
-               "                     [--skip-first-token] [--threads N] [--revision REV] [--quiet] "
-               "MODEL\n\n"
-               "Measure MODEL's anisotropy profile: run the prompts, compute every layer's\n"
-               "metrics (eigenvalue spectrum, intrinsic dimension ratio, effective rank, cosine\n"
-               "similarity to the mean, norms), find L*, test the bell curve and the flatness\n"
-               "against a reference, and write into DIR:\n"
-               "  anisotropy_results_NAME.json   anisotropy_profile_NAME.png\n"
-               "  eigenvalue_spectrum_NAME.png   norm_analysis_NAME.png\n"
-               "  anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip (the four files)\n\n"
-               "options:\n"
-               "  --prompts FILE       one prompt per line, or JSONL with \"text\" (default: the\n"
-               "                       notebook's 16 prompts)\n"
-               "  --out DIR            output folder, created if missing (default: .)\n"
-               "  --reference FILE     an earlier result JSON to test flatness against (default:\n"
-               "                       the notebook's Pythia-6.9B numbers)\n"
-               "  --skip-first-token   leave each prompt's first token (usually BOS) out of X\n"
-               "  --threads N          threads (default: all cores)\n"
-               "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
-               "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
-               "  -h, --help           show this help\n");
+    fprintf(f,
+            "usage: aniso profile [--prompts FILE | --corpus FILE [--context N]] [--max-tokens N]\n"
+            "                     [--exclude ROLES] [--positions A:B] [--layers LIST]\n"
+            "                     [--last-layer hf|raw|both] [--checkpoint FILE [--resume]]\n"
+            "                     [--out DIR] [--reference RESULT.json] [--threads N] [--quiet] "
+            "MODEL\n\n"
+            "Measure MODEL's anisotropy profile: run the prompts (or a corpus), compute\n"
+            "every layer's metrics (eigenvalue spectrum, intrinsic dimension ratio,\n"
+            "effective rank, cosine similarity to the mean, norms), find L*, test the bell\n"
+            "curve and the flatness against a reference, and write into DIR:\n"
+            "  anisotropy_results_NAME.json   anisotropy_profile_NAME.png\n"
+            "  eigenvalue_spectrum_NAME.png   norm_analysis_NAME.png\n"
+            "  anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip (the four files)\n\n"
+            "input:\n"
+            "  --prompts FILE       one prompt per line, or JSONL with \"text\"; each prompt is\n"
+            "                       one sequence (default: the notebook's 16 prompts)\n"
+            "  --corpus FILE        documents (plain text separated by blank lines, or JSONL\n"
+            "                       with \"text\"), each tokenized once and cut into windows\n"
+            "  --context N          tokens per window, special tokens included (default 512)\n"
+            "  --max-tokens N       stop after N tokens\n"
+            "rows measured:\n"
+            "  --exclude ROLES      leave out tokens by role: bos (what the tokenizer puts\n"
+            "                       before the text), first (position 0), special (any special\n"
+            "                       token); comma-separated\n"
+            "  --skip-first-token   the same as --exclude first\n"
+            "  --positions A:B      only positions A <= p < B of each sequence (A: or :B too)\n"
+            "  --layers LIST        only these hidden-state layers, e.g. 0,4,8-12\n"
+            "  --last-layer WHICH   hf: after the final norm, as transformers returns it\n"
+            "                       (default); raw: the last block's output before it; both\n"
+            "partial results:\n"
+            "  --checkpoint FILE    write the per-layer statistics here every --checkpoint-every\n"
+            "                       tokens and at the end (for --resume and 'aniso merge')\n"
+            "  --checkpoint-every N tokens between checkpoints (default: only at the end)\n"
+            "  --resume             continue an interrupted run from --checkpoint\n"
+            "output and run:\n"
+            "  --out DIR            output folder, created if missing (default: .)\n"
+            "  --reference FILE     an earlier result JSON to test flatness against (default:\n"
+            "                       the notebook's Pythia-6.9B numbers)\n"
+            "  --chunk-tokens N     tokens per forward pass (default 4096)\n"
+            "  --threads N          threads (default: all cores)\n"
+            "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
+            "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
+            "  -h, --help           show this help\n");
 }
 
-static void progress(void *user, const char *stage, int done, int total)
+static void eta(char *buf, size_t cap, double s)
+{
+    if (s < 0)
+        snprintf(buf, cap, "?");
+    else if (s < 3600)
+        snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+static void progress(void *user, const aniso_progress *p)
 {
     (void)user;
-    if (!strcmp(stage, "load"))
-        fprintf(stderr, "aniso: loading the model and the prompts\n");
-    else if (!strcmp(stage, "forward"))
-        fprintf(stderr, "\raniso: layer %d/%d%s", done, total, done == total ? "\n" : "");
-    else if (!strcmp(stage, "write"))
-        fprintf(stderr, "aniso: writing the report\n");
+    double rate = p->seconds > 0 ? (double)p->tokens / p->seconds : 0;
+    char left[32] = "";
+    if (p->fraction > 0 && p->fraction < 1) {
+        char t[24];
+        eta(t, sizeof t, p->seconds * (1 - p->fraction) / p->fraction);
+        snprintf(left, sizeof left, ", ETA %s", t);
+    }
+    fprintf(stderr, "\raniso: %llu tokens, %.0f tokens/s%s   ", (unsigned long long)p->tokens, rate,
+            left);
 }
 
-static const char *dir_of(const aniso_profile_result *r, double s)
+static int parse_count(const char *cmd, const char *opt, const char *arg, uint64_t *out)
 {
-    (void)r;
+    char *end;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || *end || arg[0] == '-' || v == 0)
+        return cli_usage_error(cmd, "%s needs a positive number, not '%s'", opt, arg);
+    *out = v;
+    return 0;
+}
+
+static const char *dir_of(double s)
+{
     return s > 0 ? "rising" : s < 0 ? "falling" : "flat";
 }
+
+/* The notebook's summary, and the files. */
+static void summary(const aniso_profile_run *run, int quiet)
+{
+    const aniso_profile_result *r = &run->result;
+    const aniso_profile_analysis *a = &r->analysis;
+    if (!quiet) {
+        const aniso_run_info *in = r->info;
+        const char *bar = "============================================================";
+        printf("%s\nSUMMARY\n%s\n", bar, bar);
+        printf("Model: %s (%s, %s, %s)\n", r->model, r->architecture, r->normalization, r->dtype);
+        char roles[64];
+        if (in && !strcmp(in->source, "corpus"))
+            printf(
+                "Layers: %d   Hidden dim: %d   Corpus: %llu documents, %llu windows of up to %zu "
+                "tokens\n",
+                r->n_layers, r->hidden_dim, (unsigned long long)in->n_documents,
+                (unsigned long long)in->n_sequences, in->context);
+        else
+            printf("Layers: %d   Hidden dim: %d   Prompts: %zu\n", r->n_layers, r->hidden_dim,
+                   r->n_prompts);
+        if (in)
+            printf("Tokens: %llu through the model, %zu measured (excluded: %s; %llu left out)\n",
+                   (unsigned long long)in->n_tokens_seen, r->n_tokens,
+                   aniso_token_roles_str(in->exclude, roles, sizeof roles),
+                   (unsigned long long)in->n_excluded);
+        printf("\nL* (anisotropy max): Layer %d\n", a->L_star);
+        printf("Bell curve: %s\n", a->is_bell_curve ? "confirmed" : "not confirmed");
+        printf("  Phase 1 (layers before %d): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
+               a->phase1.slope, dir_of(a->phase1.slope), a->phase1.r, a->phase1.p);
+        printf("  Phase 2 (layers %d on): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
+               a->phase2.slope, dir_of(a->phase2.slope), a->phase2.r, a->phase2.p);
+        printf("Profile range: %.4f   Max anisotropy: %.4f   Profile variance: %.6f\n",
+               a->profile_range, a->max_anisotropy, a->profile_variance);
+        printf("\nFlatter than %s: %s", r->reference.name, a->is_flatter ? "YES" : "NO");
+        printf(a->is_flatter ? " (%.1f%% flatter; range %.4f vs %.4f)\n"
+                             : " (%.1f%%; range %.4f vs %.4f)\n",
+               a->flatness_percent, a->profile_range, r->reference.profile_range);
+        printf(
+            "\nTime: load %.2f s, forward %.2f s, moments %.3f s, metrics %.3f s, total %.2f s\n",
+            r->t_load, r->t_forward, r->t_moments, r->t_metrics, r->t_total);
+        printf("\nFiles saved:\n");
+    }
+    for (int i = 0; i < 5; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
+}
+
+static int load_reference(const char *file, aniso_reference *ref, aniso_error *err)
+{
+    aniso_result_file *rf = aniso_result_load(file, err);
+    if (!rf) return -1;
+    aniso_result_reference(rf, ref);
+    aniso_result_free(rf);
+    return 0;
+}
+
+enum {
+    OPT_CORPUS = 0x2000,
+    OPT_CONTEXT,
+    OPT_MAX_TOKENS,
+    OPT_EXCLUDE,
+    OPT_POSITIONS,
+    OPT_LAYERS,
+    OPT_LAST_LAYER,
+    OPT_CHECKPOINT,
+    OPT_CHECKPOINT_EVERY,
+    OPT_RESUME,
+    OPT_CHUNK,
+};
 
 int cmd_profile(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"prompts", required_argument, NULL, 'p'},
+        {"corpus", required_argument, NULL, OPT_CORPUS},
+        {"context", required_argument, NULL, OPT_CONTEXT},
+        {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
+        {"positions", required_argument, NULL, OPT_POSITIONS},
+        {"layers", required_argument, NULL, OPT_LAYERS},
+        {"last-layer", required_argument, NULL, OPT_LAST_LAYER},
+        {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+        {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"chunk-tokens", required_argument, NULL, OPT_CHUNK},
         {"out", required_argument, NULL, 'o'},
         {"reference", required_argument, NULL, 'R'},
         {"skip-first-token", no_argument, NULL, 's'},
@@ -65,12 +190,66 @@ int cmd_profile(int argc, char **argv)
     };
     aniso_profile_opts o = {0};
     const char *ref_file = NULL;
-    int quiet = 0, c;
+    int quiet = 0, c, rc;
+    uint64_t v = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             o.prompts_file = optarg;
+            break;
+        case OPT_CORPUS:
+            o.corpus_file = optarg;
+            break;
+        case OPT_CONTEXT:
+            if ((rc = parse_count("profile", "--context", optarg, &v))) return rc;
+            o.context = (size_t)v;
+            break;
+        case OPT_MAX_TOKENS:
+            if ((rc = parse_count("profile", "--max-tokens", optarg, &o.max_tokens))) return rc;
+            break;
+        case OPT_EXCLUDE: {
+            unsigned roles;
+            if (aniso_token_roles_parse(optarg, &roles))
+                return cli_usage_error("profile",
+                                       "--exclude takes bos, first and special, comma-separated, "
+                                       "not '%s'",
+                                       optarg);
+            o.mask.exclude |= roles;
+            break;
+        }
+        case OPT_POSITIONS:
+            if (aniso_mask_parse_positions(optarg, &o.mask.pos_from, &o.mask.pos_to))
+                return cli_usage_error("profile", "--positions takes A:B with A < B, not '%s'",
+                                       optarg);
+            break;
+        case OPT_LAYERS:
+            o.layers = optarg;
+            break;
+        case OPT_LAST_LAYER:
+            if (!strcmp(optarg, "hf"))
+                o.last_layer = ANISO_LAST_HF;
+            else if (!strcmp(optarg, "raw"))
+                o.last_layer = ANISO_LAST_RAW;
+            else if (!strcmp(optarg, "both"))
+                o.last_layer = ANISO_LAST_BOTH;
+            else
+                return cli_usage_error("profile", "--last-layer is hf, raw or both, not '%s'",
+                                       optarg);
+            break;
+        case OPT_CHECKPOINT:
+            o.checkpoint = optarg;
+            break;
+        case OPT_CHECKPOINT_EVERY:
+            if ((rc = parse_count("profile", "--checkpoint-every", optarg, &o.checkpoint_every)))
+                return rc;
+            break;
+        case OPT_RESUME:
+            o.resume = 1;
+            break;
+        case OPT_CHUNK:
+            if ((rc = parse_count("profile", "--chunk-tokens", optarg, &v))) return rc;
+            o.chunk_tokens = (size_t)v;
             break;
         case 'o':
             o.out_dir = optarg;
@@ -79,7 +258,7 @@ int cmd_profile(int argc, char **argv)
             ref_file = optarg;
             break;
         case 's':
-            o.skip_first_token = 1;
+            o.mask.exclude |= ANISO_TOKEN_FIRST;
             break;
         case 't':
             o.n_threads = atoi(optarg);
@@ -108,6 +287,11 @@ int cmd_profile(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("profile", optind >= argc ? "missing MODEL" : "too many arguments");
+    if (o.prompts_file && o.corpus_file)
+        return cli_usage_error("profile", "--prompts and --corpus exclude each other");
+    if (o.context && !o.corpus_file)
+        return cli_usage_error("profile", "--context applies to --corpus only");
+    if (o.resume && !o.checkpoint) return cli_usage_error("profile", "--resume needs --checkpoint");
     aniso_error err;
     char *mpath = cli_model_path(argv[optind], &err);
     if (!mpath) return cli_fail(&err);
@@ -115,53 +299,81 @@ int cmd_profile(int argc, char **argv)
     o.name = argv[optind];
     aniso_reference ref;
     if (ref_file) {
-        aniso_result_file *rf = aniso_result_load(ref_file, &err);
-        if (!rf) {
+        if (load_reference(ref_file, &ref, &err)) {
             free(mpath);
             return cli_fail(&err);
         }
-        aniso_result_reference(rf, &ref);
-        aniso_result_free(rf);
         o.reference = &ref;
     }
     char *cache = cli_hf_cache_dir();
     o.open.cache_dir = cache;
-    if (!quiet && isatty(STDERR_FILENO)) o.progress = progress;
+    int show = !quiet && isatty(STDERR_FILENO);
+    if (show) o.progress = progress;
     aniso_profile_run *run = NULL;
     aniso_status st = aniso_profile(&o, &run, &err);
+    if (show) fprintf(stderr, "\n");
     free(cache);
-    if (st) {
-        free(mpath);
-        return cli_fail(&err);
-    }
-    const aniso_profile_result *r = &run->result;
-    const aniso_profile_analysis *a = &r->analysis;
-    if (!quiet) {
-        const char *bar = "============================================================";
-        printf("%s\nSUMMARY\n%s\n", bar, bar);
-        printf("Model: %s (%s, %s, %s)\n", r->model, r->architecture, r->normalization, r->dtype);
-        printf("Layers: %d   Hidden dim: %d   Prompts: %zu   Tokens measured: %zu%s\n", r->n_layers,
-               r->hidden_dim, r->n_prompts, r->n_tokens,
-               r->skip_first_token ? " (first token of each prompt left out)" : "");
-        printf("\nL* (anisotropy max): Layer %d\n", a->L_star);
-        printf("Bell curve: %s\n", a->is_bell_curve ? "confirmed" : "not confirmed");
-        printf("  Phase 1 (layers 0-%d): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
-               a->phase1.slope, dir_of(r, a->phase1.slope), a->phase1.r, a->phase1.p);
-        printf("  Phase 2 (layers %d-%d): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
-               r->n_layers, a->phase2.slope, dir_of(r, a->phase2.slope), a->phase2.r, a->phase2.p);
-        printf("Profile range: %.4f   Max anisotropy: %.4f   Profile variance: %.6f\n",
-               a->profile_range, a->max_anisotropy, a->profile_variance);
-        printf("\nFlatter than %s: %s", r->reference.name, a->is_flatter ? "YES" : "NO");
-        printf(a->is_flatter ? " (%.1f%% flatter; range %.4f vs %.4f)\n"
-                             : " (%.1f%%; range %.4f vs %.4f)\n",
-               a->is_flatter ? a->flatness_percent : a->flatness_percent, a->profile_range,
-               r->reference.profile_range);
-        printf("\nTime: load %.2f s, forward %.2f s, metrics %.3f s, total %.2f s\n", r->t_load,
-               r->t_forward, r->t_metrics, r->t_total);
-        printf("\nFiles saved:\n");
-    }
-    for (int i = 0; i < 5; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
-    aniso_profile_run_free(run);
     free(mpath);
+    if (st) return cli_fail(&err);
+    summary(run, quiet);
+    aniso_profile_run_free(run);
+    return EXIT_OK;
+}
+
+static void merge_help(FILE *f)
+{
+    fprintf(f, "usage: aniso merge [--out DIR] [--reference RESULT.json] [--quiet] PART "
+               "PART ...\n\n"
+               "Merge partial results (the --checkpoint files of 'aniso profile' runs over\n"
+               "disjoint parts of a corpus, with the same model, tokenizer, token selection,\n"
+               "layers and context) and write the report of the whole, as 'aniso profile'\n"
+               "does.\n\n"
+               "options:\n"
+               "  --out DIR            output folder, created if missing (default: .)\n"
+               "  --reference FILE     an earlier result JSON to test flatness against\n"
+               "  --quiet              print only the written files' paths\n"
+               "  -h, --help           show this help\n");
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"reference", required_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *ref_file = NULL;
+    int quiet = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'R':
+            ref_file = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            merge_help(stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage_error("merge", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) return cli_usage_error("merge", "missing PART");
+    aniso_error err;
+    aniso_reference ref;
+    if (ref_file && load_reference(ref_file, &ref, &err)) return cli_fail(&err);
+    aniso_profile_run *run = NULL;
+    if (aniso_merge((const char *const *)argv + optind, argc - optind, out, ref_file ? &ref : NULL,
+                    &run, &err))
+        return cli_fail(&err);
+    summary(run, quiet);
+    aniso_profile_run_free(run);
     return EXIT_OK;
 }

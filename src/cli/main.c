@@ -15,6 +15,7 @@ static const struct {
     {"hidden", cmd_hidden, "write every layer's hidden states of the prompts to .npy"},
     {"profile", cmd_profile, "measure the anisotropy profile and write the report (main job)"},
     {"compare", cmd_compare, "overlay several results on relative depth, ranked by flatness"},
+    {"merge", cmd_merge, "merge partial results of a corpus profile and write the report"},
 };
 
 static void usage(FILE *f)

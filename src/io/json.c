@@ -179,6 +179,11 @@ aj *aj_new_bool(int b)
     return json_boolean(b);
 }
 
+aj *aj_new_null(void)
+{
+    return json_null();
+}
+
 int aj_set(aj *obj, const char *key, aj *v)
 {
     return v && json_object_set_new(obj, key, v) == 0 ? 0 : -1;
@@ -191,7 +196,7 @@ int aj_append(aj *arr, aj *v)
 
 char *aj_dump(const aj *v, int indent)
 {
-    size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
+    size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY;
     flags |= indent ? JSON_INDENT(indent) : JSON_COMPACT;
     return json_dumps(v, flags);
 }

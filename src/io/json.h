@@ -53,6 +53,7 @@ aj *aj_new_string(const char *s, size_t len); /* s must be valid UTF-8 */
 aj *aj_new_int(long long x);
 aj *aj_new_real(double x);
 aj *aj_new_bool(int b);
+aj *aj_new_null(void);
 int aj_set(aj *obj, const char *key, aj *v);
 int aj_append(aj *arr, aj *v);
 /* Serialises v (keys in insertion order); malloc'd, NULL when out of

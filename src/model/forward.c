@@ -207,7 +207,7 @@ struct aniso_state {
     float *o2;     /* (T, H) the MLP output of a parallel block */
     float *g, *u;  /* (T, F) */
     float *wbuf;   /* the largest converted weight block */
-    float *scores; /* (n_threads, max_seq + 1) */
+    float *scores; /* (ATTN_BLOCK, max_seq) attention scores */
     rope_table rope, rope_local;
 };
 
@@ -233,19 +233,9 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
     int fused = aniso_model_weight(p->m, ANISO_ROLE_ATTN_QKV, 0) != NULL;
     float **bufs[] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
                       &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
-    size_t elems[] = {T * H,
-                      T * H,
-                      T * Q,
-                      T * KV,
-                      T * KV,
-                      fused ? T * 3 * Q : 1,
-                      T * Q,
-                      T * H,
-                      T * H,
-                      T * F,
-                      T * F,
-                      p->wbuf_elems,
-                      (size_t)p->n_threads * (p->max_seq + 1)};
+    size_t elems[] = {
+        T * H, T * H, T * Q, T * KV, T * KV,        fused ? T * 3 * Q : 1,          T * Q,
+        T * H, T * H, T * F, T * F,  p->wbuf_elems, (size_t)ATTN_BLOCK * p->max_seq};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
     if (rope_build(&s->rope, &hp->rope, hp->n_rot, p->max_seq) ||
@@ -290,51 +280,6 @@ static void lin(const pass *ps, float *y, const float *x, aniso_role w_role, ani
     linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->s->wbuf);
 }
 
-/* Causal (and windowed) softmax attention of one sequence, all heads. q, k,
- * v rows are the sequence's tokens; q is (Tp, nh*D), k and v (Tp, nkv*D). */
-static void attend(float *out, const float *q, const float *k, const float *v, size_t Tp,
-                   const aniso_hparams *hp, int window, float *scores, int n_threads, size_t stride)
-{
-    int nh = hp->n_head, nkv = hp->n_head_kv, D = hp->d_head, group = nh / nkv;
-    size_t qs = (size_t)nh * D, ks = (size_t)nkv * D;
-    float scale = (float)hp->attn_scale, cap = (float)hp->softcap;
-#pragma omp parallel for schedule(dynamic) collapse(2) num_threads(n_threads)
-    for (int h = 0; h < nh; h++)
-        for (size_t t = 0; t < Tp; t++) {
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            float *sc = scores + (size_t)tid * stride;
-            const float *qt = q + t * qs + (size_t)h * D;
-            int g = h / group; /* repeat_kv: query head h reads kv head h / (nh / nkv) */
-            size_t lo = window > 0 && t + 1 > (size_t)window ? t + 1 - (size_t)window : 0;
-            float mx = -INFINITY;
-            for (size_t s = lo; s <= t; s++) {
-                const float *ks_ = k + s * ks + (size_t)g * D;
-                double dot = 0;
-                for (int i = 0; i < D; i++) dot += (double)qt[i] * ks_[i];
-                float x = (float)dot * scale;
-                if (cap > 0) x = cap * tanhf(x / cap);
-                sc[s] = x;
-                if (x > mx) mx = x;
-            }
-            double sum = 0;
-            for (size_t s = lo; s <= t; s++) {
-                sc[s] = expf(sc[s] - mx);
-                sum += sc[s];
-            }
-            float inv = (float)(1.0 / sum);
-            float *o = out + t * qs + (size_t)h * D;
-            for (int i = 0; i < D; i++) {
-                double acc = 0;
-                for (size_t s = lo; s <= t; s++)
-                    acc += (double)(sc[s] * inv) * v[s * ks + (size_t)g * D + i];
-                o[i] = (float)acc;
-            }
-        }
-}
-
 /* Attention sublayer: from the normed input s->h to s->o. */
 static void attention(const pass *ps, int l)
 {
@@ -373,8 +318,14 @@ static void attention(const pass *ps, int l)
             for (int h = 0; h < nkv; h++)
                 rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
         }
-        attend(b->att + t0 * qs, b->q + t0 * qs, b->k + t0 * ks, b->v + t0 * ks, Tp, hp,
-               sliding ? hp->sliding_window : 0, b->scores, ps->p->n_threads, ps->p->max_seq + 1);
+        /* repeat_kv: query head h reads kv head h / (nh / nkv) */
+        for (int h = 0; h < nh; h++) {
+            size_t g = (size_t)(h / (nh / nkv)) * (size_t)D;
+            attend_head(b->att + t0 * qs + (size_t)h * D, b->q + t0 * qs + (size_t)h * D, qs,
+                        b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, (float)hp->attn_scale,
+                        (float)hp->softcap, sliding ? hp->sliding_window : 0, b->scores,
+                        ps->p->n_threads);
+        }
     }
     lin(ps, b->o, b->att, ANISO_ROLE_ATTN_OUT, ANISO_ROLE_ATTN_OUT_B, l, nh * D, H);
 }

@@ -103,12 +103,41 @@ static int block_rows(int n_in)
     return r < 64 ? 64 : r;
 }
 
+/* Rows of x per matrix product. Every product has exactly this many rows
+ * (the last block padded with zeros), so that a token's result never
+ * depends on how many other tokens share its chunk: BLAS libraries choose
+ * their kernels (and so the rounding) by the matrix sizes. */
+#define LIN_ROWS 256
+
 size_t linear_buffer_elems(const aniso_tensor *W)
 {
-    if (W->n_dims != 2) return (size_t)W->n_elem;
+    if (W->n_dims != 2) return (size_t)W->n_elem + LIN_ROWS * 2 * (size_t)W->n_elem;
     size_t rows = (size_t)W->shape[0], n_in = (size_t)W->shape[1],
-           R = (size_t)block_rows((int)n_in);
-    return (rows < R ? rows : R) * n_in;
+           R = (size_t)block_rows((int)n_in), r = rows < R ? rows : R;
+    return r * n_in + LIN_ROWS * (n_in + r);
+}
+
+/* y (T, ldy) columns [0, r) = x (T, n_in) . w^T for one block of r weight
+ * rows w (r, n_in), LIN_ROWS rows of x at a time; pad has LIN_ROWS * (n_in
+ * + r) floats. */
+static void product(float *y, int ldy, const float *x, int T, int n_in, const float *w, int r,
+                    float *pad)
+{
+    for (int t0 = 0; t0 < T; t0 += LIN_ROWS) {
+        int m = T - t0 < LIN_ROWS ? T - t0 : LIN_ROWS;
+        if (m == LIN_ROWS) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, LIN_ROWS, r, n_in, 1.0f,
+                        x + (size_t)t0 * n_in, n_in, w, n_in, 0.0f, y + (size_t)t0 * ldy, ldy);
+            continue;
+        }
+        float *xp = pad, *yp = pad + (size_t)LIN_ROWS * n_in;
+        memcpy(xp, x + (size_t)t0 * n_in, (size_t)m * n_in * sizeof *xp);
+        memset(xp + (size_t)m * n_in, 0, (size_t)(LIN_ROWS - m) * n_in * sizeof *xp);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, LIN_ROWS, r, n_in, 1.0f, xp, n_in, w,
+                    n_in, 0.0f, yp, r);
+        for (int i = 0; i < m; i++)
+            memcpy(y + (size_t)(t0 + i) * ldy, yp + (size_t)i * r, (size_t)r * sizeof *yp);
+    }
 }
 
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
@@ -116,21 +145,56 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
 {
     if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0 && W->shift == 0.0f &&
         W->row_map == ANISO_ROWS_SAME) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_out, n_in, 1.0f, x, n_in, W->data,
-                    n_in, 0.0f, y, n_out);
+        product(y, n_out, x, T, n_in, W->data, n_out, wbuf);
     } else {
         /* Convert and multiply one block of output rows at a time. */
         int R = block_rows(n_in);
+        size_t conv = (size_t)(n_out < R ? n_out : R) * (size_t)n_in;
         for (int r0 = 0; r0 < n_out; r0 += R) {
             int r = n_out - r0 < R ? n_out - r0 : R;
             rows_f32(wbuf, W, (size_t)r0, (size_t)r, (size_t)n_in);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r, n_in, 1.0f, x, n_in, wbuf,
-                        n_in, 0.0f, y + r0, n_out);
+            product(y + r0, n_out, x, T, n_in, wbuf, r, wbuf + conv);
         }
     }
     if (b)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];
+}
+
+void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
+                 size_t Tp, int D, float scale, float cap, int window, float *scores, int n_threads)
+{
+    size_t W = window > 0 ? (size_t)window : 0;
+    for (size_t i0 = 0; i0 < Tp; i0 += ATTN_BLOCK) {
+        size_t i1 = i0 + ATTN_BLOCK < Tp ? i0 + ATTN_BLOCK : Tp, m = i1 - i0;
+        size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
+        /* S = q[i0:i1] . k[lo:i1]^T, then scaled as transformers does. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)nk, D, 1.0f, q + i0 * qs,
+                    (int)qs, k + lo * ks, (int)ks, 0.0f, scores, (int)nk);
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (m * nk > 16384)
+        for (size_t r = 0; r < m; r++) {
+            size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo, b = t - lo;
+            float *sc = scores + r * nk, mx = -INFINITY;
+            for (size_t s = a; s <= b; s++) {
+                float x = sc[s] * scale;
+                if (cap > 0) x = cap * tanhf(x / cap);
+                sc[s] = x;
+                if (x > mx) mx = x;
+            }
+            double sum = 0;
+            for (size_t s = a; s <= b; s++) {
+                sc[s] = expf(sc[s] - mx);
+                sum += sc[s];
+            }
+            float inv = (float)(1.0 / sum);
+            for (size_t s = 0; s < a; s++) sc[s] = 0;
+            for (size_t s = a; s <= b; s++) sc[s] *= inv;
+            for (size_t s = b + 1; s < nk; s++) sc[s] = 0;
+        }
+        /* out[i0:i1] = P . v[lo:i1] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, D, (int)nk, 1.0f, scores,
+                    (int)nk, v + lo * ks, (int)ks, 0.0f, out + i0 * qs, (int)qs);
+    }
 }
 
 void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma)

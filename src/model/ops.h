@@ -30,6 +30,20 @@ void layernorm(float *y, const float *x, const float *w, const float *b, int T, 
 /* y = act(g) * u elementwise (gated MLP), or y = act(y) when u is NULL. */
 void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act);
 
+/* Query rows per block of attend_head: its scores buffer holds
+ * ATTN_BLOCK x Tp floats. */
+#define ATTN_BLOCK 128
+
+/* Causal softmax attention of one sequence of Tp tokens for one query head:
+ * out[t] = sum_s softmax_s(cap(scale q[t].k[s])) v[s] over the keys s <= t
+ * (and t - s < window when window > 0), as transformers' eager attention
+ * computes it (scores and products in float32, the softmax's sum in
+ * double). q and out rows have stride qs, k and v rows stride ks (floats);
+ * cap 0 = no soft-capping. */
+void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
+                 size_t Tp, int D, float scale, float cap, int window, float *scores,
+                 int n_threads);
+
 /* y += x, n elements. */
 void add_inplace(float *y, const float *x, size_t n);
 

@@ -258,13 +258,13 @@ static void normalise(double *out, const double *v, int n, int invert)
 aniso_status figure_profile(const char *path, const char *title, const aniso_profile_result *r,
                             aniso_error *err)
 {
-    int n = r->n_layers + 1;
+    int n = r->n_measured;
     double *x = malloc(sizeof(double) * 8 * (size_t)n);
     if (!x) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
     double *idr = x + n, *er = x + 2 * n, *cs = x + 3 * n, *ev = x + 4 * n, *cv = x + 5 * n,
            *nz = x + 6 * n, *tmp = x + 7 * n;
     for (int i = 0; i < n; i++) {
-        x[i] = i;
+        x[i] = r->layer_ids ? r->layer_ids[i] : i;
         idr[i] = r->layers[i].intrinsic_dim_ratio;
         er[i] = r->layers[i].effective_rank;
         cs[i] = r->layers[i].avg_cos_sim_to_mean;
@@ -404,7 +404,10 @@ aniso_status figure_spectrum(const char *path, const char *title, const aniso_pr
         int l = r->analysis.spectrum_layers[k], dup = 0;
         for (int j = 0; j < k; j++) dup |= r->analysis.spectrum_layers[j] == l;
         if (dup) continue; /* drawn once */
-        const aniso_layer_metrics *m = &r->layers[l];
+        int at = l;
+        for (int i = 0; r->layer_ids && i < r->n_measured; i++)
+            if (r->layer_ids[i] == l) at = i;
+        const aniso_layer_metrics *m = &r->layers[at];
         double sum = 0;
         for (int i = 0; i < m->n_eig; i++) sum += m->eigenvalues[i];
         for (int i = 0; i < m->n_eig; i++) ys[ns][i] = m->eigenvalues[i] / sum;
@@ -438,12 +441,12 @@ aniso_status figure_spectrum(const char *path, const char *title, const aniso_pr
 aniso_status figure_norms(const char *path, const char *title, const aniso_profile_result *r,
                           aniso_error *err)
 {
-    int n = r->n_layers + 1;
+    int n = r->n_measured;
     double *x = malloc(sizeof(double) * 5 * (size_t)n);
     if (!x) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
     double *mn = x + n, *lo = x + 2 * n, *hi = x + 3 * n, *cv = x + 4 * n;
     for (int i = 0; i < n; i++) {
-        x[i] = i;
+        x[i] = r->layer_ids ? r->layer_ids[i] : i;
         mn[i] = r->layers[i].mean_norm;
         lo[i] = mn[i] - r->layers[i].std_norm;
         hi[i] = mn[i] + r->layers[i].std_norm;

@@ -76,11 +76,47 @@ static int set_str(aj *o, const char *k, const char *v)
     return aj_set(o, k, aj_new_string(v, strlen(v)));
 }
 
+static int add_info(aj *sel, const aniso_profile_result *r)
+{
+    const aniso_run_info *in = r->info;
+    char roles[64];
+    aj *pos = aj_new_array(), *counts = aj_new_object(), *src = aj_new_object();
+    int bad = !pos || !counts || !src;
+    bad = bad || set_str(sel, "exclude", aniso_token_roles_str(in->exclude, roles, sizeof roles)) ||
+          aj_append(pos, aj_new_int(in->pos_from)) ||
+          aj_append(pos, in->pos_to > 0 ? aj_new_int(in->pos_to) : aj_new_null()) ||
+          aj_set(sel, "positions", pos);
+    pos = NULL;
+    bad = bad || set_str(sel, "last_layer", in->last_layer) ||
+          aj_set(sel, "layers_measured", aj_new_int(in->n_layers_measured)) ||
+          aj_set(counts, "tokens_seen", aj_new_int((long long)in->n_tokens_seen)) ||
+          aj_set(counts, "tokens_measured", aj_new_int((long long)r->n_tokens)) ||
+          aj_set(counts, "excluded", aj_new_int((long long)in->n_excluded)) ||
+          aj_set(counts, "bos", aj_new_int((long long)in->n_bos)) ||
+          aj_set(counts, "special", aj_new_int((long long)in->n_special)) ||
+          aj_set(counts, "first", aj_new_int((long long)in->n_first)) ||
+          aj_set(counts, "sequences", aj_new_int((long long)in->n_sequences)) ||
+          aj_set(counts, "documents", aj_new_int((long long)in->n_documents)) ||
+          aj_set(sel, "counts", counts);
+    counts = NULL;
+    bad = bad || set_str(src, "kind", in->source) ||
+          (in->source_path ? set_str(src, "path", in->source_path)
+                           : set_str(src, "path", "(the notebook's 16 prompts)")) ||
+          (in->format && set_str(src, "format", in->format)) ||
+          aj_set(src, "context", aj_new_int((long long)in->context)) ||
+          aj_set(src, "max_tokens", aj_new_int((long long)in->max_tokens)) ||
+          aj_set(src, "partial_results_merged", aj_new_int(in->n_parts)) ||
+          aj_set(sel, "input", src);
+    src = NULL;
+    aj_free(pos), aj_free(counts), aj_free(src);
+    return bad;
+}
+
 aniso_status aniso_report_write_json(const char *path, const aniso_profile_result *r,
                                      aniso_error *err)
 {
     const aniso_profile_analysis *a = &r->analysis;
-    int n = r->n_layers + 1;
+    int n = r->n_measured;
     aj *o = aj_new_object(), *g = aj_new_object(), *ref = aj_new_object(), *tool = aj_new_object(),
        *tim = aj_new_object(), *layers = aj_new_array(), *tpp = aj_new_array(),
        *sel = aj_new_object();
@@ -111,9 +147,10 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
         g = NULL;
     }
     /* Added keys. */
-    for (size_t i = 0; i < r->n_prompts && !bad; i++)
+    for (size_t i = 0; r->tokens_per_prompt && i < r->n_prompts && !bad; i++)
         bad = aj_append(tpp, aj_new_int((long long)r->tokens_per_prompt[i]));
-    for (int i = 0; i < n && !bad; i++) bad = aj_append(layers, layer_object(&r->layers[i], i));
+    for (int i = 0; i < n && !bad; i++)
+        bad = aj_append(layers, layer_object(&r->layers[i], r->layer_ids ? r->layer_ids[i] : i));
     bad = bad || aj_set(o, "phase1_p", aj_new_real(a->phase1.p)) ||
           aj_set(o, "phase2_p", aj_new_real(a->phase2.p)) ||
           aj_set(o, "n_tokens", aj_new_int((long long)r->n_tokens)) ||
@@ -121,9 +158,10 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     tpp = NULL;
     bad = bad || aj_set(sel, "skip_first_token", aj_new_bool(r->skip_first_token)) ||
           set_str(sel, "rows",
-                  r->skip_first_token ? "every token of every prompt except each prompt's first"
-                                      : "every token of every prompt, special tokens included") ||
-          aj_set(o, "token_selection", sel);
+                  r->skip_first_token ? "every token of every sequence except each sequence's first"
+                                      : "every token of every sequence, special tokens included") ||
+          (r->info && add_info(sel, r));
+    bad = bad || aj_set(o, "token_selection", sel);
     sel = NULL;
     bad = bad || set_str(o, "architecture", r->architecture) || set_str(o, "dtype", r->dtype) ||
           set_str(ref, "name", r->reference.name) ||
@@ -134,11 +172,16 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     bad = bad || aj_set(o, "flatness_percent", aj_new_real(a->flatness_percent)) ||
           aj_set(o, "layers", layers);
     layers = NULL;
+    if (!bad && r->raw_last) {
+        aj *raw = layer_object(r->raw_last, r->n_layers);
+        bad = !raw || aj_set(o, "raw_last_layer", raw);
+    }
     bad = bad || set_str(tool, "name", "aniso") || set_str(tool, "version", aniso_version()) ||
           aj_set(o, "tool", tool);
     tool = NULL;
     bad = bad || aj_set(tim, "load", aj_new_real(r->t_load)) ||
           aj_set(tim, "forward", aj_new_real(r->t_forward)) ||
+          aj_set(tim, "moments", aj_new_real(r->t_moments)) ||
           aj_set(tim, "metrics", aj_new_real(r->t_metrics)) ||
           aj_set(tim, "total", aj_new_real(r->t_total)) || aj_set(o, "timing_seconds", tim);
     tim = NULL;

@@ -5,6 +5,7 @@
  *   3. pre-tokenize the remaining pieces;
  *   4. run BPE on each pre-token;
  *   5. with add_special, wrap the ids as the post-processor says. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,80 @@ aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_
     return ANISO_OK;
 nomem:
     return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory while encoding", tk->name);
+}
+
+aniso_status aniso_tokenizer_specials(const aniso_tokenizer *tk, aniso_ids *before,
+                                      aniso_ids *after, aniso_error *err)
+{
+    /* The post-processor applied to a one-token sequence, with a sentinel
+     * that no vocabulary holds. */
+    aniso_ids t = {0};
+    int bad = aniso_ids_push(&t, -1) || (tk->post && post_apply(tk->post, &t, 0));
+    size_t at = 0;
+    while (!bad && at < t.n && t.v[at] != -1) at++;
+    for (size_t i = 0; i < at && !bad; i++) bad = aniso_ids_push(before, t.v[i]);
+    for (size_t i = at + 1; i < t.n && !bad; i++) bad = aniso_ids_push(after, t.v[i]);
+    aniso_ids_free(&t);
+    return bad ? aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", tk->name) : ANISO_OK;
+}
+
+int aniso_tokenizer_is_special(const aniso_tokenizer *tk, int32_t id)
+{
+    for (size_t i = 0; i < tk->n_added; i++)
+        if (tk->added[i].id == id) return tk->added[i].special;
+    return 0;
+}
+
+void aniso_token_roles(const aniso_tokenizer *tk, const int32_t *ids, size_t n, size_t n_before,
+                       size_t n_after, unsigned char *roles)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char r = 0;
+        if (i < n_before)
+            r = ANISO_TOKEN_BOS | ANISO_TOKEN_SPECIAL;
+        else if (i + n_after >= n || aniso_tokenizer_is_special(tk, ids[i]))
+            r = ANISO_TOKEN_SPECIAL;
+        if (i == 0) r |= ANISO_TOKEN_FIRST;
+        roles[i] = r;
+    }
+}
+
+static const struct {
+    const char *name;
+    unsigned flag;
+} role_names[] = {
+    {"bos", ANISO_TOKEN_BOS}, {"first", ANISO_TOKEN_FIRST}, {"special", ANISO_TOKEN_SPECIAL}};
+
+int aniso_token_roles_parse(const char *s, unsigned *out)
+{
+    *out = 0;
+    if (!strcmp(s, "") || !strcmp(s, "none")) return 0;
+    const char *p = s;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int found = 0;
+        for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
+            if (strlen(role_names[i].name) == n && !strncmp(p, role_names[i].name, n)) {
+                *out |= role_names[i].flag;
+                found = 1;
+            }
+        if (!found) return -1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+const char *aniso_token_roles_str(unsigned roles, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
+        if (roles & role_names[i].flag) {
+            if (buf[0]) strncat(buf, ",", cap - strlen(buf) - 1);
+            strncat(buf, role_names[i].name, cap - strlen(buf) - 1);
+        }
+    if (!buf[0]) snprintf(buf, cap, "none");
+    return buf;
 }
 
 int32_t aniso_tokenizer_token_id(const aniso_tokenizer *tk, const char *s)

@@ -1,0 +1,992 @@
+/* profile.c - the profile pipeline (pipeline.h): sequences from prompts or
+ * corpus windows, chunks through the forward plan, masked rows into
+ * per-layer moments, checkpoints, merges of partial results, and the
+ * report. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "aniso/aniso.h"
+#include "aniso/pipeline.h"
+#include "base/base.h"
+#include "io/json.h"
+#include "pipeline/partial.h"
+
+#define DEFAULT_CONTEXT 512
+#define DEFAULT_CHUNK   4096
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- Masks and layer lists ---- */
+
+static int parse_long(const char *s, const char *end, long *out)
+{
+    if (s == end) return -1;
+    long v = 0;
+    for (const char *p = s; p < end; p++) {
+        if (*p < '0' || *p > '9' || v > 100000000L) return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int aniso_mask_parse_positions(const char *s, long *from, long *to)
+{
+    const char *colon = strchr(s, ':');
+    if (!colon || strchr(colon + 1, ':')) return -1;
+    *from = 0;
+    *to = 0;
+    if (colon > s && parse_long(s, colon, from)) return -1;
+    if (colon[1] && parse_long(colon + 1, colon + strlen(colon), to)) return -1;
+    return colon[1] && *to <= *from ? -1 : 0;
+}
+
+int aniso_layers_parse(const char *s, int n_hidden, unsigned char *flags)
+{
+    memset(flags, 0, (size_t)n_hidden);
+    const char *p = s;
+    int any = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *dash = memchr(p, '-', n);
+        long a, b;
+        if (dash ? parse_long(p, dash, &a) || parse_long(dash + 1, p + n, &b)
+                 : parse_long(p, p + n, &a))
+            return -1;
+        if (!dash) b = a;
+        if (a > b || b >= n_hidden) return -1;
+        for (long i = a; i <= b; i++) flags[i] = 1;
+        any = 1;
+        p += n;
+        if (*p == ',') p++;
+    }
+    return any ? 0 : -1;
+}
+
+/* ---- Fingerprints: what makes two partial results parts of one profile ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The hyper-parameters, and each weight's type, shape and three samples of
+ * its bytes (start, middle, end): two checkpoints of one architecture with
+ * different weights differ. */
+static uint64_t model_fingerprint(const aniso_model *m)
+{
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    uint64_t h = fnv(1469598103934665603ull, hp, sizeof *hp);
+    for (int r = 0; r < ANISO_ROLE_COUNT; r++)
+        for (int l = 0; l < hp->n_layer; l++) {
+            const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
+            if (!t) continue;
+            h = fnv(h, &t->dtype, sizeof t->dtype);
+            h = fnv(h, t->shape, sizeof t->shape);
+            h = fnv(h, &t->nbytes, sizeof t->nbytes);
+            size_t k = t->nbytes < 4096 ? (size_t)t->nbytes : 4096;
+            const unsigned char *d = t->data;
+            h = fnv(h, d, k);
+            h = fnv(h, d + (t->nbytes - k) / 2, k);
+            h = fnv(h, d + t->nbytes - k, k);
+        }
+    return h;
+}
+
+static aniso_status tokenizer_fingerprint(aniso_tokenizer *tk, uint64_t *out, aniso_error *err)
+{
+    static const char probe[] = "The quick brown fox, 1234567 jumps! \xc3\xa9t\xc3\xa9 \xe6\x97\xa5"
+                                "\xe6\x9c\xac  tabs\tand\nlines <bos> <s> </s> <|endoftext|>";
+    aniso_ids ids = {0};
+    aniso_status st = aniso_tokenizer_encode(tk, probe, sizeof probe - 1, 1, &ids, err);
+    if (st) return st;
+    int32_t n = aniso_tokenizer_n_ids(tk);
+    uint64_t h = fnv(1469598103934665603ull, &n, sizeof n);
+    *out = fnv(h, ids.v, ids.n * sizeof *ids.v);
+    aniso_ids_free(&ids);
+    return ANISO_OK;
+}
+
+/* ---- Sequences ---- */
+
+typedef struct source {
+    aniso_tokenizer *tk;
+    aniso_ids before, after; /* the post-processor's specials */
+    /* prompts */
+    aniso_prompts prompts;
+    aniso_ids pids;
+    size_t *poff, next_prompt;
+    /* corpus */
+    aniso_corpus *c;
+    aniso_ids doc;
+    size_t doc_pos;
+    int in_doc;
+    size_t context, body;
+    uint64_t max_tokens, emitted, documents;
+} source;
+
+/* One sequence: its ids (sequence capacity: the plan's max_seq), how many
+ * the post-processor put before and after, and the prompt it is (or -1). */
+typedef struct seq {
+    int32_t *ids;
+    size_t n, n_before, n_after;
+    long prompt;
+} seq;
+
+/* The next sequence into q: 1, 0 at the end, -1 on error. */
+static int source_next(source *s, seq *q, aniso_error *err)
+{
+    if (s->max_tokens && s->emitted >= s->max_tokens) return 0;
+    size_t nb = s->before.n, na = s->after.n;
+    if (!s->c) {
+        if (s->next_prompt >= s->prompts.n) return 0;
+        size_t p = s->next_prompt++, a = s->poff[p], n = s->poff[p + 1] - a;
+        if (s->max_tokens && s->emitted + n > s->max_tokens)
+            n = (size_t)(s->max_tokens - s->emitted);
+        memcpy(q->ids, s->pids.v + a, n * sizeof *q->ids);
+        q->n = n;
+        q->n_before = nb < n ? nb : n;
+        q->n_after = s->poff[p + 1] - a == n && na < n - q->n_before ? na : 0;
+        q->prompt = (long)p;
+        s->emitted += n;
+        return 1;
+    }
+    while (!s->in_doc || s->doc_pos >= s->doc.n) {
+        const char *text;
+        size_t len;
+        int r = aniso_corpus_next(s->c, &text, &len, err);
+        if (r <= 0) return r;
+        s->doc.n = 0;
+        aniso_error e2;
+        if (aniso_tokenizer_encode(s->tk, text, len, 0, &s->doc, &e2)) {
+            aniso_error_set(err, e2.code, "document at line %zu: %s", aniso_corpus_line(s->c),
+                            e2.msg);
+            return -1;
+        }
+        s->in_doc = 1;
+        s->doc_pos = 0;
+        s->documents++;
+    }
+    size_t take = s->doc.n - s->doc_pos < s->body ? s->doc.n - s->doc_pos : s->body;
+    if (s->max_tokens && s->emitted + nb + take + na > s->max_tokens) {
+        uint64_t room = s->max_tokens - s->emitted;
+        if (room <= nb + na) return 0;
+        take = (size_t)(room - nb - na);
+    }
+    memcpy(q->ids, s->before.v, nb * sizeof *q->ids);
+    memcpy(q->ids + nb, s->doc.v + s->doc_pos, take * sizeof *q->ids);
+    memcpy(q->ids + nb + take, s->after.v, na * sizeof *q->ids);
+    s->doc_pos += take;
+    q->n = nb + take + na;
+    q->n_before = nb;
+    q->n_after = na;
+    q->prompt = -1;
+    s->emitted += q->n;
+    return 1;
+}
+
+static void source_free(source *s)
+{
+    aniso_ids_free(&s->before);
+    aniso_ids_free(&s->after);
+    aniso_prompts_free(&s->prompts);
+    aniso_ids_free(&s->pids);
+    free(s->poff);
+    aniso_corpus_free(s->c);
+    aniso_ids_free(&s->doc);
+}
+
+/* ---- The measuring run ---- */
+
+typedef struct chunk {
+    int32_t *ids;
+    unsigned char *roles;
+    uint32_t *pos;
+    long *prompt;    /* the prompt of each token, or -1 */
+    size_t *offsets; /* (n_seq + 1) */
+    size_t n_seq, n_tok, cap;
+    size_t *sel; /* rows the mask keeps */
+    size_t n_sel;
+} chunk;
+
+typedef struct meter {
+    const aniso_hparams *hp;
+    int n_hidden;                        /* policy's hidden-state layers */
+    int n_meas;                          /* measured layers */
+    int *ids;                            /* (n_meas) hidden-state layer of each */
+    int tap_entry[ANISO_MAX_LAYERS + 2]; /* measured entry of each tap, or -1 */
+    aniso_moments **m;                   /* (n_meas) */
+    float *rows;                         /* masked rows of a chunk */
+    chunk ch;
+    double t_moments;
+    aniso_error *err;
+} meter;
+
+static int on_tap(void *user, int tap, const float *x, size_t n_tok, int d, aniso_error *err)
+{
+    meter *mt = user;
+    int e = mt->tap_entry[tap];
+    if (e < 0) return 0;
+    double t0 = now();
+    const float *X = x;
+    if (mt->ch.n_sel != n_tok) {
+        for (size_t i = 0; i < mt->ch.n_sel; i++)
+            memcpy(mt->rows + i * (size_t)d, x + mt->ch.sel[i] * (size_t)d, (size_t)d * sizeof *x);
+        X = mt->rows;
+    }
+    int rc = aniso_moments_add(mt->m[e], X, mt->ch.n_sel, err) != ANISO_OK;
+    mt->t_moments += now() - t0;
+    return rc;
+}
+
+typedef struct counters {
+    uint64_t sequences, tokens, bos, special, first, excluded, measured;
+} counters;
+
+static const char *policy_name(aniso_last_layer p)
+{
+    return p == ANISO_LAST_RAW ? "raw" : p == ANISO_LAST_BOTH ? "both" : "hf";
+}
+
+static aniso_status ensure_dir(const char *dir, aniso_error *err)
+{
+    if (is_dir(dir)) return ANISO_OK;
+    if (mkdir(dir, 0755) != 0)
+        return aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder: %s", dir,
+                               strerror(errno));
+    return ANISO_OK;
+}
+
+static char *dtype_summary(const aniso_model *m)
+{
+    aniso_model_stats s;
+    aniso_model_stats_get(m, &s);
+    char buf[128] = "";
+    for (int d = 0; d < ANISO_DTYPE_COUNT; d++)
+        if (s.params_by_dtype[d]) {
+            if (buf[0]) strncat(buf, "+", sizeof buf - strlen(buf) - 1);
+            strncat(buf, aniso_dtype_name((aniso_dtype)d), sizeof buf - strlen(buf) - 1);
+        }
+    return str_dup(buf);
+}
+
+void aniso_profile_run_free(aniso_profile_run *r)
+{
+    if (!r) return;
+    for (int i = 0; i < 5; i++) free(r->files[i]);
+    free(r->model), free(r->architecture), free(r->dtype), free(r->source_path);
+    free(r->layers), free(r->raw_last), free(r->layer_ids), free(r->tokens_per_prompt);
+    free(r);
+}
+
+/* ---- Metadata of a partial result ---- */
+
+static aj *str_v(const char *s)
+{
+    return s ? aj_new_string(s, strlen(s)) : aj_new_null();
+}
+
+static char *hex64(uint64_t v, char *buf)
+{
+    snprintf(buf, 17, "%016llx", (unsigned long long)v);
+    return buf;
+}
+
+typedef struct describe {
+    const char *name, *architecture, *normalization, *dtype;
+    int n_layers, hidden_dim;
+    uint64_t fp_model, fp_tok;
+    const char *source, *path, *format;
+    size_t context, chunk_tokens, keep_rows;
+    uint64_t max_tokens;
+    aniso_last_layer policy;
+    const aniso_mask *mask;
+    const int *ids;
+    int n_meas;
+    const counters *c;
+    uint64_t documents;
+    const size_t *tokens_per_prompt;
+    size_t n_prompts;
+    double t_forward, t_moments;
+    int parts;
+} describe;
+
+static aj *meta_build(const describe *d)
+{
+    aj *o = aj_new_object(), *fp = aj_new_object(), *pre = aj_new_object(), *mask = aj_new_object(),
+       *pos = aj_new_array(), *layers = aj_new_array(), *in = aj_new_object(),
+       *prog = aj_new_object(), *tpp = aj_new_array(), *tim = aj_new_object();
+    char b1[17], b2[17], roles[64];
+    int bad = !o || !fp || !pre || !mask || !pos || !layers || !in || !prog || !tpp || !tim;
+    for (int i = 0; i < d->n_meas && !bad; i++) bad = aj_append(layers, aj_new_int(d->ids[i]));
+    for (size_t i = 0; d->tokens_per_prompt && i < d->n_prompts && !bad; i++)
+        bad = aj_append(tpp, aj_new_int((long long)d->tokens_per_prompt[i]));
+    bad = bad || aj_set(o, "model", str_v(d->name)) ||
+          aj_set(o, "architecture", str_v(d->architecture)) ||
+          aj_set(o, "normalization", str_v(d->normalization)) ||
+          aj_set(o, "dtype", str_v(d->dtype)) || aj_set(o, "n_layers", aj_new_int(d->n_layers)) ||
+          aj_set(o, "hidden_dim", aj_new_int(d->hidden_dim)) ||
+          aj_set(fp, "model", str_v(hex64(d->fp_model, b1))) ||
+          aj_set(fp, "tokenizer", str_v(hex64(d->fp_tok, b2))) ||
+          aj_set(mask, "exclude",
+                 str_v(aniso_token_roles_str(d->mask->exclude, roles, sizeof roles))) ||
+          aj_append(pos, aj_new_int(d->mask->pos_from)) ||
+          aj_append(pos, aj_new_int(d->mask->pos_to)) || aj_set(mask, "positions", pos);
+    pos = NULL;
+    bad = bad || aj_set(pre, "source", str_v(d->source)) ||
+          aj_set(pre, "context", aj_new_int((long long)d->context)) ||
+          aj_set(pre, "last_layer", str_v(policy_name(d->policy))) || aj_set(pre, "mask", mask);
+    mask = NULL;
+    bad = bad || aj_set(pre, "layers", layers) ||
+          aj_set(pre, "keep_rows", aj_new_int((long long)d->keep_rows));
+    layers = NULL;
+    bad = bad || aj_set(in, "path", str_v(d->path)) || aj_set(in, "format", str_v(d->format)) ||
+          aj_set(in, "max_tokens", aj_new_int((long long)d->max_tokens)) ||
+          aj_set(in, "chunk_tokens", aj_new_int((long long)d->chunk_tokens));
+    const counters *c = d->c;
+    bad = bad || aj_set(prog, "sequences", aj_new_int((long long)c->sequences)) ||
+          aj_set(prog, "documents", aj_new_int((long long)d->documents)) ||
+          aj_set(prog, "tokens", aj_new_int((long long)c->tokens)) ||
+          aj_set(prog, "bos", aj_new_int((long long)c->bos)) ||
+          aj_set(prog, "special", aj_new_int((long long)c->special)) ||
+          aj_set(prog, "first", aj_new_int((long long)c->first)) ||
+          aj_set(prog, "excluded", aj_new_int((long long)c->excluded)) ||
+          aj_set(prog, "measured", aj_new_int((long long)c->measured)) ||
+          aj_set(prog, "tokens_per_prompt", tpp);
+    tpp = NULL;
+    bad = bad || aj_set(tim, "forward", aj_new_real(d->t_forward)) ||
+          aj_set(tim, "moments", aj_new_real(d->t_moments));
+    if (!bad) {
+        bad = aj_set(o, "fingerprint", fp) || aj_set(o, "preprocessing", pre) ||
+              aj_set(o, "input", in) || aj_set(o, "progress", prog) || aj_set(o, "timing", tim) ||
+              aj_set(o, "parts", aj_new_int(d->parts));
+        fp = pre = in = prog = tim = NULL;
+    }
+    aj_free(fp), aj_free(pre), aj_free(mask), aj_free(pos), aj_free(layers), aj_free(in),
+        aj_free(prog), aj_free(tpp), aj_free(tim);
+    if (bad) {
+        aj_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static uint64_t meta_u64(const aj *meta, const char *obj, const char *key)
+{
+    aj *v = aj_get(aj_get(meta, obj), key);
+    return aj_is_integer(v) && aj_int(v) > 0 ? (uint64_t)aj_int(v) : 0;
+}
+
+/* ---- The report ---- */
+
+static char *out_path(const char *dir, const char *fmt_, const char *name, const char *stamp)
+{
+    char file[512];
+    snprintf(file, sizeof file, fmt_, name, stamp);
+    return path_join(dir, file);
+}
+
+/* Metrics of every measured layer, the analysis and the report files, from
+ * the moments; run's model strings and info are already set. */
+static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, const int *ids,
+                           int n_meas, int n_layer, aniso_last_layer policy, const char *out_dir,
+                           const aniso_reference *reference, double t_start, aniso_error *err)
+{
+    aniso_profile_result *r = &run->result;
+    double t0 = now();
+    int n_prof = 0;
+    run->layers = calloc((size_t)n_meas + 1, sizeof *run->layers);
+    run->layer_ids = calloc((size_t)n_meas + 1, sizeof *run->layer_ids);
+    if (!run->layers || !run->layer_ids)
+        return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    for (int i = 0; i < n_meas; i++) {
+        aniso_layer_metrics lm;
+        aniso_status st = aniso_moments_metrics(m[i], &lm, err);
+        if (st) {
+            char msg[ANISO_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            return aniso_error_set(
+                err, st, "layer %d: %s (the mask or the input leaves too few rows)", ids[i], msg);
+        }
+        if (policy == ANISO_LAST_BOTH && ids[i] == n_layer + 1) {
+            if (!(run->raw_last = malloc(sizeof *run->raw_last)))
+                return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            *run->raw_last = lm;
+            continue;
+        }
+        run->layers[n_prof] = lm;
+        run->layer_ids[n_prof++] = ids[i];
+    }
+    if (n_prof == 0)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "profile: no layer of the profile is measured (--layers)");
+    r->layers = run->layers;
+    r->layer_ids = run->layer_ids;
+    r->n_measured = n_prof;
+    r->raw_last = run->raw_last;
+    r->t_metrics = now() - t0;
+    if (reference)
+        r->reference = *reference;
+    else
+        aniso_reference_default(&r->reference);
+    double *idr = malloc(sizeof(double) * ((size_t)n_prof + 1));
+    if (!idr) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    for (int l = 0; l < n_prof; l++) idr[l] = run->layers[l].intrinsic_dim_ratio;
+    int full = n_prof == n_layer + 1;
+    for (int l = 0; full && l < n_prof; l++) full = run->layer_ids[l] == l;
+    aniso_profile_analyze_at(full ? NULL : run->layer_ids, idr, n_prof, &r->reference,
+                             &r->analysis);
+    free(idr);
+    if (full) r->layer_ids = NULL;
+
+    const char *dir = out_dir ? out_dir : ".";
+    aniso_status st = ensure_dir(dir, err);
+    if (st) return st;
+    char *name = aniso_report_short_name(r->model);
+    if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    char stamp[32];
+    time_t tt = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", localtime(&tt));
+    const char *fmts[5] = {"anisotropy_results_%s.json", "anisotropy_profile_%s.png",
+                           "eigenvalue_spectrum_%s.png", "norm_analysis_%s.png",
+                           "anisotropy_results_%s_%s.zip"};
+    for (int i = 0; i < 5; i++)
+        if (!(run->files[i] = out_path(dir, fmts[i], name, stamp))) {
+            free(name);
+            return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+        }
+    r->t_total = now() - t_start; /* the report's own writing is not counted */
+    st = aniso_report_write_all(run->files, name, r, err);
+    free(name);
+    return st;
+}
+
+/* ---- aniso_profile ---- */
+
+aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out, aniso_error *err)
+{
+    double t_start = now();
+    aniso_status st = ANISO_OK;
+    aniso_model *m = NULL;
+    aniso_tokenizer *tk = NULL;
+    aniso_plan *plan = NULL;
+    aniso_state *state = NULL;
+    source src = {0};
+    meter mt = {0};
+    seq q = {0}, pending = {0};
+    partial resumed = {0};
+    aj *meta = NULL;
+    int have_pending = 0;
+    counters cnt = {0};
+    aniso_profile_run *run = calloc(1, sizeof *run);
+    *out = NULL;
+    if (!run) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    if (o->corpus_file && o->prompts_file) {
+        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                             "profile: give prompts or a corpus, not both");
+        goto fail;
+    }
+    if (o->resume && !o->checkpoint) {
+        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT, "profile: --resume needs --checkpoint");
+        goto fail;
+    }
+    if (!(m = aniso_model_open(o->model, &o->open, err)) ||
+        !(tk = aniso_tokenizer_open(aniso_model_dir(m), &o->open, err))) {
+        st = err && err->code ? err->code : ANISO_INVALID_ARGUMENT;
+        goto fail;
+    }
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    int L = hp->n_layer, d = hp->d_model;
+    src.tk = tk;
+    if ((st = aniso_tokenizer_specials(tk, &src.before, &src.after, err))) goto fail;
+    src.max_tokens = o->max_tokens;
+    size_t max_seq = 1;
+    if (o->corpus_file) {
+        src.context = o->context ? o->context : DEFAULT_CONTEXT;
+        if (src.context <= src.before.n + src.after.n) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --context %zu leaves no room for text next to the %zu "
+                                 "special tokens of every window",
+                                 src.context, src.before.n + src.after.n);
+            goto fail;
+        }
+        src.body = src.context - src.before.n - src.after.n;
+        if (!(src.c = aniso_corpus_open(o->corpus_file, err))) {
+            st = err->code;
+            goto fail;
+        }
+        max_seq = src.context;
+    } else {
+        if ((st = o->prompts_file ? aniso_prompts_load(o->prompts_file, &src.prompts, err)
+                                  : aniso_prompts_default(&src.prompts, err)) ||
+            (st = aniso_tokenizer_encode_prompts(tk, &src.prompts, &src.pids, &src.poff, err)))
+            goto fail;
+        for (size_t p = 0; p < src.prompts.n; p++)
+            if (src.poff[p + 1] - src.poff[p] > max_seq) max_seq = src.poff[p + 1] - src.poff[p];
+        if (!(run->tokens_per_prompt = calloc(src.prompts.n + 1, sizeof *run->tokens_per_prompt))) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+    }
+    size_t chunk_tokens = o->chunk_tokens ? o->chunk_tokens : DEFAULT_CHUNK;
+    if (chunk_tokens < max_seq) chunk_tokens = max_seq;
+
+    /* The measured layers and the taps behind them. */
+    mt.hp = hp;
+    mt.n_hidden = aniso_hidden_count(L, o->last_layer);
+    unsigned char want[ANISO_MAX_LAYERS + 2], taps[ANISO_MAX_LAYERS + 2] = {0};
+    if (o->layers) {
+        if (aniso_layers_parse(o->layers, mt.n_hidden, want)) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --layers '%s' is not a list of layers 0..%d (such as "
+                                 "0,4,8-12)",
+                                 o->layers, mt.n_hidden - 1);
+            goto fail;
+        }
+    } else {
+        memset(want, 1, (size_t)mt.n_hidden);
+    }
+    for (int t = 0; t <= L + 1; t++) mt.tap_entry[t] = -1;
+    mt.ids = calloc((size_t)mt.n_hidden, sizeof *mt.ids);
+    mt.m = calloc((size_t)mt.n_hidden, sizeof *mt.m);
+    if (!mt.ids || !mt.m) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+        goto fail;
+    }
+    size_t keep = o->keep_rows ? o->keep_rows : ANISO_MOMENTS_KEEP_ROWS;
+    for (int i = 0; i < mt.n_hidden; i++) {
+        if (!want[i]) continue;
+        int t = aniso_hidden_tap(L, o->last_layer, i);
+        mt.tap_entry[t] = mt.n_meas;
+        taps[t] = 1;
+        mt.ids[mt.n_meas] = i;
+        if (!(mt.m[mt.n_meas++] = aniso_moments_new(d, keep, err))) {
+            st = err->code;
+            goto fail;
+        }
+    }
+    /* Buffers: one chunk, one sequence ahead. */
+    chunk *ch = &mt.ch;
+    ch->cap = chunk_tokens;
+    ch->ids = malloc(chunk_tokens * sizeof *ch->ids);
+    ch->roles = malloc(chunk_tokens);
+    ch->pos = malloc(chunk_tokens * sizeof *ch->pos);
+    ch->prompt = malloc(chunk_tokens * sizeof *ch->prompt);
+    ch->offsets = malloc((chunk_tokens + 1) * sizeof *ch->offsets);
+    ch->sel = malloc(chunk_tokens * sizeof *ch->sel);
+    mt.rows = malloc(chunk_tokens * (size_t)d * sizeof *mt.rows);
+    q.ids = malloc(max_seq * sizeof *q.ids);
+    pending.ids = malloc(max_seq * sizeof *pending.ids);
+    if (!ch->ids || !ch->roles || !ch->pos || !ch->prompt || !ch->offsets || !ch->sel || !mt.rows ||
+        !q.ids || !pending.ids) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY,
+                             "profile: out of memory for chunks of %zu tokens", chunk_tokens);
+        goto fail;
+    }
+    aniso_plan_opts po = {
+        .n_threads = o->n_threads, .max_tokens = chunk_tokens, .max_seq = max_seq, .taps = taps};
+    if (!(plan = aniso_plan_new(m, &po, err)) || !(state = aniso_state_new(plan, err))) {
+        st = err->code;
+        goto fail;
+    }
+
+    /* What this run measures, as a partial result describes it. */
+    run->model = str_dup(o->name ? o->name : o->model);
+    run->architecture = str_dup(aniso_arch_model_type(hp->arch));
+    run->dtype = dtype_summary(m);
+    run->source_path = o->corpus_file || o->prompts_file
+                           ? str_dup(o->corpus_file ? o->corpus_file : o->prompts_file)
+                           : NULL;
+    uint64_t fp_tok;
+    if (!run->model || !run->architecture || !run->dtype ||
+        ((o->corpus_file || o->prompts_file) && !run->source_path)) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+        goto fail;
+    }
+    if ((st = tokenizer_fingerprint(tk, &fp_tok, err))) goto fail;
+    describe desc = {.name = run->model,
+                     .architecture = run->architecture,
+                     .normalization = aniso_norm_name(aniso_arch_norm(hp->arch)),
+                     .dtype = run->dtype,
+                     .n_layers = L,
+                     .hidden_dim = d,
+                     .fp_model = model_fingerprint(m),
+                     .fp_tok = fp_tok,
+                     .source = o->corpus_file ? "corpus" : "prompts",
+                     .path = run->source_path,
+                     .format = src.c ? aniso_corpus_format(src.c) : NULL,
+                     .context = src.context,
+                     .chunk_tokens = chunk_tokens,
+                     .keep_rows = keep,
+                     .max_tokens = o->max_tokens,
+                     .policy = o->last_layer,
+                     .mask = &o->mask,
+                     .ids = mt.ids,
+                     .n_meas = mt.n_meas,
+                     .c = &cnt,
+                     .tokens_per_prompt = run->tokens_per_prompt,
+                     .n_prompts = src.prompts.n,
+                     .parts = 1};
+    uint64_t skip = 0;
+    double t_fwd_before = 0, t_mom_before = 0;
+    if (o->resume) {
+        /* Continue from the checkpoint: same model, input and preprocessing. */
+        if ((st = partial_read(o->checkpoint, &resumed, err))) goto fail;
+        aj *now_meta = meta_build(&desc);
+        if (!now_meta) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+        const char *keys[] = {"fingerprint", "preprocessing", "input"};
+        for (int k = 0; k < 3 && !st; k++)
+            st = partial_same(o->checkpoint, resumed.meta, "this run", now_meta, keys[k], err);
+        aj_free(now_meta);
+        if (st) goto fail;
+        if (resumed.n != mt.n_meas) {
+            st = aniso_error_set(err, ANISO_FORMAT, "%s: holds %d layers, this run measures %d",
+                                 o->checkpoint, resumed.n, mt.n_meas);
+            goto fail;
+        }
+        for (int i = 0; i < mt.n_meas; i++) {
+            aniso_moments_free(mt.m[i]);
+            mt.m[i] = resumed.m[i];
+            resumed.m[i] = NULL;
+        }
+        skip = meta_u64(resumed.meta, "progress", "sequences");
+        cnt = (counters){skip,
+                         meta_u64(resumed.meta, "progress", "tokens"),
+                         meta_u64(resumed.meta, "progress", "bos"),
+                         meta_u64(resumed.meta, "progress", "special"),
+                         meta_u64(resumed.meta, "progress", "first"),
+                         meta_u64(resumed.meta, "progress", "excluded"),
+                         meta_u64(resumed.meta, "progress", "measured")};
+        aj *tpp = aj_get(aj_get(resumed.meta, "progress"), "tokens_per_prompt");
+        for (size_t p = 0; run->tokens_per_prompt && p < src.prompts.n && p < aj_size(tpp); p++)
+            run->tokens_per_prompt[p] = (size_t)aj_int(aj_at(tpp, p));
+        aj *tim = aj_get(resumed.meta, "timing");
+        t_fwd_before = aj_num(aj_get(tim, "forward"));
+        t_mom_before = aj_num(aj_get(tim, "moments"));
+        for (uint64_t i = 0; i < skip; i++) {
+            int r = source_next(&src, &q, err);
+            if (r < 0) {
+                st = err->code;
+                goto fail;
+            }
+            if (r == 0) {
+                st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                     "%s: the input has fewer sequences than the checkpoint",
+                                     o->checkpoint);
+                goto fail;
+            }
+        }
+    }
+    run->result.t_load = now() - t_start;
+
+    /* Chunks of whole sequences through the model. */
+    double t_fwd0 = now(), t_fwd = 0, last_ckpt_tokens = (double)cnt.tokens;
+    uint64_t run_tokens = 0;
+    for (;;) {
+        ch->n_seq = ch->n_tok = ch->n_sel = 0;
+        ch->offsets[0] = 0;
+        int end = 0;
+        while (ch->n_tok < ch->cap) {
+            seq *s = &pending;
+            if (!have_pending) {
+                int r = source_next(&src, &q, err);
+                if (r < 0) {
+                    st = err->code;
+                    goto fail;
+                }
+                if (r == 0) {
+                    end = 1;
+                    break;
+                }
+                s = &q;
+            }
+            if (ch->n_tok + s->n > ch->cap) {
+                if (s == &q) { /* keep it for the next chunk */
+                    seq t = pending;
+                    pending = q;
+                    q = t;
+                    have_pending = 1;
+                }
+                break;
+            }
+            have_pending = 0;
+            size_t at = ch->n_tok;
+            memcpy(ch->ids + at, s->ids, s->n * sizeof *s->ids);
+            aniso_token_roles(tk, s->ids, s->n, s->n_before, s->n_after, ch->roles + at);
+            for (size_t i = 0; i < s->n; i++) {
+                ch->pos[at + i] = (uint32_t)i;
+                ch->prompt[at + i] = s->prompt;
+            }
+            ch->n_tok += s->n;
+            ch->offsets[++ch->n_seq] = ch->n_tok;
+        }
+        if (ch->n_seq == 0) break;
+        /* The mask, and the counts. */
+        for (size_t i = 0; i < ch->n_tok; i++) {
+            unsigned r = ch->roles[i];
+            cnt.bos += (r & ANISO_TOKEN_BOS) != 0;
+            cnt.special += (r & ANISO_TOKEN_SPECIAL) != 0;
+            cnt.first += (r & ANISO_TOKEN_FIRST) != 0;
+            long p = (long)ch->pos[i];
+            if ((r & o->mask.exclude) || p < o->mask.pos_from ||
+                (o->mask.pos_to > 0 && p >= o->mask.pos_to)) {
+                cnt.excluded++;
+                continue;
+            }
+            ch->sel[ch->n_sel++] = i;
+            if (ch->prompt[i] >= 0) run->tokens_per_prompt[ch->prompt[i]]++;
+        }
+        cnt.measured += ch->n_sel;
+        cnt.tokens += ch->n_tok;
+        cnt.sequences += ch->n_seq;
+        run_tokens += ch->n_tok;
+        if (ch->n_sel) {
+            aniso_batch b = {ch->ids, ch->offsets, ch->n_seq};
+            if ((st = aniso_run(plan, state, &b, on_tap, &mt, err))) goto fail;
+        }
+        t_fwd = now() - t_fwd0;
+        if (o->progress) {
+            aniso_progress pr = {run_tokens, cnt.sequences, t_fwd, -1};
+            if (o->max_tokens)
+                pr.fraction = (double)cnt.tokens / (double)o->max_tokens;
+            else if (!src.c && src.prompts.n)
+                pr.fraction = (double)src.next_prompt / (double)src.prompts.n;
+            o->progress(o->progress_user, &pr);
+        }
+        if (o->checkpoint && o->checkpoint_every &&
+            (double)cnt.tokens - last_ckpt_tokens >= (double)o->checkpoint_every && !end) {
+            desc.documents = src.documents;
+            desc.t_forward = t_fwd_before + t_fwd - mt.t_moments;
+            desc.t_moments = t_mom_before + mt.t_moments;
+            aj *ck = meta_build(&desc);
+            if (!ck) {
+                st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+                goto fail;
+            }
+            st = partial_write(o->checkpoint, ck, mt.m, mt.n_meas, err);
+            aj_free(ck);
+            if (st) goto fail;
+            last_ckpt_tokens = (double)cnt.tokens;
+        }
+        if (end) break;
+    }
+    if (cnt.measured < 2) {
+        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                             "%s: only %llu token%s to measure; the metrics need at least 2 (the "
+                             "covariance divides by n - 1)",
+                             run->source_path ? run->source_path : "prompts",
+                             (unsigned long long)cnt.measured, cnt.measured == 1 ? "" : "s");
+        goto fail;
+    }
+    /* Skipping to a checkpoint reads the same documents again, so the count
+     * is this run's. */
+    uint64_t documents = src.documents;
+    desc.documents = documents;
+    desc.t_forward = t_fwd_before + t_fwd - mt.t_moments;
+    desc.t_moments = t_mom_before + mt.t_moments;
+    if (o->checkpoint) {
+        if (!(meta = meta_build(&desc))) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+        if ((st = partial_write(o->checkpoint, meta, mt.m, mt.n_meas, err))) goto fail;
+    }
+
+    /* The report. */
+    aniso_profile_result *r = &run->result;
+    aniso_run_info *info = &run->info;
+    *info = (aniso_run_info){.source = desc.source,
+                             .source_path = run->source_path,
+                             .format = desc.format,
+                             .context = src.context,
+                             .max_tokens = o->max_tokens,
+                             .last_layer = policy_name(o->last_layer),
+                             .exclude = o->mask.exclude,
+                             .pos_from = o->mask.pos_from,
+                             .pos_to = o->mask.pos_to,
+                             .n_sequences = cnt.sequences,
+                             .n_documents = documents,
+                             .n_tokens_seen = cnt.tokens,
+                             .n_bos = cnt.bos,
+                             .n_special = cnt.special,
+                             .n_first = cnt.first,
+                             .n_excluded = cnt.excluded,
+                             .n_parts = 1,
+                             .n_layers_measured = mt.n_meas,
+                             .n_hidden = mt.n_hidden};
+    r->model = run->model;
+    r->architecture = run->architecture;
+    r->normalization = desc.normalization;
+    r->dtype = run->dtype;
+    r->n_layers = L;
+    r->hidden_dim = d;
+    r->n_prompts = src.c ? cnt.sequences : src.prompts.n;
+    r->n_tokens = (size_t)cnt.measured;
+    r->tokens_per_prompt = src.c ? NULL : run->tokens_per_prompt;
+    r->skip_first_token = (o->mask.exclude & ANISO_TOKEN_FIRST) != 0;
+    r->info = info;
+    r->t_forward = desc.t_forward;
+    r->t_moments = desc.t_moments;
+    if ((st = finish(run, mt.m, mt.ids, mt.n_meas, L, o->last_layer, o->out_dir, o->reference,
+                     t_start, err)))
+        goto fail;
+    goto done;
+fail:
+    aniso_profile_run_free(run);
+    run = NULL;
+done:
+    aj_free(meta);
+    partial_free(&resumed);
+    for (int i = 0; mt.m && i < mt.n_meas; i++) aniso_moments_free(mt.m[i]);
+    free(mt.m), free(mt.ids), free(mt.rows);
+    free(mt.ch.ids), free(mt.ch.roles), free(mt.ch.pos), free(mt.ch.prompt), free(mt.ch.offsets),
+        free(mt.ch.sel);
+    free(q.ids), free(pending.ids);
+    aniso_state_free(state);
+    aniso_plan_free(plan);
+    source_free(&src);
+    aniso_tokenizer_free(tk);
+    aniso_model_free(m);
+    *out = run;
+    return st;
+}
+
+/* ---- aniso_merge ---- */
+
+aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
+                         const aniso_reference *reference, aniso_profile_run **out,
+                         aniso_error *err)
+{
+    double t_start = now();
+    *out = NULL;
+    if (n < 1) return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "merge: no partial results");
+    partial acc = {0}, p = {0};
+    aniso_status st = partial_read(paths[0], &acc, err);
+    if (st) return st;
+    aniso_profile_run *run = calloc(1, sizeof *run);
+    counters cnt = {0};
+    uint64_t documents = 0;
+    double t_fwd = 0, t_mom = 0;
+    if (!run) {
+        partial_free(&acc);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        partial *cur = &acc;
+        if (i > 0) {
+            if ((st = partial_read(paths[i], &p, err))) goto fail;
+            cur = &p;
+            const char *keys[] = {"fingerprint", "preprocessing"};
+            for (int k = 0; k < 2 && !st; k++)
+                st = partial_same(paths[0], acc.meta, paths[i], p.meta, keys[k], err);
+            if (st) goto fail;
+            if (p.n != acc.n) {
+                st = aniso_error_set(err, ANISO_FORMAT, "%s: %d layers where %s has %d", paths[i],
+                                     p.n, paths[0], acc.n);
+                goto fail;
+            }
+            for (int l = 0; l < acc.n; l++)
+                if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
+        }
+        cnt.sequences += meta_u64(cur->meta, "progress", "sequences");
+        cnt.tokens += meta_u64(cur->meta, "progress", "tokens");
+        cnt.bos += meta_u64(cur->meta, "progress", "bos");
+        cnt.special += meta_u64(cur->meta, "progress", "special");
+        cnt.first += meta_u64(cur->meta, "progress", "first");
+        cnt.excluded += meta_u64(cur->meta, "progress", "excluded");
+        cnt.measured += meta_u64(cur->meta, "progress", "measured");
+        documents += meta_u64(cur->meta, "progress", "documents");
+        t_fwd += aj_num(aj_get(aj_get(cur->meta, "timing"), "forward"));
+        t_mom += aj_num(aj_get(aj_get(cur->meta, "timing"), "moments"));
+        if (i > 0) partial_free(&p);
+    }
+    const aj *meta = acc.meta, *pre = aj_get(meta, "preprocessing");
+    const char *model = aj_str(aj_get(meta, "model")), *arch = aj_str(aj_get(meta, "architecture")),
+               *dtype = aj_str(aj_get(meta, "dtype")),
+               *norm = aj_str(aj_get(meta, "normalization")),
+               *policy = aj_str(aj_get(pre, "last_layer"));
+    aj *layers = aj_get(pre, "layers");
+    int L = (int)aj_int(aj_get(meta, "n_layers")), d = (int)aj_int(aj_get(meta, "hidden_dim"));
+    if (!model || !arch || !dtype || !norm || !policy || aj_size(layers) != (size_t)acc.n ||
+        L < 1 || L > ANISO_MAX_LAYERS || d < 1) {
+        st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
+        goto fail;
+    }
+    aniso_last_layer pol = !strcmp(policy, "raw")    ? ANISO_LAST_RAW
+                           : !strcmp(policy, "both") ? ANISO_LAST_BOTH
+                                                     : ANISO_LAST_HF;
+    int *ids = malloc(sizeof *ids * (size_t)acc.n);
+    if (!ids) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < acc.n; i++) ids[i] = (int)aj_int(aj_at(layers, (size_t)i));
+    run->model = str_dup(model);
+    run->architecture = str_dup(arch);
+    run->dtype = str_dup(dtype);
+    aj *mask = aj_get(pre, "mask");
+    unsigned exclude = 0;
+    const char *ex = aj_str(aj_get(mask, "exclude"));
+    if (!run->model || !run->architecture || !run->dtype || !ex ||
+        aniso_token_roles_parse(ex, &exclude)) {
+        free(ids);
+        st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
+        goto fail;
+    }
+    aniso_profile_result *r = &run->result;
+    const char *kind = aj_str(aj_get(pre, "source"));
+    run->info = (aniso_run_info){.source = kind && !strcmp(kind, "corpus") ? "corpus" : "prompts",
+                                 .context = (size_t)aj_int(aj_get(pre, "context")),
+                                 .last_layer = policy_name(pol),
+                                 .exclude = exclude,
+                                 .pos_from = (long)aj_int(aj_at(aj_get(mask, "positions"), 0)),
+                                 .pos_to = (long)aj_int(aj_at(aj_get(mask, "positions"), 1)),
+                                 .n_sequences = cnt.sequences,
+                                 .n_documents = documents,
+                                 .n_tokens_seen = cnt.tokens,
+                                 .n_bos = cnt.bos,
+                                 .n_special = cnt.special,
+                                 .n_first = cnt.first,
+                                 .n_excluded = cnt.excluded,
+                                 .n_parts = n,
+                                 .n_layers_measured = acc.n,
+                                 .n_hidden = aniso_hidden_count(L, pol)};
+    r->model = run->model;
+    r->architecture = run->architecture;
+    r->normalization = !strcmp(norm, "LayerNorm") ? "LayerNorm" : "RMSNorm";
+    r->dtype = run->dtype;
+    r->n_layers = L;
+    r->hidden_dim = d;
+    r->n_prompts = (size_t)cnt.sequences;
+    r->n_tokens = (size_t)cnt.measured;
+    r->skip_first_token = (exclude & ANISO_TOKEN_FIRST) != 0;
+    r->info = &run->info;
+    r->t_forward = t_fwd;
+    r->t_moments = t_mom;
+    r->t_load = now() - t_start;
+    st = finish(run, acc.m, ids, acc.n, L, pol, out_dir, reference, t_start, err);
+    free(ids);
+    if (st) goto fail;
+    partial_free(&acc);
+    *out = run;
+    return ANISO_OK;
+fail:
+    partial_free(&p);
+    partial_free(&acc);
+    aniso_profile_run_free(run);
+    return st ? st : ANISO_FORMAT;
+}
