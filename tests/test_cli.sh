@@ -172,6 +172,54 @@ check compare-pythia 0 '^EleutherAI/pythia-6\.9b +32 +7 +0\.219 +0\.9340 +0\.994
 check compare-missing 1 '' "^aniso: $tmp/none.json: cannot open" -- "$aniso" compare "$tmp/none.json"
 check compare-no-files 2 '' '^aniso compare: missing RESULT.json files' -- "$aniso" compare
 
+# Corpus profiles, partial results and their messages.
+m3="$fx/forward/gemma3-f32"
+printf 'In the beginning God created the heaven and the earth.\nAnd the earth was without form.\n\nAnd God said, Let there be light: and there was light.\n\n\nAnd God saw the light, that it was good.\n' >"$tmp/c1.txt"
+printf 'And the evening and the morning were the first day.\n\nAnd God called the firmament Heaven.\n' >"$tmp/c2.txt"
+check corpus-profile 0 '^Layers: 4 +Hidden dim: 64 +Corpus: 3 documents, [0-9]+ windows of up to 16 tokens$' '' -- \
+    "$aniso" profile --corpus "$tmp/c1.txt" --context 16 --threads 2 --out "$tmp/cp" "$m3"
+check corpus-mask 0 '^Tokens: [0-9]+ through the model, [0-9]+ measured \(excluded: bos,first; [0-9]+ left out\)$' '' -- \
+    "$aniso" profile --corpus "$tmp/c1.txt" --context 16 --exclude first,bos --out "$tmp/cp" "$m3"
+check corpus-part1 0 'anisotropy_results_gemma3-f32\.json$' '' -- \
+    "$aniso" profile --quiet --corpus "$tmp/c1.txt" --context 16 --checkpoint "$tmp/p1.part" --out "$tmp/cp1" "$m3"
+check corpus-part2 0 'anisotropy_results_gemma3-f32\.json$' '' -- \
+    "$aniso" profile --quiet --corpus "$tmp/c2.txt" --context 16 --checkpoint "$tmp/p2.part" --out "$tmp/cp2" "$m3"
+check merge-parts 0 '^Layers: 4 +Hidden dim: 64 +Corpus: 5 documents, ' '' -- \
+    "$aniso" merge --out "$tmp/merged" "$tmp/p1.part" "$tmp/p2.part"
+check corpus-part3 0 'anisotropy_results_gemma3-f32\.json$' '' -- \
+    "$aniso" profile --quiet --corpus "$tmp/c2.txt" --context 20 --checkpoint "$tmp/p3.part" --out "$tmp/cp3" "$m3"
+check merge-mismatch 1 '' "^aniso: $tmp/p1.part and $tmp/p3.part: not parts of one profile \(their 'preprocessing' differ\)$" -- \
+    "$aniso" merge --out "$tmp/merged2" "$tmp/p1.part" "$tmp/p3.part"
+check merge-missing 1 '' "^aniso: $tmp/none.part: cannot open the partial result$" -- \
+    "$aniso" merge "$tmp/none.part"
+printf 'not a partial result at all' >"$tmp/junk.part"
+check merge-junk 1 '' "^aniso: $tmp/junk.part: not an aniso partial result$" -- "$aniso" merge "$tmp/junk.part"
+check merge-none 2 '' '^aniso merge: missing PART' -- "$aniso" merge
+check merge-nothing-written 0 '' '' -- bash -c "[ ! -e '$tmp/merged2' ]"
+printf 'fine text\n\nbad \xff byte\n' >"$tmp/bad.txt"
+check corpus-bad-utf8 1 '' "^aniso: $tmp/bad.txt: the document at line 3 is not valid UTF-8 \(byte offset 4\)$" -- \
+    "$aniso" profile --corpus "$tmp/bad.txt" --out "$tmp/cbad" "$m3"
+printf '{"text": "ok"}\n{"txt": "no"}\n' >"$tmp/bad.jsonl"
+check corpus-bad-jsonl 1 '' "^aniso: $tmp/bad.jsonl: line 2: expected an object with a string \"text\"$" -- \
+    "$aniso" profile --corpus "$tmp/bad.jsonl" --out "$tmp/cbad" "$m3"
+check corpus-missing 1 '' "^aniso: $tmp/nope.txt: No such file or directory$" -- \
+    "$aniso" profile --corpus "$tmp/nope.txt" --out "$tmp/cbad" "$m3"
+check corpus-nothing-written 0 '' '' -- bash -c "[ ! -e '$tmp/cbad' ]"
+check bad-exclude 2 '' "^aniso profile: --exclude takes bos, first and special, comma-separated, not 'eos'" -- \
+    "$aniso" profile --exclude eos "$m3"
+check bad-positions 2 '' "^aniso profile: --positions takes A:B with A < B, not '5:2'" -- \
+    "$aniso" profile --positions 5:2 "$m3"
+check bad-context 2 '' '^aniso profile: --context applies to --corpus only' -- \
+    "$aniso" profile --context 64 "$m3"
+check bad-resume 2 '' '^aniso profile: --resume needs --checkpoint' -- "$aniso" profile --resume "$m3"
+check bad-layers 1 '' "^aniso: profile: --layers '0,7' is not a list of layers 0\.\.4 \(such as 0,4,8-12\)$" -- \
+    "$aniso" profile --layers 0,7 --out "$tmp/cbad" "$m3"
+check small-context 1 '' '^aniso: profile: --context 1 leaves no room for text next to the 1 special tokens of every window$' -- \
+    "$aniso" profile --corpus "$tmp/c1.txt" --context 1 --out "$tmp/cbad" "$m3"
+check hidden-raw 0 'states\.npy$' '' -- \
+    "$aniso" hidden --last-layer both --prompts "$tmp/c2.txt" --out "$tmp/states.npy" "$m3"
+check hidden-raw-layers 0 '' '' -- bash -c "tr -d ' \n' <'$tmp/states.tokens.json' | grep -q '\"last_layer\":\"both\",\"shape\":\[6,'"
+
 # The default model's short name, when it has not been fetched.
 check default-missing 1 '' "^aniso: gemma-3-270m: not downloaded yet \\($tmp/nomodels/gemma-3-270m-q4_k_m.gguf\\); run scripts/fetch-default-model.sh$" -- \
     env ANISO_MODELS="$tmp/nomodels" "$aniso" inspect gemma-3-270m

@@ -165,7 +165,7 @@ static void serialisation(void **state)
         aniso_moments *m = stream(x, n, d, 9, ANISO_MOMENTS_KEEP_ROWS);
         membuf b = {0};
         assert_int_equal(aniso_moments_write(m, put, &b, &err), ANISO_OK);
-        aniso_moments *r = aniso_moments_read(get, &b, "mem", &err);
+        aniso_moments *r = aniso_moments_read(get, &b, b.n - b.at, "mem", &err);
         assert_non_null(r);
         assert_int_equal(b.at, b.n);
         aniso_layer_metrics m1, m2;
@@ -175,7 +175,7 @@ static void serialisation(void **state)
         /* A truncated image is an error, never a partial object. */
         b.n -= 8;
         b.at = 0;
-        assert_null(aniso_moments_read(get, &b, "mem", &err));
+        assert_null(aniso_moments_read(get, &b, b.n - b.at, "mem", &err));
         assert_string_equal(err.msg, "mem: truncated layer statistics");
         free(b.p);
         aniso_moments_free(m);

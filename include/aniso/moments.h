@@ -58,13 +58,15 @@ aniso_status aniso_moments_metrics(const aniso_moments *m, aniso_layer_metrics *
 
 /* Serialisation for checkpoints: write appends m's bytes through put
  * (which returns 0 on success); read restores one from get (which fills
- * exactly len bytes or fails). Native byte order; the checkpoint format
+ * exactly len bytes or fails), refusing before it allocates anything an
+ * image larger than max_bytes (what the input has left). Native byte order; the checkpoint format
  * records it. name is used in messages. */
 typedef int (*aniso_put_fn)(void *user, const void *p, size_t len);
 typedef int (*aniso_get_fn)(void *user, void *p, size_t len);
 aniso_status aniso_moments_write(const aniso_moments *m, aniso_put_fn put, void *user,
                                  aniso_error *err);
-aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, const char *name, aniso_error *err);
+aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, uint64_t max_bytes,
+                                  const char *name, aniso_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,12 +13,13 @@ extern "C" {
 #endif
 
 /* The token records of a hidden-state dump:
- * {"model", "shape": [L+1, n_tokens, hidden], "prompts": [...],
- *  "tokens": [{"prompt", "position", "id", "token"}, ...]} in row order. */
+ * {"model", "last_layer", "shape": [layers, n_tokens, hidden], "prompts": [...],
+ *  "tokens": [{"prompt", "position", "id", "token", "roles"}, ...]} in row
+ * order; roles as "bos,first,special" or "none". */
 aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
                                       const aniso_hparams *hp, const aniso_tokenizer *tk,
                                       const aniso_prompts *p, const aniso_batch *b,
-                                      aniso_error *err);
+                                      aniso_last_layer last, aniso_error *err);
 
 /* How a profile's rows were chosen, and from what. */
 typedef struct aniso_run_info {

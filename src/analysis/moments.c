@@ -279,12 +279,20 @@ aniso_status aniso_moments_write(const aniso_moments *m, aniso_put_fn put, void 
     return bad ? aniso_error_set(err, ANISO_IO, "moments: write failed") : ANISO_OK;
 }
 
-aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, const char *name, aniso_error *err)
+aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, uint64_t max_bytes,
+                                  const char *name, aniso_error *err)
 {
     wire_header h;
     if (get(user, &h, sizeof h) || h.d < 1 || h.d > (1 << 20) || h.keeps_rows < 0 ||
         h.keeps_rows > 1 || (h.keeps_rows && (h.n >= (uint64_t)h.d || h.n >= h.keep_rows))) {
         aniso_error_set(err, ANISO_FORMAT, "%s: malformed layer statistics", name);
+        return NULL;
+    }
+    /* Nothing is allocated for more bytes than the input has left. */
+    uint64_t dd = (uint64_t)h.d,
+             need = h.keeps_rows ? h.n * dd * sizeof(float) : (dd * (dd + 1) / 2 + 2 * dd + 2) * 8;
+    if (need > max_bytes) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: truncated layer statistics", name);
         return NULL;
     }
     aniso_moments *m = calloc(1, sizeof *m);

@@ -40,6 +40,9 @@ enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY };
     "                   accept a config.json key aniso does not know (repeatable)\n"
 int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_opts *co);
 
+/* --last-layer hf|raw|both into *out: 0, or EXIT_USAGE after the message. */
+int cli_last_layer(const char *cmd, const char *arg, aniso_last_layer *out);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_hidden(int argc, char **argv);

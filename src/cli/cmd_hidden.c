@@ -11,23 +11,25 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: aniso hidden [--prompts FILE] --out STATES.npy [--threads N] [--revision REV]\n"
-            "                    [--quiet] MODEL\n\n"
-            "Run the prompts through MODEL and write hidden_states as transformers returns\n"
-            "them (output_hidden_states=True): layer 0 is the embedding output, layer L the\n"
-            "last block's output after the final norm. Prompts are independent sequences.\n\n"
-            "Writes STATES.npy, float32 of shape (L+1, n_tokens, hidden) with the tokens of\n"
-            "all prompts in order, and STATES.tokens.json (per token: prompt, position, id,\n"
-            "token string).\n\n"
-            "options:\n"
-            "  --prompts FILE   one prompt per line, or JSONL with a \"text\" field\n"
-            "                   (default: the notebook's 16 prompts)\n"
-            "  --out FILE       the .npy file to write (required)\n"
-            "  --threads N      threads for the matrix products (default: all cores)\n"
-            "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
-            "  --quiet          no progress on the terminal\n" CLI_MODEL_OPTIONS_HELP
-            "  -h, --help       show this help\n");
+    fprintf(f, "usage: aniso hidden [--prompts FILE] --out STATES.npy [--last-layer hf|raw|both]\n"
+               "                    [--threads N] [--revision REV] [--quiet] MODEL\n\n"
+               "Run the prompts through MODEL and write hidden_states as transformers returns\n"
+               "them (output_hidden_states=True): layer 0 is the embedding output, layer L the\n"
+               "last block's output after the final norm. Prompts are independent sequences.\n\n"
+               "Writes STATES.npy, float32 of shape (L+1, n_tokens, hidden) with the tokens of\n"
+               "all prompts in order, and STATES.tokens.json (per token: prompt, position, id,\n"
+               "token string).\n\n"
+               "options:\n"
+               "  --prompts FILE   one prompt per line, or JSONL with a \"text\" field\n"
+               "                   (default: the notebook's 16 prompts)\n"
+               "  --out FILE       the .npy file to write (required)\n"
+               "  --last-layer W   hf: layer L after the final norm, as transformers returns it\n"
+               "                   (default); raw: the last block's output before it; both:\n"
+               "                   L+2 layers, the raw one last\n"
+               "  --threads N      threads for the matrix products (default: all cores)\n"
+               "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
+               "  --quiet          no progress on the terminal\n" CLI_MODEL_OPTIONS_HELP
+               "  -h, --help       show this help\n");
 }
 
 typedef struct dump {
@@ -51,14 +53,20 @@ static void progress(void *user, int done, int total)
 int cmd_hidden(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"prompts", required_argument, NULL, 'p'}, {"out", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 't'}, {"revision", required_argument, NULL, 'r'},
-        {"quiet", no_argument, NULL, 'q'},         CLI_MODEL_OPTIONS,
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"prompts", required_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        {"revision", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"last-layer", required_argument, NULL, 'L'},
+        CLI_MODEL_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *prompts_file = NULL, *out = NULL, *revision = NULL;
     aniso_config_opts mcfg = {0};
     int threads = 0, quiet = 0, c;
+    aniso_last_layer last = ANISO_LAST_HF;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
@@ -77,6 +85,9 @@ int cmd_hidden(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'L':
+            if (cli_last_layer("hidden", optarg, &last)) return EXIT_USAGE;
             break;
         case 'h':
             help(stdout);
@@ -124,7 +135,7 @@ int cmd_hidden(int argc, char **argv)
     if (n > 4 && strcmp(out + n - 4, ".npy") == 0) tokens_path[n - 4] = '\0';
     strcat(tokens_path, ".tokens.json");
 
-    int64_t shape[3] = {hp->n_layer + 1, (int64_t)ids.n, hp->d_model};
+    int64_t shape[3] = {aniso_hidden_count(hp->n_layer, last), (int64_t)ids.n, hp->d_model};
     aniso_batch b = {ids.v, offsets, prompts.n};
     if (!(dp.w = aniso_npy_create(out, shape, 3, &err))) {
         cli_fail(&err);
@@ -135,11 +146,12 @@ int cmd_hidden(int argc, char **argv)
         fprintf(stderr, "aniso: %s: %d layers, %zu prompts, %zu tokens\n", argv[optind],
                 hp->n_layer, prompts.n, ids.n);
     aniso_forward_opts fo = {.n_threads = threads,
+                             .last_layer = last,
                              .tap = write_layer,
                              .tap_user = &dp,
                              .progress = show ? progress : NULL};
     if (aniso_forward(m, &b, &fo, &err) ||
-        aniso_report_tokens_json(tokens_path, argv[optind], hp, tk, &prompts, &b, &err)) {
+        aniso_report_tokens_json(tokens_path, argv[optind], hp, tk, &prompts, &b, last, &err)) {
         cli_fail(&err);
         goto out;
     }

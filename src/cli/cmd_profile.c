@@ -227,15 +227,7 @@ int cmd_profile(int argc, char **argv)
             o.layers = optarg;
             break;
         case OPT_LAST_LAYER:
-            if (!strcmp(optarg, "hf"))
-                o.last_layer = ANISO_LAST_HF;
-            else if (!strcmp(optarg, "raw"))
-                o.last_layer = ANISO_LAST_RAW;
-            else if (!strcmp(optarg, "both"))
-                o.last_layer = ANISO_LAST_BOTH;
-            else
-                return cli_usage_error("profile", "--last-layer is hf, raw or both, not '%s'",
-                                       optarg);
+            if ((rc = cli_last_layer("profile", optarg, &o.last_layer))) return rc;
             break;
         case OPT_CHECKPOINT:
             o.checkpoint = optarg;

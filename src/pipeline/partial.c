@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "base/base.h"
@@ -62,12 +63,14 @@ aniso_status partial_write(const char *path, const aj *meta, aniso_moments *cons
 typedef struct in {
     FILE *f;
     uLong crc;
+    uint64_t left; /* bytes of the file not read yet */
 } in;
 
 static int get(void *user, void *p, size_t len)
 {
     in *i = user;
-    if (fread(p, 1, len, i->f) != len) return -1;
+    if (len > i->left || fread(p, 1, len, i->f) != len) return -1;
+    i->left -= len;
     unsigned char *b = p;
     for (size_t at = 0; at < len;) {
         size_t k = len - at > (1u << 30) ? (1u << 30) : len - at;
@@ -92,7 +95,8 @@ aniso_status partial_read(const char *path, partial *out, aniso_error *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return aniso_error_set(err, ANISO_NOT_FOUND, "%s: cannot open the partial result", path);
-    in r = {f, crc32(0L, Z_NULL, 0)};
+    struct stat sb;
+    in r = {f, crc32(0L, Z_NULL, 0), fstat(fileno(f), &sb) == 0 ? (uint64_t)sb.st_size : 0};
     char magic[8], *text = NULL;
     uint32_t ver, bom, nl;
     uint64_t len;
@@ -125,7 +129,7 @@ aniso_status partial_read(const char *path, partial *out, aniso_error *err)
         goto fail;
     }
     for (uint32_t i = 0; i < nl; i++) {
-        if (!(out->m[i] = aniso_moments_read(get, &r, path, err))) goto fail;
+        if (!(out->m[i] = aniso_moments_read(get, &r, r.left, path, err))) goto fail;
         out->n++;
     }
     uLong want = r.crc;
