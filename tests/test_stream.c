@@ -134,9 +134,9 @@ static aniso_layer_metrics *reference(const char *model, const docs *dd, size_t 
             size_t n = before.n + take + after.n;
             int32_t *w = malloc(n * sizeof *w);
             unsigned char *keep = malloc(n);
-            memcpy(w, before.v, before.n * sizeof *w);
+            if (before.n) memcpy(w, before.v, before.n * sizeof *w);
             memcpy(w + before.n, ids.v + a, take * sizeof *w);
-            memcpy(w + before.n + take, after.v, after.n * sizeof *w);
+            if (after.n) memcpy(w + before.n + take, after.v, after.n * sizeof *w);
             size_t kept = 0;
             for (size_t t = 0; t < n; t++) {
                 unsigned role = 0;
@@ -188,8 +188,9 @@ static double rel(double a, double b)
 
 #define FIELDS(X)                                                                                  \
     X(eigenvalue_variance)                                                                         \
-    X(intrinsic_dim_ratio) X(effective_rank) X(avg_cos_sim_to_mean) X(var_top1) X(var_top10)       \
-        X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+    X(intrinsic_dim_ratio)                                                                         \
+    X(effective_rank) X(avg_cos_sim_to_mean) X(var_top1) X(var_top10) X(var_top50) X(mean_norm)    \
+        X(std_norm) X(norm_cv)
 
 static void expect_layer(const aniso_layer_metrics *a, const aniso_layer_metrics *b, double tol,
                          const char *what, int layer)

@@ -184,9 +184,9 @@ static int source_next(source *s, seq *q, aniso_error *err)
         if (room <= nb + na) return 0;
         take = (size_t)(room - nb - na);
     }
-    memcpy(q->ids, s->before.v, nb * sizeof *q->ids);
-    memcpy(q->ids + nb, s->doc.v + s->doc_pos, take * sizeof *q->ids);
-    memcpy(q->ids + nb + take, s->after.v, na * sizeof *q->ids);
+    if (nb) memcpy(q->ids, s->before.v, nb * sizeof *q->ids);
+    if (take) memcpy(q->ids + nb, s->doc.v + s->doc_pos, take * sizeof *q->ids);
+    if (na) memcpy(q->ids + nb + take, s->after.v, na * sizeof *q->ids);
     s->doc_pos += take;
     q->n = nb + take + na;
     q->n_before = nb;
