@@ -227,6 +227,13 @@ static void keys_that_cannot_matter(void **state)
                                 "\"num_key_value_heads\": 1, \"hidden_act\": \"gelu\"", hp, &err),
                      ANISO_OK);
     assert_int_equal(hp->act, ANISO_ACT_GELU_TANH);
+    /* GPT-NeoX has no grouped heads: transformers never reads the key. */
+    char *neox = fmt("{\"model_type\": \"gpt_neox\", \"hidden_size\": 64, "
+                     "\"num_attention_heads\": 4, \"intermediate_size\": 64, "
+                     "\"num_hidden_layers\": 2, \"vocab_size\": 128, \"num_key_value_heads\": 1}");
+    assert_int_equal(aniso_hparams_parse(neox, strlen(neox), "c", NULL, hp, &err), ANISO_OK);
+    assert_int_equal(hp->n_head_kv, hp->n_head);
+    free(neox);
     /* 5.x leaves Gemma 1 and 2 causal whatever use_bidirectional_attention says. */
     assert_int_equal(
         parse_with("gemma2", "5.24.0", "\"use_bidirectional_attention\": true", hp, &err),

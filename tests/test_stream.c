@@ -189,8 +189,8 @@ static double rel(double a, double b)
 #define FIELDS(X)                                                                                  \
     X(eigenvalue_variance)                                                                         \
     X(intrinsic_dim_ratio)                                                                         \
-    X(effective_rank) X(avg_cos_sim_to_mean) X(var_top1) X(var_top10) X(var_top50) X(mean_norm)    \
-        X(std_norm) X(norm_cv)
+    X(effective_rank)                                                                              \
+    X(avg_cos_sim_to_mean) X(var_top1) X(var_top10) X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
 
 static void expect_layer(const aniso_layer_metrics *a, const aniso_layer_metrics *b, double tol,
                          const char *what, int layer)
@@ -316,6 +316,14 @@ static void merged_halves(void **state)
     print_message("two halves (%zu + %zu documents, %zu rows) merged: within 1e-12 of one run\n",
                   a.n, b.n, whole->result.n_tokens);
     aniso_profile_run_free(m);
+    /* The same part twice would count it twice. */
+    const char *twice[] = {ca, cb, ca};
+    aniso_profile_run *dup = NULL;
+    aniso_error derr;
+    assert_int_not_equal(aniso_merge(twice, 3, out, NULL, &dup, &derr), ANISO_OK);
+    char *dmsg = fmt("%s and %s: the same part (same input and progress) twice", ca, ca);
+    assert_string_equal(derr.msg, dmsg);
+    free(dmsg);
     /* Parts of different profiles are refused, naming the difference. */
     o.mask.exclude = 0;
     o.checkpoint = cb;
@@ -354,9 +362,13 @@ static void resumed_run(void **state)
     (void)state;
     char *model = fmt("%s/forward/gemma-f32", fixtures_dir()), *tmp = make_temp_dir();
     char *ck = fmt("%s/run.ckpt", tmp), *mid = fmt("%s/mid.ckpt", tmp), *out = fmt("%s/out", tmp);
+    char *corpus = fmt("%s/corpus.txt", tmp);
+    size_t clen;
+    char *text = read_text(slice, &clen);
+    write_file(corpus, text, clen);
     midway mw = {ck, mid, 0, 4};
     aniso_profile_opts o = {.model = model,
-                            .corpus_file = slice,
+                            .corpus_file = corpus,
                             .context = 32,
                             .max_tokens = 6000,
                             .chunk_tokens = 256,
@@ -381,6 +393,24 @@ static void resumed_run(void **state)
     print_message("resumed from a checkpoint of %d chunks: identical to the uninterrupted run\n",
                   mw.at - 1);
     aniso_profile_run_free(res);
+    /* The same file name with other text up to the checkpoint is refused. */
+    char *at = strstr(text, "light");
+    memcpy(at, "LIGHT", 5);
+    write_file(corpus, text, clen);
+    aniso_profile_run *changed = NULL;
+    aniso_error cerr;
+    assert_int_not_equal(aniso_profile(&o, &changed, &cerr), ANISO_OK);
+    /* (the change may shift the windows, or only their tokens) */
+    char *c1 = fmt("%s: the input's tokens up to the checkpoint are not those the checkpoint "
+                   "measured (the corpus changed?)",
+                   mid);
+    char *c2 = fmt("%s: the input has fewer sequences than the checkpoint", mid);
+    if (strcmp(cerr.msg, c1) && strcmp(cerr.msg, c2)) fail_msg("unexpected: %s", cerr.msg);
+    free(c1);
+    free(c2);
+    memcpy(at, "light", 5);
+    write_file(corpus, text, clen);
+    free(text);
     /* A checkpoint of another preprocessing is refused. */
     o.context = 40;
     aniso_profile_run *bad = NULL;
@@ -403,7 +433,7 @@ static void resumed_run(void **state)
     free(want);
     aniso_profile_run_free(whole);
     rm_rf(tmp);
-    free(tmp), free(model), free(ck), free(mid), free(out);
+    free(tmp), free(model), free(ck), free(mid), free(out), free(corpus);
 }
 
 static void layers_and_last_layer(void **state)

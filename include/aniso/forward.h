@@ -34,8 +34,9 @@ typedef struct aniso_batch {
  * A plan is made once from a model and options; a state holds every working
  * buffer and the rotary tables for chunks of up to max_tokens tokens in
  * sequences of up to max_seq tokens, allocated once; aniso_run passes one
- * chunk through and never allocates. Plans and states are independent, so
- * several states may run one plan on different threads.
+ * chunk through and never allocates. A plan is read-only once made; runs
+ * of one process must not overlap in time, since the thread counts they set
+ * (OpenMP's, OpenBLAS's) are process-wide.
  *
  * Taps are the named points of the pass, numbered for a model of L blocks:
  *   0          the embedding output (after the family's embedding scale)

@@ -49,6 +49,8 @@ aniso_status aniso_moments_merge(aniso_moments *m, const aniso_moments *other, a
 
 uint64_t aniso_moments_count(const aniso_moments *m);
 int aniso_moments_dim(const aniso_moments *m);
+/* The keep_rows it was made with. */
+size_t aniso_moments_keep_limit(const aniso_moments *m);
 /* Whether m still holds its rows (the Gram route). */
 int aniso_moments_keeps_rows(const aniso_moments *m);
 

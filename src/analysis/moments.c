@@ -23,8 +23,7 @@ struct aniso_moments {
     double *unit;     /* (d) sum of x / |x| over non-zero rows */
     double norm_mean; /* mean of |x| */
     double norm_m2;   /* sum of (|x| - norm_mean)^2 */
-    double *scratch;  /* a centred chunk, scratch_rows x d */
-    size_t scratch_rows;
+    double *scratch;  /* BLOCK centred rows */
 };
 
 static size_t row_limit(const aniso_moments *m)
@@ -77,22 +76,26 @@ int aniso_moments_dim(const aniso_moments *m)
     return m->d;
 }
 
+size_t aniso_moments_keep_limit(const aniso_moments *m)
+{
+    return m->keep_rows;
+}
+
 int aniso_moments_keeps_rows(const aniso_moments *m)
 {
     return m->rows != NULL;
 }
+
+/* Rows centred at a time: the scratch is BLOCK x d doubles per layer. */
+#define BLOCK 256
 
 /* The moments regime's update by one chunk of n rows. */
 static aniso_status add_chunk(aniso_moments *m, const float *X, size_t n, aniso_error *err)
 {
     size_t d = (size_t)m->d;
     if (n == 0) return ANISO_OK;
-    if (n > m->scratch_rows) {
-        double *s = realloc(m->scratch, n * d * sizeof *s);
-        if (!s) return aniso_error_set(err, ANISO_NO_MEMORY, "moments: out of memory");
-        m->scratch = s;
-        m->scratch_rows = n;
-    }
+    if (!m->scratch && !(m->scratch = malloc(BLOCK * d * sizeof *m->scratch)))
+        return aniso_error_set(err, ANISO_NO_MEMORY, "moments: out of memory");
     double *y = m->scratch, *mb = calloc(d, sizeof *mb), *nrm = malloc(n * sizeof *nrm);
     if (!mb || !nrm) {
         free(mb), free(nrm);
@@ -111,12 +114,16 @@ static aniso_status add_chunk(aniso_moments *m, const float *X, size_t n, aniso_
             for (size_t j = 0; j < d; j++) m->unit[j] += x[j] / nrm[i];
     }
     for (size_t j = 0; j < d; j++) mb[j] /= (double)n;
-        /* M2 += (X - mb)^T (X - mb), then the pairwise correction. */
+    /* M2 += (X - mb)^T (X - mb), BLOCK rows at a time, then the pairwise
+     * correction. */
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+        size_t k = n - i0 < BLOCK ? n - i0 : BLOCK;
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) y[i * d + j] = (double)X[i * d + j] - mb[j];
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, y, (int)d, 1.0, m->m2,
-                (int)d);
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < d; j++) y[i * d + j] = (double)X[(i0 + i) * d + j] - mb[j];
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)k, 1.0, y, (int)d, 1.0,
+                    m->m2, (int)d);
+    }
     double na = (double)m->n, nb = (double)n, nn = na + nb;
     for (size_t j = 0; j < d; j++) mb[j] -= m->mean[j]; /* delta */
     if (m->n) cblas_dsyr(CblasRowMajor, CblasUpper, (int)d, na * nb / nn, mb, 1, m->m2, (int)d);
@@ -153,8 +160,15 @@ static aniso_status to_moments(aniso_moments *m, aniso_error *err)
     m->rows = NULL;
     m->n = 0;
     aniso_status st = add_chunk(m, rows, n, err);
+    if (st) { /* back to the rows, unchanged */
+        free(m->mean), free(m->m2), free(m->unit);
+        m->mean = m->m2 = m->unit = NULL;
+        m->rows = rows;
+        m->n = n;
+        return st;
+    }
     free(rows);
-    return st;
+    return ANISO_OK;
 }
 
 static aniso_status keep(aniso_moments *m, const float *X, size_t n, aniso_error *err)

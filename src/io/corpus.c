@@ -51,7 +51,8 @@ static int blank(const char *s, size_t n)
 }
 
 /* The next line into c->line (without its newline or CR): its length, -1
- * at the end, -2 on a read error. A line read ahead is returned first. */
+ * at the end, -2 on a read error, -3 for a line longer than a document may
+ * be. A line read ahead is returned first. */
 static ssize_t next_line(aniso_corpus *c)
 {
     if (c->line_len >= 0) {
@@ -59,14 +60,26 @@ static ssize_t next_line(aniso_corpus *c)
         c->line_len = -1;
         return n;
     }
-    errno = 0;
-    ssize_t n = getline(&c->line, &c->line_cap, c->f);
-    if (n < 0) return ferror(c->f) ? -2 : -1;
+    size_t n = 0;
+    int ch;
+    while ((ch = getc(c->f)) != EOF && ch != '\n') {
+        if (n + 2 > c->line_cap) {
+            if (n >= (size_t)ANISO_CORPUS_MAX_DOC) return -3;
+            size_t cap = c->line_cap ? c->line_cap * 2 : 4096;
+            char *p = realloc(c->line, cap);
+            if (!p) return -2;
+            c->line = p;
+            c->line_cap = cap;
+        }
+        c->line[n++] = (char)ch;
+    }
+    if (ch == EOF && (ferror(c->f) || !feof(c->f))) return -2;
+    if (ch == EOF && n == 0) return -1;
+    if (!c->line && !(c->line = malloc(c->line_cap = 16))) return -2;
     c->line_no++;
-    if (n && c->line[n - 1] == '\n') n--;
     if (n && c->line[n - 1] == '\r') n--;
     c->line[n] = '\0';
-    return n;
+    return (ssize_t)n;
 }
 
 aniso_corpus *aniso_corpus_open(const char *path, aniso_error *err)
@@ -90,8 +103,9 @@ aniso_corpus *aniso_corpus_open(const char *path, aniso_error *err)
     ssize_t n;
     while ((n = next_line(c)) >= 0 && blank(c->line, (size_t)n)) {
     }
-    if (n == -2) {
-        aniso_error_set(err, ANISO_IO, "%s: read error", path);
+    if (n <= -2) {
+        aniso_error_set(err, n == -2 ? ANISO_IO : ANISO_UNSUPPORTED,
+                        n == -2 ? "%s: read error" : "%s: a line longer than 256 MiB", path);
         aniso_corpus_free(c);
         return NULL;
     }
@@ -138,6 +152,7 @@ int aniso_corpus_next(aniso_corpus *c, const char **text, size_t *len, aniso_err
     while ((n = next_line(c)) >= 0 && blank(c->line, (size_t)n)) {
     }
     if (n == -2) return fail(c, err, ANISO_IO, "read error");
+    if (n == -3) return fail(c, err, ANISO_UNSUPPORTED, "a line longer than 256 MiB");
     if (n == -1) return 0;
     c->doc_line = c->line_no;
     if (c->jsonl) {
@@ -164,6 +179,7 @@ int aniso_corpus_next(aniso_corpus *c, const char **text, size_t *len, aniso_err
                 return fail(c, err, ANISO_NO_MEMORY, "out of memory");
         } while ((n = next_line(c)) >= 0 && !blank(c->line, (size_t)n));
         if (n == -2) return fail(c, err, ANISO_IO, "read error");
+        if (n == -3) return fail(c, err, ANISO_UNSUPPORTED, "a line longer than 256 MiB");
     }
     size_t bad;
     if (!uc_valid(c->doc.p ? c->doc.p : "", c->doc.n, &bad)) {

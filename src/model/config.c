@@ -762,7 +762,11 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
         (st = get_int(&c, "vocab_size", 1, 0, MAX_DIM, &hp->n_vocab, err)))
         goto out;
     int kv_default = a->n_head_kv_default ? a->n_head_kv_default : hp->n_head;
-    if ((st = get_int(&c, "num_key_value_heads", 0, kv_default, MAX_DIM, &hp->n_head_kv, err)))
+    /* GPT-NeoX's attention has no grouped heads: transformers never reads
+     * the key there, and neither does aniso. */
+    if (hp->arch == ANISO_ARCH_GPTNEOX)
+        hp->n_head_kv = hp->n_head, key(&c, "num_key_value_heads");
+    else if ((st = get_int(&c, "num_key_value_heads", 0, kv_default, MAX_DIM, &hp->n_head_kv, err)))
         goto out;
     /* GPT-NeoX has no head_dim key: its head size is always hidden / heads. */
     aj *hd = hp->arch == ANISO_ARCH_GPTNEOX ? NULL : key(&c, "head_dim");
@@ -831,6 +835,7 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
                                "gemma3, gptneox, llama)",
                                path, arch);
     hp->arch = a->arch;
+    int neox_arch = hp->arch == ANISO_ARCH_GPTNEOX;
     snprintf(hp->architecture, sizeof hp->architecture, "GGUF %s", arch);
 #define K(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
     long long v;
@@ -852,6 +857,11 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
     if (aniso_gguf_get_int(g, K("attention.head_count_kv"), 1, 1, MAX_DIM, &v, err))
         return ANISO_FORMAT;
     hp->n_head_kv = (int)v;
+    if (neox_arch && hp->n_head_kv != hp->n_head)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: head_count_kv (%d) differs from head_count (%d), which "
+                               "GPT-NeoX's attention does not have",
+                               path, hp->n_head_kv, hp->n_head);
     if (hp->n_head % hp->n_head_kv)
         return aniso_error_set(err, ANISO_FORMAT,
                                "%s: head_count (%d) is not a multiple of "
@@ -906,7 +916,14 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
     v = neox ? hp->d_head / 4 : hp->d_head;
     if (aniso_gguf_get_int(g, K("rope.dimension_count"), 1, 0, hp->d_head, &v, err))
         return ANISO_FORMAT;
-    hp->n_rot = (int)(v - v % 2);
+    /* As for config.json: only GPT-NeoX rotates part of a head, and the
+     * rotated dimension is even and positive. */
+    if (v < 2 || v % 2 || (!neox && v != hp->d_head))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: rope.dimension_count %lld is not supported for %s (head size "
+                               "%d)",
+                               path, v, arch, hp->d_head);
+    hp->n_rot = (int)v;
     char rs[32] = "";
     if (aniso_gguf_get_str(g, K("rope.scaling.type"), 1, rs, sizeof rs, err)) return ANISO_FORMAT;
     if (rs[0] && strcmp(rs, "none") != 0) {

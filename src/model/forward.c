@@ -162,6 +162,13 @@ aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso
 #ifdef _OPENMP
     if (o->n_threads <= 0) p->n_threads = omp_get_num_procs();
 #endif
+    if (aniso_model_weight(m, ANISO_ROLE_ATTN_QKV, 0) && hp->n_head_kv != hp->n_head) {
+        aniso_plan_free(p);
+        aniso_error_set(err, ANISO_UNSUPPORTED,
+                        "forward plan: a fused QKV projection with grouped heads (%d of %d)",
+                        hp->n_head_kv, hp->n_head);
+        return NULL;
+    }
     p->taps = malloc((size_t)L + 2);
     p->vec = calloc((size_t)ANISO_ROLE_COUNT * (size_t)L, sizeof *p->vec);
     if (!p->taps || !p->vec) goto nomem;

@@ -114,7 +114,9 @@ size_t linear_buffer_elems(const aniso_tensor *W)
     if (W->n_dims != 2) return (size_t)W->n_elem + LIN_ROWS * 2 * (size_t)W->n_elem;
     size_t rows = (size_t)W->shape[0], n_in = (size_t)W->shape[1],
            R = (size_t)block_rows((int)n_in), r = rows < R ? rows : R;
-    return r * n_in + LIN_ROWS * (n_in + r);
+    /* a converted block and its padded rows, or (float32 weights used in
+     * place) the padded rows of the whole product */
+    return r * n_in + LIN_ROWS * (n_in + rows);
 }
 
 /* y (T, ldy) columns [0, r) = x (T, n_in) . w^T for one block of r weight

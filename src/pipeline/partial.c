@@ -98,21 +98,32 @@ aniso_status partial_read(const char *path, partial *out, aniso_error *err)
     struct stat sb;
     in r = {f, crc32(0L, Z_NULL, 0), fstat(fileno(f), &sb) == 0 ? (uint64_t)sb.st_size : 0};
     char magic[8], *text = NULL;
-    uint32_t ver, bom, nl;
-    uint64_t len;
+    uint32_t ver = 0, bom = 0, nl = 0;
+    uint64_t len = 0;
     aniso_status st = ANISO_FORMAT;
     if (get(&r, magic, 8) || memcmp(magic, MAGIC, 8)) {
         aniso_error_set(err, ANISO_FORMAT, "%s: not an aniso partial result", path);
         goto fail;
     }
-    if (get(&r, &ver, 4) || get(&r, &bom, 4) || ver != VERSION || bom != BOM) {
+    if (get(&r, &ver, 4) || get(&r, &bom, 4)) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: truncated or malformed partial result", path);
+        goto fail;
+    }
+    if (ver != VERSION || bom != BOM) {
         aniso_error_set(err, ANISO_UNSUPPORTED,
                         "%s: a partial result of another version or byte order (version %u)", path,
                         ver);
         goto fail;
     }
-    if (get(&r, &len, 8) || len == 0 || len > MAX_META || !(text = malloc((size_t)len + 1)) ||
-        get(&r, text, (size_t)len)) {
+    if (get(&r, &len, 8) || len == 0 || len > MAX_META || len > r.left) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: truncated or malformed partial result", path);
+        goto fail;
+    }
+    if (!(text = malloc((size_t)len + 1))) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        goto fail;
+    }
+    if (get(&r, text, (size_t)len)) {
         aniso_error_set(err, ANISO_FORMAT, "%s: truncated or malformed partial result", path);
         goto fail;
     }

@@ -16,6 +16,7 @@
 #include "pipeline/partial.h"
 
 #define DEFAULT_CONTEXT 512
+#define ERRCODE(e)      ((e) && (e)->code ? (e)->code : ANISO_INVALID_ARGUMENT)
 #define DEFAULT_CHUNK   4096
 
 static double now(void)
@@ -87,7 +88,23 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 static uint64_t model_fingerprint(const aniso_model *m)
 {
     const aniso_hparams *hp = aniso_model_hparams(m);
-    uint64_t h = fnv(1469598103934665603ull, hp, sizeof *hp);
+    /* The fields the forward pass reads, one by one (not the struct's bytes:
+     * its padding and bookkeeping strings would make equal models differ). */
+    int ints[] = {(int)hp->arch,      hp->n_layer,          hp->d_model,  hp->n_head,
+                  hp->n_head_kv,      hp->d_head,           hp->d_ff,     hp->n_vocab,
+                  hp->attn_bias,      hp->mlp_bias,         (int)hp->act, hp->n_rot,
+                  hp->sliding_window, hp->parallel_residual};
+    double reals[] = {hp->norm_eps, hp->attn_scale, hp->softcap, hp->embd_scale};
+    uint64_t h = fnv(1469598103934665603ull, ints, sizeof ints);
+    h = fnv(h, reals, sizeof reals);
+    const aniso_rope *ropes[] = {&hp->rope, &hp->rope_local};
+    for (int i = 0; i < 2; i++) {
+        double rv[] = {
+            ropes[i]->theta,           (double)ropes[i]->type,     ropes[i]->factor,
+            ropes[i]->low_freq_factor, ropes[i]->high_freq_factor, ropes[i]->original_max_pos};
+        h = fnv(h, rv, sizeof rv);
+    }
+    h = fnv(h, hp->sliding, (size_t)hp->n_layer);
     for (int r = 0; r < ANISO_ROLE_COUNT; r++)
         for (int l = 0; l < hp->n_layer; l++) {
             const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
@@ -252,7 +269,10 @@ static int on_tap(void *user, int tap, const float *x, size_t n_tok, int d, anis
 
 typedef struct counters {
     uint64_t sequences, tokens, bos, special, first, excluded, measured;
+    uint64_t ids_hash; /* FNV-1a of every token id through the model, in order */
 } counters;
+
+#define FNV_START 1469598103934665603ull
 
 static const char *policy_name(aniso_last_layer p)
 {
@@ -363,6 +383,7 @@ static aj *meta_build(const describe *d)
           aj_set(prog, "first", aj_new_int((long long)c->first)) ||
           aj_set(prog, "excluded", aj_new_int((long long)c->excluded)) ||
           aj_set(prog, "measured", aj_new_int((long long)c->measured)) ||
+          aj_set(prog, "ids_hash", str_v(hex64(c->ids_hash, b1))) ||
           aj_set(prog, "tokens_per_prompt", tpp);
     tpp = NULL;
     bad = bad || aj_set(tim, "forward", aj_new_real(d->t_forward)) ||
@@ -488,7 +509,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     partial resumed = {0};
     aj *meta = NULL;
     int have_pending = 0;
-    counters cnt = {0};
+    counters cnt = {.ids_hash = FNV_START};
     aniso_profile_run *run = calloc(1, sizeof *run);
     *out = NULL;
     if (!run) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
@@ -523,7 +544,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         }
         src.body = src.context - src.before.n - src.after.n;
         if (!(src.c = aniso_corpus_open(o->corpus_file, err))) {
-            st = err->code;
+            st = ERRCODE(err);
             goto fail;
         }
         max_seq = src.context;
@@ -572,7 +593,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         taps[t] = 1;
         mt.ids[mt.n_meas] = i;
         if (!(mt.m[mt.n_meas++] = aniso_moments_new(d, keep, err))) {
-            st = err->code;
+            st = ERRCODE(err);
             goto fail;
         }
     }
@@ -597,7 +618,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     aniso_plan_opts po = {
         .n_threads = o->n_threads, .max_tokens = chunk_tokens, .max_seq = max_seq, .taps = taps};
     if (!(plan = aniso_plan_new(m, &po, err)) || !(state = aniso_state_new(plan, err))) {
-        st = err->code;
+        st = ERRCODE(err);
         goto fail;
     }
 
@@ -670,17 +691,32 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                          meta_u64(resumed.meta, "progress", "special"),
                          meta_u64(resumed.meta, "progress", "first"),
                          meta_u64(resumed.meta, "progress", "excluded"),
-                         meta_u64(resumed.meta, "progress", "measured")};
+                         meta_u64(resumed.meta, "progress", "measured"),
+                         FNV_START};
         aj *tpp = aj_get(aj_get(resumed.meta, "progress"), "tokens_per_prompt");
         for (size_t p = 0; run->tokens_per_prompt && p < src.prompts.n && p < aj_size(tpp); p++)
             run->tokens_per_prompt[p] = (size_t)aj_int(aj_at(tpp, p));
         aj *tim = aj_get(resumed.meta, "timing");
         t_fwd_before = aj_num(aj_get(tim, "forward"));
         t_mom_before = aj_num(aj_get(tim, "moments"));
+        /* Each layer's statistics are of this model's width and budget,
+         * and hold the rows the checkpoint says were measured. */
+        for (int i = 0; i < mt.n_meas; i++)
+            if (aniso_moments_dim(mt.m[i]) != d || aniso_moments_keep_limit(mt.m[i]) != keep ||
+                aniso_moments_count(mt.m[i]) != cnt.measured) {
+                st = aniso_error_set(err, ANISO_FORMAT,
+                                     "%s: layer %d's statistics do not match the checkpoint's "
+                                     "description (width, row budget or count)",
+                                     o->checkpoint, mt.ids[i]);
+                goto fail;
+            }
+        /* The input up to the checkpoint, read again: it must be the same
+         * tokens. */
+        uint64_t h = FNV_START;
         for (uint64_t i = 0; i < skip; i++) {
             int r = source_next(&src, &q, err);
             if (r < 0) {
-                st = err->code;
+                st = ERRCODE(err);
                 goto fail;
             }
             if (r == 0) {
@@ -689,7 +725,18 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                                      o->checkpoint);
                 goto fail;
             }
+            h = fnv(h, q.ids, q.n * sizeof *q.ids);
         }
+        char hx[17];
+        const char *had = aj_str(aj_get(aj_get(resumed.meta, "progress"), "ids_hash"));
+        if (!had || strcmp(had, hex64(h, hx))) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "%s: the input's tokens up to the checkpoint are not those the "
+                                 "checkpoint measured (the corpus changed?)",
+                                 o->checkpoint);
+            goto fail;
+        }
+        cnt.ids_hash = h;
     }
     run->result.t_load = now() - t_start;
 
@@ -705,7 +752,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             if (!have_pending) {
                 int r = source_next(&src, &q, err);
                 if (r < 0) {
-                    st = err->code;
+                    st = ERRCODE(err);
                     goto fail;
                 }
                 if (r == 0) {
@@ -752,6 +799,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         }
         cnt.measured += ch->n_sel;
         cnt.tokens += ch->n_tok;
+        cnt.ids_hash = fnv(cnt.ids_hash, ch->ids, ch->n_tok * sizeof *ch->ids);
         cnt.sequences += ch->n_seq;
         run_tokens += ch->n_tok;
         if (ch->n_sel) {
@@ -881,9 +929,19 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     counters cnt = {0};
     uint64_t documents = 0;
     double t_fwd = 0, t_mom = 0;
+    char **seen = NULL;
     if (!run) {
         partial_free(&acc);
         return aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+    }
+    /* What every part's statistics must be: the width and row budget the
+     * first part's description states. */
+    long long width = aj_int(aj_get(acc.meta, "hidden_dim"));
+    long long budget = aj_int(aj_get(aj_get(acc.meta, "preprocessing"), "keep_rows"));
+    seen = calloc((size_t)n, sizeof *seen); /* each part's input and progress */
+    if (!seen) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+        goto fail;
     }
     for (int i = 0; i < n; i++) {
         partial *cur = &acc;
@@ -899,9 +957,37 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
                                      p.n, paths[0], acc.n);
                 goto fail;
             }
+        }
+        for (int l = 0; l < cur->n; l++)
+            if (aniso_moments_dim(cur->m[l]) != width ||
+                (long long)aniso_moments_keep_limit(cur->m[l]) != budget ||
+                aniso_moments_count(cur->m[l]) != meta_u64(cur->meta, "progress", "measured")) {
+                st = aniso_error_set(err, ANISO_FORMAT,
+                                     "%s: layer statistics that do not match its description "
+                                     "(width, row budget or count)",
+                                     paths[i]);
+                goto fail;
+            }
+        /* The same part twice would count its tokens twice. */
+        aj *both = aj_new_array();
+        int bad = !both || aj_append(both, aj_copy(aj_get(cur->meta, "input"))) ||
+                  aj_append(both, aj_copy(aj_get(cur->meta, "progress")));
+        seen[i] = bad ? NULL : aj_dump(both, 0);
+        aj_free(both);
+        if (!seen[i]) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+            goto fail;
+        }
+        for (int k = 0; k < i; k++)
+            if (!strcmp(seen[k], seen[i])) {
+                st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                     "%s and %s: the same part (same input and progress) twice",
+                                     paths[k], paths[i]);
+                goto fail;
+            }
+        if (i > 0)
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
-        }
         cnt.sequences += meta_u64(cur->meta, "progress", "sequences");
         cnt.tokens += meta_u64(cur->meta, "progress", "tokens");
         cnt.bos += meta_u64(cur->meta, "progress", "bos");
@@ -934,7 +1020,17 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
         st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
         goto fail;
     }
-    for (int i = 0; i < acc.n; i++) ids[i] = (int)aj_int(aj_at(layers, (size_t)i));
+    int n_hidden = aniso_hidden_count(L, pol);
+    for (int i = 0; i < acc.n; i++) {
+        aj *v = aj_at(layers, (size_t)i);
+        long long id = aj_is_integer(v) ? aj_int(v) : -1;
+        if (id < 0 || id >= n_hidden || (i > 0 && id <= ids[i - 1])) {
+            free(ids);
+            st = aniso_error_set(err, ANISO_FORMAT, "%s: malformed layer list", paths[0]);
+            goto fail;
+        }
+        ids[i] = (int)id;
+    }
     run->model = str_dup(model);
     run->architecture = str_dup(arch);
     run->dtype = str_dup(dtype);
@@ -982,9 +1078,13 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     free(ids);
     if (st) goto fail;
     partial_free(&acc);
+    for (int i = 0; seen && i < n; i++) free(seen[i]);
+    free(seen);
     *out = run;
     return ANISO_OK;
 fail:
+    for (int i = 0; seen && i < n; i++) free(seen[i]);
+    free(seen);
     partial_free(&p);
     partial_free(&acc);
     aniso_profile_run_free(run);
