@@ -35,10 +35,12 @@ static float *make_rows(size_t n, size_t d, uint64_t seed)
     return x;
 }
 
-#define FIELDS(X)                                                                                  \
-    X(eigenvalue_variance)                                                                         \
-    X(intrinsic_dim_ratio) X(effective_rank) X(avg_cos_sim_to_mean) X(var_top1) X(var_top10)       \
-        X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+/* (clang-format reflows this list differently on every pass) */
+// clang-format off
+#define FIELDS(X) \
+    X(eigenvalue_variance) X(intrinsic_dim_ratio) X(effective_rank) X(avg_cos_sim_to_mean) \
+    X(var_top1) X(var_top10) X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+// clang-format on
 
 static double rel(double a, double b)
 {

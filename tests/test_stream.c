@@ -186,11 +186,12 @@ static double rel(double a, double b)
     return s > 0 ? fabs(a - b) / s : 0;
 }
 
-#define FIELDS(X)                                                                                  \
-    X(eigenvalue_variance)                                                                         \
-    X(intrinsic_dim_ratio)                                                                         \
-    X(effective_rank)                                                                              \
-    X(avg_cos_sim_to_mean) X(var_top1) X(var_top10) X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+/* (clang-format reflows this list differently on every pass) */
+// clang-format off
+#define FIELDS(X) \
+    X(eigenvalue_variance) X(intrinsic_dim_ratio) X(effective_rank) X(avg_cos_sim_to_mean) \
+    X(var_top1) X(var_top10) X(var_top50) X(mean_norm) X(std_norm) X(norm_cv)
+// clang-format on
 
 static void expect_layer(const aniso_layer_metrics *a, const aniso_layer_metrics *b, double tol,
                          const char *what, int layer)

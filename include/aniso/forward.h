@@ -57,6 +57,10 @@ typedef enum aniso_last_layer {
     ANISO_LAST_BOTH = 2,
 } aniso_last_layer;
 
+/* "hf", "raw" or "both"; and back (-1 for another name). */
+const char *aniso_last_layer_name(aniso_last_layer policy);
+int aniso_last_layer_parse(const char *name, aniso_last_layer *out);
+
 /* Hidden-state layers a policy gives: L + 1, or L + 2 for BOTH. */
 int aniso_hidden_count(int n_layer, aniso_last_layer policy);
 /* The tap behind hidden-state layer i of a policy. */

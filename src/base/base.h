@@ -47,6 +47,8 @@ char *str_dup(const char *s);
 /* Writes "[d0, d1, ...]" into buf (truncated to cap) and returns buf. */
 const char *shape_str(char *buf, size_t cap, const int64_t *dims, int n);
 int is_dir(const char *path);
+/* Creates folder dir unless it exists (one level). */
+aniso_status ensure_dir(const char *dir, aniso_error *err);
 int is_file(const char *path);
 
 /* Makes room for at least `need` elements of size `elem` in the growable

@@ -157,3 +157,12 @@ aniso_status afile_write_text(const char *path, const char *text, aniso_error *e
     fputc('\n', f.f);
     return afile_commit(&f, err);
 }
+
+aniso_status ensure_dir(const char *dir, aniso_error *err)
+{
+    if (is_dir(dir)) return ANISO_OK;
+    if (mkdir(dir, 0755) != 0)
+        return aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder: %s", dir,
+                               strerror(errno));
+    return ANISO_OK;
+}

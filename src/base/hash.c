@@ -14,11 +14,16 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull ^ n; /* FNV-1a over bytes, then a final mix */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return mix(h);
+    return mix(fnv1a64(FNV1A64_START ^ n, s, n)); /* FNV-1a over bytes, then a final mix */
 }
 
 static size_t pow2_for(size_t expected)

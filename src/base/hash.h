@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* FNV-1a over n bytes, continuing from h (FNV1A64_START to begin). */
+#define FNV1A64_START 1469598103934665603ull
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
+
 typedef struct strslot {
     const char *key; /* NULL = empty slot */
     uint32_t len;

@@ -84,13 +84,7 @@ int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_op
 
 int cli_last_layer(const char *cmd, const char *arg, aniso_last_layer *out)
 {
-    if (!strcmp(arg, "hf"))
-        *out = ANISO_LAST_HF;
-    else if (!strcmp(arg, "raw"))
-        *out = ANISO_LAST_RAW;
-    else if (!strcmp(arg, "both"))
-        *out = ANISO_LAST_BOTH;
-    else
+    if (aniso_last_layer_parse(arg, out))
         return cli_usage_error(cmd, "--last-layer is hf, raw or both, not '%s'", arg);
     return 0;
 }

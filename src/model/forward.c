@@ -454,6 +454,23 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
 
 /* ---- Hidden-state policies and the one-shot pass ---- */
 
+static const char *const policy_names[] = {"hf", "raw", "both"};
+
+const char *aniso_last_layer_name(aniso_last_layer policy)
+{
+    return (unsigned)policy <= ANISO_LAST_BOTH ? policy_names[policy] : "hf";
+}
+
+int aniso_last_layer_parse(const char *name, aniso_last_layer *out)
+{
+    for (int i = 0; i <= ANISO_LAST_BOTH; i++)
+        if (!strcmp(name, policy_names[i])) {
+            *out = (aniso_last_layer)i;
+            return 0;
+        }
+    return -1;
+}
+
 int aniso_hidden_count(int n_layer, aniso_last_layer policy)
 {
     return n_layer + (policy == ANISO_LAST_BOTH ? 2 : 1);

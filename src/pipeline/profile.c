@@ -12,6 +12,7 @@
 #include "aniso/aniso.h"
 #include "aniso/pipeline.h"
 #include "base/base.h"
+#include "base/hash.h"
 #include "io/json.h"
 #include "pipeline/partial.h"
 
@@ -75,13 +76,6 @@ int aniso_layers_parse(const char *s, int n_hidden, unsigned char *flags)
 
 /* ---- Fingerprints: what makes two partial results parts of one profile ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The hyper-parameters, and each weight's type, shape and three samples of
  * its bytes (start, middle, end): two checkpoints of one architecture with
  * different weights differ. */
@@ -95,28 +89,28 @@ static uint64_t model_fingerprint(const aniso_model *m)
                   hp->attn_bias,      hp->mlp_bias,         (int)hp->act, hp->n_rot,
                   hp->sliding_window, hp->parallel_residual};
     double reals[] = {hp->norm_eps, hp->attn_scale, hp->softcap, hp->embd_scale};
-    uint64_t h = fnv(1469598103934665603ull, ints, sizeof ints);
-    h = fnv(h, reals, sizeof reals);
+    uint64_t h = fnv1a64(FNV1A64_START, ints, sizeof ints);
+    h = fnv1a64(h, reals, sizeof reals);
     const aniso_rope *ropes[] = {&hp->rope, &hp->rope_local};
     for (int i = 0; i < 2; i++) {
         double rv[] = {
             ropes[i]->theta,           (double)ropes[i]->type,     ropes[i]->factor,
             ropes[i]->low_freq_factor, ropes[i]->high_freq_factor, ropes[i]->original_max_pos};
-        h = fnv(h, rv, sizeof rv);
+        h = fnv1a64(h, rv, sizeof rv);
     }
-    h = fnv(h, hp->sliding, (size_t)hp->n_layer);
+    h = fnv1a64(h, hp->sliding, (size_t)hp->n_layer);
     for (int r = 0; r < ANISO_ROLE_COUNT; r++)
         for (int l = 0; l < hp->n_layer; l++) {
             const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
             if (!t) continue;
-            h = fnv(h, &t->dtype, sizeof t->dtype);
-            h = fnv(h, t->shape, sizeof t->shape);
-            h = fnv(h, &t->nbytes, sizeof t->nbytes);
+            h = fnv1a64(h, &t->dtype, sizeof t->dtype);
+            h = fnv1a64(h, t->shape, sizeof t->shape);
+            h = fnv1a64(h, &t->nbytes, sizeof t->nbytes);
             size_t k = t->nbytes < 4096 ? (size_t)t->nbytes : 4096;
             const unsigned char *d = t->data;
-            h = fnv(h, d, k);
-            h = fnv(h, d + (t->nbytes - k) / 2, k);
-            h = fnv(h, d + t->nbytes - k, k);
+            h = fnv1a64(h, d, k);
+            h = fnv1a64(h, d + (t->nbytes - k) / 2, k);
+            h = fnv1a64(h, d + t->nbytes - k, k);
         }
     return h;
 }
@@ -129,8 +123,8 @@ static aniso_status tokenizer_fingerprint(aniso_tokenizer *tk, uint64_t *out, an
     aniso_status st = aniso_tokenizer_encode(tk, probe, sizeof probe - 1, 1, &ids, err);
     if (st) return st;
     int32_t n = aniso_tokenizer_n_ids(tk);
-    uint64_t h = fnv(1469598103934665603ull, &n, sizeof n);
-    *out = fnv(h, ids.v, ids.n * sizeof *ids.v);
+    uint64_t h = fnv1a64(FNV1A64_START, &n, sizeof n);
+    *out = fnv1a64(h, ids.v, ids.n * sizeof *ids.v);
     aniso_ids_free(&ids);
     return ANISO_OK;
 }
@@ -272,22 +266,6 @@ typedef struct counters {
     uint64_t ids_hash; /* FNV-1a of every token id through the model, in order */
 } counters;
 
-#define FNV_START 1469598103934665603ull
-
-static const char *policy_name(aniso_last_layer p)
-{
-    return p == ANISO_LAST_RAW ? "raw" : p == ANISO_LAST_BOTH ? "both" : "hf";
-}
-
-static aniso_status ensure_dir(const char *dir, aniso_error *err)
-{
-    if (is_dir(dir)) return ANISO_OK;
-    if (mkdir(dir, 0755) != 0)
-        return aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder: %s", dir,
-                               strerror(errno));
-    return ANISO_OK;
-}
-
 static char *dtype_summary(const aniso_model *m)
 {
     aniso_model_stats s;
@@ -366,7 +344,8 @@ static aj *meta_build(const describe *d)
     pos = NULL;
     bad = bad || aj_set(pre, "source", str_v(d->source)) ||
           aj_set(pre, "context", aj_new_int((long long)d->context)) ||
-          aj_set(pre, "last_layer", str_v(policy_name(d->policy))) || aj_set(pre, "mask", mask);
+          aj_set(pre, "last_layer", str_v(aniso_last_layer_name(d->policy))) ||
+          aj_set(pre, "mask", mask);
     mask = NULL;
     bad = bad || aj_set(pre, "layers", layers) ||
           aj_set(pre, "keep_rows", aj_new_int((long long)d->keep_rows));
@@ -407,6 +386,31 @@ static uint64_t meta_u64(const aj *meta, const char *obj, const char *key)
 {
     aj *v = aj_get(aj_get(meta, obj), key);
     return aj_is_integer(v) && aj_int(v) > 0 ? (uint64_t)aj_int(v) : 0;
+}
+
+/* The report's counts. */
+static void info_counts(aniso_run_info *in, const counters *c, uint64_t documents)
+{
+    in->n_sequences = c->sequences;
+    in->n_documents = documents;
+    in->n_tokens_seen = c->tokens;
+    in->n_bos = c->bos;
+    in->n_special = c->special;
+    in->n_first = c->first;
+    in->n_excluded = c->excluded;
+}
+
+/* Adds a partial result's counts to c (and its documents to *docs). */
+static void counters_add(counters *c, uint64_t *docs, const aj *meta)
+{
+    c->sequences += meta_u64(meta, "progress", "sequences");
+    c->tokens += meta_u64(meta, "progress", "tokens");
+    c->bos += meta_u64(meta, "progress", "bos");
+    c->special += meta_u64(meta, "progress", "special");
+    c->first += meta_u64(meta, "progress", "first");
+    c->excluded += meta_u64(meta, "progress", "excluded");
+    c->measured += meta_u64(meta, "progress", "measured");
+    if (docs) *docs += meta_u64(meta, "progress", "documents");
 }
 
 /* ---- The report ---- */
@@ -509,7 +513,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     partial resumed = {0};
     aj *meta = NULL;
     int have_pending = 0;
-    counters cnt = {.ids_hash = FNV_START};
+    counters cnt = {.ids_hash = FNV1A64_START};
     aniso_profile_run *run = calloc(1, sizeof *run);
     *out = NULL;
     if (!run) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
@@ -685,14 +689,8 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             resumed.m[i] = NULL;
         }
         skip = meta_u64(resumed.meta, "progress", "sequences");
-        cnt = (counters){skip,
-                         meta_u64(resumed.meta, "progress", "tokens"),
-                         meta_u64(resumed.meta, "progress", "bos"),
-                         meta_u64(resumed.meta, "progress", "special"),
-                         meta_u64(resumed.meta, "progress", "first"),
-                         meta_u64(resumed.meta, "progress", "excluded"),
-                         meta_u64(resumed.meta, "progress", "measured"),
-                         FNV_START};
+        cnt = (counters){.ids_hash = FNV1A64_START};
+        counters_add(&cnt, NULL, resumed.meta);
         aj *tpp = aj_get(aj_get(resumed.meta, "progress"), "tokens_per_prompt");
         for (size_t p = 0; run->tokens_per_prompt && p < src.prompts.n && p < aj_size(tpp); p++)
             run->tokens_per_prompt[p] = (size_t)aj_int(aj_at(tpp, p));
@@ -712,7 +710,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             }
         /* The input up to the checkpoint, read again: it must be the same
          * tokens. */
-        uint64_t h = FNV_START;
+        uint64_t h = FNV1A64_START;
         for (uint64_t i = 0; i < skip; i++) {
             int r = source_next(&src, &q, err);
             if (r < 0) {
@@ -725,7 +723,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                                      o->checkpoint);
                 goto fail;
             }
-            h = fnv(h, q.ids, q.n * sizeof *q.ids);
+            h = fnv1a64(h, q.ids, q.n * sizeof *q.ids);
         }
         char hx[17];
         const char *had = aj_str(aj_get(aj_get(resumed.meta, "progress"), "ids_hash"));
@@ -799,7 +797,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         }
         cnt.measured += ch->n_sel;
         cnt.tokens += ch->n_tok;
-        cnt.ids_hash = fnv(cnt.ids_hash, ch->ids, ch->n_tok * sizeof *ch->ids);
+        cnt.ids_hash = fnv1a64(cnt.ids_hash, ch->ids, ch->n_tok * sizeof *ch->ids);
         cnt.sequences += ch->n_seq;
         run_tokens += ch->n_tok;
         if (ch->n_sel) {
@@ -862,20 +860,14 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                              .format = desc.format,
                              .context = src.context,
                              .max_tokens = o->max_tokens,
-                             .last_layer = policy_name(o->last_layer),
+                             .last_layer = aniso_last_layer_name(o->last_layer),
                              .exclude = o->mask.exclude,
                              .pos_from = o->mask.pos_from,
                              .pos_to = o->mask.pos_to,
-                             .n_sequences = cnt.sequences,
-                             .n_documents = documents,
-                             .n_tokens_seen = cnt.tokens,
-                             .n_bos = cnt.bos,
-                             .n_special = cnt.special,
-                             .n_first = cnt.first,
-                             .n_excluded = cnt.excluded,
                              .n_parts = 1,
                              .n_layers_measured = mt.n_meas,
                              .n_hidden = mt.n_hidden};
+    info_counts(info, &cnt, documents);
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = desc.normalization;
@@ -988,14 +980,7 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
         if (i > 0)
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
-        cnt.sequences += meta_u64(cur->meta, "progress", "sequences");
-        cnt.tokens += meta_u64(cur->meta, "progress", "tokens");
-        cnt.bos += meta_u64(cur->meta, "progress", "bos");
-        cnt.special += meta_u64(cur->meta, "progress", "special");
-        cnt.first += meta_u64(cur->meta, "progress", "first");
-        cnt.excluded += meta_u64(cur->meta, "progress", "excluded");
-        cnt.measured += meta_u64(cur->meta, "progress", "measured");
-        documents += meta_u64(cur->meta, "progress", "documents");
+        counters_add(&cnt, &documents, cur->meta);
         t_fwd += aj_num(aj_get(aj_get(cur->meta, "timing"), "forward"));
         t_mom += aj_num(aj_get(aj_get(cur->meta, "timing"), "moments"));
         if (i > 0) partial_free(&p);
@@ -1012,9 +997,11 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
         st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
         goto fail;
     }
-    aniso_last_layer pol = !strcmp(policy, "raw")    ? ANISO_LAST_RAW
-                           : !strcmp(policy, "both") ? ANISO_LAST_BOTH
-                                                     : ANISO_LAST_HF;
+    aniso_last_layer pol = ANISO_LAST_HF;
+    if (aniso_last_layer_parse(policy, &pol)) {
+        st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
+        goto fail;
+    }
     int *ids = malloc(sizeof *ids * (size_t)acc.n);
     if (!ids) {
         st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
@@ -1047,20 +1034,14 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     const char *kind = aj_str(aj_get(pre, "source"));
     run->info = (aniso_run_info){.source = kind && !strcmp(kind, "corpus") ? "corpus" : "prompts",
                                  .context = (size_t)aj_int(aj_get(pre, "context")),
-                                 .last_layer = policy_name(pol),
+                                 .last_layer = aniso_last_layer_name(pol),
                                  .exclude = exclude,
                                  .pos_from = (long)aj_int(aj_at(aj_get(mask, "positions"), 0)),
                                  .pos_to = (long)aj_int(aj_at(aj_get(mask, "positions"), 1)),
-                                 .n_sequences = cnt.sequences,
-                                 .n_documents = documents,
-                                 .n_tokens_seen = cnt.tokens,
-                                 .n_bos = cnt.bos,
-                                 .n_special = cnt.special,
-                                 .n_first = cnt.first,
-                                 .n_excluded = cnt.excluded,
                                  .n_parts = n,
                                  .n_layers_measured = acc.n,
                                  .n_hidden = aniso_hidden_count(L, pol)};
+    info_counts(&run->info, &cnt, documents);
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = !strcmp(norm, "LayerNorm") ? "LayerNorm" : "RMSNorm";

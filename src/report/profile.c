@@ -13,15 +13,6 @@
 #include "report/figures.h"
 #include "report/zipfile.h"
 
-static aniso_status ensure_dir(const char *dir, aniso_error *err)
-{
-    if (is_dir(dir)) return ANISO_OK;
-    if (mkdir(dir, 0755) != 0)
-        return aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder: %s", dir,
-                               strerror(errno));
-    return ANISO_OK;
-}
-
 aniso_status aniso_report_write_all(char *const files[5], const char *name,
                                     const aniso_profile_result *r, aniso_error *err)
 {

@@ -28,7 +28,7 @@ aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
        *toks = aj_new_array();
     int bad = !o || !shape || !prompts || !toks;
     bad = bad || aj_set(o, "model", aj_new_string(model_name, strlen(model_name)));
-    const char *ln = last == ANISO_LAST_RAW ? "raw" : last == ANISO_LAST_BOTH ? "both" : "hf";
+    const char *ln = aniso_last_layer_name(last);
     bad = bad || aj_set(o, "last_layer", aj_new_string(ln, strlen(ln)));
     bad = bad || aj_append(shape, aj_new_int(aniso_hidden_count(hp->n_layer, last))) ||
           aj_append(shape, aj_new_int((long long)T)) || aj_append(shape, aj_new_int(hp->d_model));
