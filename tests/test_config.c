@@ -25,13 +25,25 @@ static json_t *goldens;
 
 static const char *act_name(aniso_act a)
 {
-    return a == ANISO_ACT_SILU ? "silu" : a == ANISO_ACT_GELU ? "gelu" : "gelu_tanh";
+    return a == ANISO_ACT_SILU        ? "silu"
+           : a == ANISO_ACT_GELU      ? "gelu"
+           : a == ANISO_ACT_GELU_NEW  ? "gelu_new"
+           : a == ANISO_ACT_GELU_FAST ? "gelu_fast"
+                                      : "gelu_tanh";
 }
 
 static void compare_freqs(const char *name, const char *which, const aniso_rope *r, int n_rot,
-                          json_t *want)
+                          json_t *want, json_t *scaling)
 {
     assert_non_null(want);
+    if (scaling) {
+        /* the factor of cos and sin, at load time */
+        float inv[512], att;
+        aniso_rope_at(r, n_rot, 0, inv, &att);
+        double w = json_number_value(scaling);
+        if (!(fabs(att - w) <= 1e-7 * fabs(w)))
+            fail_msg("%s %s attention_scaling = %.9g, transformers %.9g", name, which, att, w);
+    }
     size_t n = json_array_size(want);
     if (n != (size_t)n_rot / 2)
         fail_msg("%s %s: %d rotary dims, transformers has %zu frequencies", name, which, n_rot, n);
@@ -69,11 +81,18 @@ static void check_reader(const char *reader)
                          json_string_value(json_object_get(want, "error")));
         } else {
             if (st != ANISO_OK) fail_msg("%s: %s", name, err.msg);
-            json_t *f = json_object_get(want, "inv_freq");
-            compare_freqs(name, "global", &hp->rope, hp->n_rot, json_object_get(f, "full"));
-            if (json_object_get(f, "sliding"))
-                compare_freqs(name, "sliding", &hp->rope_local, hp->n_rot,
-                              json_object_get(f, "sliding"));
+            json_t *f = json_object_get(want, "inv_freq"),
+                   *sc = json_object_get(want, "attention_scaling");
+            if (f) {
+                compare_freqs(name, "global", &hp->rope, hp->n_rot, json_object_get(f, "full"),
+                              json_object_get(sc, "full"));
+                if (json_object_get(f, "sliding"))
+                    compare_freqs(name, "sliding", &hp->rope_local, hp->n_rot,
+                                  json_object_get(f, "sliding"), json_object_get(sc, "sliding"));
+            } else if (hp->n_rot) {
+                fail_msg("%s: transformers has no rotary embedding, aniso has %d dims", name,
+                         hp->n_rot);
+            }
             assert_string_equal(act_name(hp->act), json_string_value(json_object_get(want, "act")));
         }
         /* Automatic rules: the file's own version, when it is the reader's. */
@@ -134,12 +153,29 @@ static void expect_error(const char *mt, const char *version, const char *extra,
 static void errors_name_the_key(void **state)
 {
     (void)state;
-    expect_error("llama", "5.24.0", "\"rope_parameters\": {\"rope_type\": \"yarn\", \"factor\": 4}",
-                 "config.json: unsupported rope type 'yarn' in 'rope_parameters.rope_type' "
-                 "(supported: default, linear, llama3)");
-    expect_error("llama", "4.57.6", "\"rope_scaling\": {\"rope_type\": \"dynamic\", \"factor\": 2}",
-                 "config.json: unsupported rope type 'dynamic' in 'rope_scaling.rope_type' "
-                 "(supported: default, linear, llama3)");
+    expect_error("llama", "5.24.0", "\"rope_parameters\": {\"rope_type\": \"ntk\", \"factor\": 4}",
+                 "config.json: unsupported rope type 'ntk' in 'rope_parameters.rope_type' "
+                 "(supported: default, linear, llama3, yarn, dynamic, longrope)");
+    expect_error("llama", "4.57.6", "\"rope_scaling\": {\"rope_type\": \"dynamic\"}",
+                 "config.json: rope type 'dynamic' needs 'rope_scaling.factor'");
+    expect_error("llama", "5.24.0",
+                 "\"rope_parameters\": {\"rope_type\": \"longrope\", \"short_factor\": [1, 1, 1, "
+                 "1, 1, 1, 1, 1], \"long_factor\": [2, 2, 2, 2, 2, 2, 2]}",
+                 "config.json: keys 'rope_parameters.short_factor' and "
+                 "'rope_parameters.long_factor' differ in length");
+    expect_error("llama", "5.24.0",
+                 "\"rope_parameters\": {\"rope_type\": \"longrope\", \"short_factor\": [1, 1], "
+                 "\"long_factor\": [2, 2]}",
+                 "config.json: longrope's short_factor and long_factor have 2 entries; the 16 "
+                 "rotary dimensions need 8");
+    expect_error("phi3", "5.24.0",
+                 "\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2}",
+                 "config.json: rope type 'linear' in 'rope_parameters.rope_type': Phi-3 has only "
+                 "default and longrope");
+    /* GPT-2 has no rotary embedding and no head_dim */
+    expect_error("gpt2", "5.24.0", "\"rope_theta\": 10000",
+                 "config.json: unknown key 'head_dim' for gpt2 (it may change the model; "
+                 "--ignore-config-key head_dim if it cannot)");
     expect_error("llama", "5.24.0", "\"rope_parameters\": \"default\"",
                  "config.json: key 'rope_parameters' must be an object or null, found string");
     expect_error("llama", "5.24.0",

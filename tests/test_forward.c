@@ -245,6 +245,16 @@ FIXTURE(gemma3_f32, "gemma3-f32")
 FIXTURE(gemma3_bf16, "gemma3-bf16")
 FIXTURE(gptneox_f32, "gptneox-f32")
 FIXTURE(gptneox_seq_bf16, "gptneox-seq-bf16")
+FIXTURE(gpt2_f32, "gpt2-f32")
+FIXTURE(gpt2_scaled_bf16, "gpt2-scaled-bf16")
+FIXTURE(qwen2_f32, "qwen2-f32")
+FIXTURE(qwen3_bf16, "qwen3-bf16")
+FIXTURE(mistral_f32, "mistral-f32")
+FIXTURE(phi3_f32, "phi3-f32")
+FIXTURE(phi3_sw_bf16, "phi3-sw-bf16")
+FIXTURE(olmo2_f32, "olmo2-f32")
+FIXTURE(llama_yarn_f32, "llama-yarn-f32")
+FIXTURE(llama_dynamic_f32, "llama-dynamic-f32")
 
 int main(int argc, char **argv)
 {
@@ -254,14 +264,19 @@ int main(int argc, char **argv)
     }
     aniso_bin = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hidden_command),   cmocka_unit_test(gguf_llama),
-        cmocka_unit_test(gguf_gemma),       cmocka_unit_test(gguf_gemma2),
-        cmocka_unit_test(gguf_gptneox),     cmocka_unit_test(llama_f32),
-        cmocka_unit_test(llama3_bf16),      cmocka_unit_test(gemma_f32),
-        cmocka_unit_test(gemma_bf16),       cmocka_unit_test(gemma2_f32),
-        cmocka_unit_test(gemma2_f16),       cmocka_unit_test(gemma3_f32),
-        cmocka_unit_test(gemma3_bf16),      cmocka_unit_test(gptneox_f32),
-        cmocka_unit_test(gptneox_seq_bf16),
+        cmocka_unit_test(hidden_command),    cmocka_unit_test(gguf_llama),
+        cmocka_unit_test(gguf_gemma),        cmocka_unit_test(gguf_gemma2),
+        cmocka_unit_test(gguf_gptneox),      cmocka_unit_test(llama_f32),
+        cmocka_unit_test(llama3_bf16),       cmocka_unit_test(gemma_f32),
+        cmocka_unit_test(gemma_bf16),        cmocka_unit_test(gemma2_f32),
+        cmocka_unit_test(gemma2_f16),        cmocka_unit_test(gemma3_f32),
+        cmocka_unit_test(gemma3_bf16),       cmocka_unit_test(gptneox_f32),
+        cmocka_unit_test(gptneox_seq_bf16),  cmocka_unit_test(gpt2_f32),
+        cmocka_unit_test(gpt2_scaled_bf16),  cmocka_unit_test(qwen2_f32),
+        cmocka_unit_test(qwen3_bf16),        cmocka_unit_test(mistral_f32),
+        cmocka_unit_test(phi3_f32),          cmocka_unit_test(phi3_sw_bf16),
+        cmocka_unit_test(olmo2_f32),         cmocka_unit_test(llama_yarn_f32),
+        cmocka_unit_test(llama_dynamic_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

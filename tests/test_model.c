@@ -222,7 +222,7 @@ static void unsupported_model_type(void **state)
     replace_in_file(cfg, "\"model_type\": \"llama\"", "\"model_type\": \"bert\"");
     expect_open_error(s.dir,
                       "%s: unsupported model_type 'bert' (supported: gemma, gemma2, gemma3_text, "
-                      "gpt_neox, llama)",
+                      "gpt2, gpt_neox, llama, mistral, olmo2, phi3, qwen2, qwen3)",
                       cfg);
     free(cfg);
     scratch_free(&s);

@@ -114,8 +114,19 @@ typedef struct aniso_forward_opts {
 
 /* The rotary inverse frequencies of setting r over n_rot dimensions
  * (n_rot / 2 values into out), in float32 as transformers computes them:
- * inv_freq[i] = 1 / base^(fp32(2i) / n_rot), then the rope type's rescaling. */
+ * inv_freq[i] = 1 / base^(fp32(2i) / n_rot), then the rope type's rescaling;
+ * as the model holds them when loaded (before any sequence). */
 void aniso_rope_inv_freq(const aniso_rope *r, int n_rot, float *out);
+
+/* The frequencies used for a sequence of seq_len tokens (they differ from
+ * aniso_rope_inv_freq's for dynamic and longrope settings past the original
+ * context) and the factor that multiplies cos and sin (*attn). The dynamic
+ * type uses the sequence's own length: transformers keeps the longest length
+ * it has seen, so it agrees when no longer sequence came before. */
+void aniso_rope_at(const aniso_rope *r, int n_rot, size_t seq_len, float *out, float *attn);
+
+/* Whether the frequencies depend on the sequence length. */
+int aniso_rope_length_dependent(const aniso_rope *r);
 
 /* Runs the whole batch through m at once (a plan and state made for it). */
 aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const aniso_forward_opts *o,

@@ -25,7 +25,13 @@ extern "C" {
     X(GEMMA2, "gemma2", "Gemma 2")                                                                 \
     X(GEMMA3, "gemma3_text", "Gemma 3 text")                                                       \
     X(GPTNEOX, "gpt_neox", "GPT-NeoX")                                                             \
-    X(LLAMA, "llama", "Llama")
+    X(LLAMA, "llama", "Llama")                                                                     \
+    X(GPT2, "gpt2", "GPT-2")                                                                       \
+    X(QWEN2, "qwen2", "Qwen2")                                                                     \
+    X(QWEN3, "qwen3", "Qwen3")                                                                     \
+    X(MISTRAL, "mistral", "Mistral")                                                               \
+    X(PHI3, "phi3", "Phi-3")                                                                       \
+    X(OLMO2, "olmo2", "OLMo 2")
 
 typedef enum aniso_arch {
 #define ANISO_X_(e, mt, disp) ANISO_ARCH_##e,
@@ -43,6 +49,7 @@ typedef enum aniso_norm {
 /* Weight roles, each listed once. X(enum, per_layer) */
 #define ANISO_ROLE_LIST(X)                                                                         \
     X(TOK_EMBD, 0)                                                                                 \
+    X(POS_EMBD, 0)                                                                                 \
     X(OUT_NORM, 0)                                                                                 \
     X(OUT_NORM_B, 0)                                                                               \
     X(LM_HEAD, 0)                                                                                  \
@@ -92,22 +99,39 @@ const char *aniso_role_name(aniso_role role);
 typedef enum aniso_act {
     ANISO_ACT_SILU,      /* x * sigmoid(x) (silu, swish) */
     ANISO_ACT_GELU,      /* exact: 0.5 x (1 + erf(x / sqrt 2)) (gelu) */
-    ANISO_ACT_GELU_TANH, /* tanh approximation (gelu_pytorch_tanh, gelu_new, gelu_fast) */
+    ANISO_ACT_GELU_TANH, /* tanh approximation (gelu_pytorch_tanh) */
+    ANISO_ACT_GELU_NEW,  /* the same formula as separate float32 operations (gelu_new, GPT-2) */
+    ANISO_ACT_GELU_FAST, /* tanh form with 0.7978845608 and x * (1 + 0.044715 x^2) (gelu_fast) */
 } aniso_act;
 
 typedef enum aniso_rope_type {
     ANISO_ROPE_DEFAULT,
-    ANISO_ROPE_LINEAR, /* inv_freq / factor */
-    ANISO_ROPE_LLAMA3, /* Llama 3.1 frequency-dependent scaling */
+    ANISO_ROPE_LINEAR,   /* inv_freq / factor */
+    ANISO_ROPE_LLAMA3,   /* Llama 3.1 frequency-dependent scaling */
+    ANISO_ROPE_YARN,     /* YaRN: interpolation ramp between beta_fast and beta_slow */
+    ANISO_ROPE_DYNAMIC,  /* dynamic NTK: the base grows with sequences past original_max_pos */
+    ANISO_ROPE_LONGROPE, /* per-frequency short / long factors (Phi-3) */
+    ANISO_ROPE_FACTORS,  /* inv_freq / factors[i] (GGUF rope_freqs: Llama 3.1 in GGUF files) */
 } aniso_rope_type;
+
+#define ANISO_MAX_ROPE_FACTORS 512
 
 /* One rotary-embedding setting (a model may have two: Gemma 3's global and
  * sliding layers). */
 typedef struct aniso_rope {
     double theta;
     aniso_rope_type type;
-    double factor, low_freq_factor, high_freq_factor; /* LINEAR, LLAMA3 */
-    double original_max_pos;                          /* LLAMA3 */
+    double factor, low_freq_factor, high_freq_factor; /* LINEAR, LLAMA3, YARN, DYNAMIC */
+    /* LLAMA3, YARN, LONGROPE: the pre-training context; DYNAMIC: the length
+     * past which the base grows */
+    double original_max_pos;
+    /* multiplies cos and sin (YARN, LONGROPE; 1 otherwise) */
+    double attention_factor;
+    double beta_fast, beta_slow;                /* YARN */
+    int truncate;                               /* YARN: correction range rounded to whole dims */
+    int n_factors;                              /* LONGROPE, FACTORS: n_rot / 2 */
+    float short_factor[ANISO_MAX_ROPE_FACTORS]; /* LONGROPE: sequences up to original_max_pos */
+    float long_factor[ANISO_MAX_ROPE_FACTORS];  /* LONGROPE: longer ones; FACTORS: the divisors */
 } aniso_rope;
 
 #define ANISO_MAX_LAYERS 4096
@@ -141,22 +165,24 @@ typedef struct aniso_hparams {
     int d_head;             /* head_dim (default: per architecture) */
     int d_ff;               /* intermediate_size */
     int n_vocab;            /* vocab_size */
+    int n_pos;              /* max_position_embeddings (0: not stated, GGUF) */
     double norm_eps;        /* rms_norm_eps or layer_norm_eps */
     int attn_bias;          /* attention_bias: q/k/v/o (or qkv/dense) biases */
     int mlp_bias;           /* mlp_bias (Llama) */
     int tie_embd;           /* tie_word_embeddings */
     /* What the forward pass reads, resolved by transformers' rules: */
-    aniso_act act;         /* MLP activation */
-    int n_rot;             /* rotated dims per head: int(d_head * partial_rotary_factor) */
-    aniso_rope rope;       /* global / only rotary setting */
-    aniso_rope rope_local; /* sliding-window layers (Gemma 3: rope_local_base_freq) */
-    double attn_scale;     /* multiplies q.k: d_head^-1/2 or query_pre_attn_scalar^-1/2 */
-    double softcap;        /* attention logit soft-capping; 0 = none (Gemma 2) */
-    int sliding_window;    /* window of sliding layers; 0 = none */
-    double embd_scale;     /* multiplies the embedding: fp32(sqrt(d_model)) for Gemma, else 1 */
-    int parallel_residual; /* GPT-NeoX use_parallel_residual */
-    double rope_frac;      /* partial_rotary_factor / rotary_pct as read */
-    int hf_semantics;      /* ANISO_HF_V4 or ANISO_HF_V5: the rules the config was read by */
+    aniso_act act;           /* MLP activation */
+    int n_rot;               /* rotated dims per head: int(d_head * partial_rotary_factor) */
+    aniso_rope rope;         /* global / only rotary setting */
+    aniso_rope rope_local;   /* sliding-window layers (Gemma 3: rope_local_base_freq) */
+    double attn_scale;       /* multiplies q.k: d_head^-1/2 or query_pre_attn_scalar^-1/2 */
+    int attn_scale_by_layer; /* GPT-2 scale_attn_by_inverse_layer_idx: layer l divides by l + 1 */
+    double softcap;          /* attention logit soft-capping; 0 = none (Gemma 2) */
+    int sliding_window;      /* window of sliding layers; 0 = none */
+    double embd_scale;       /* multiplies the embedding: fp32(sqrt(d_model)) for Gemma, else 1 */
+    int parallel_residual;   /* GPT-NeoX use_parallel_residual (0 for every other family) */
+    double rope_frac;        /* partial_rotary_factor / rotary_pct as read */
+    int hf_semantics;        /* ANISO_HF_V4 or ANISO_HF_V5: the rules the config was read by */
     char transformers_version[32];           /* as the file records it, or "" */
     unsigned char sliding[ANISO_MAX_LAYERS]; /* layer i uses the sliding window */
 } aniso_hparams;

@@ -90,6 +90,8 @@ enum {
     ANISO_ROWS_SAME = 0,
     ANISO_ROWS_LLAMA_QK = 1, /* llama.cpp's q/k permutation for adjacent-pair RoPE */
     ANISO_ROWS_NEOX_QKV = 2, /* [all q; all k; all v] instead of per head [q k v] */
+    ANISO_ROWS_CONV1D = 3,   /* stored transposed, (in, out) rows of map_dim elements (GPT-2's
+                                Conv1D): model row r is column r of the stored matrix */
 };
 
 typedef struct aniso_st aniso_st;

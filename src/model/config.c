@@ -41,31 +41,62 @@ typedef struct cfg {
     int n_seen;
 } cfg;
 
-static aj *key(cfg *c, const char *k)
+/* The family's own name for standard key k (GPT-2's n_embd for
+ * hidden_size), or NULL. */
+static const char *alias(const cfg *c, const char *k)
 {
-    if (c->n_seen < MAX_SEEN) c->seen[c->n_seen++] = k;
-    return aj_get(c->root, k);
+    for (const char *const *p = c->a ? c->a->key_map : NULL; p && p[0]; p += 2)
+        if (!strcmp(p[0], k)) return p[1];
+    return NULL;
 }
 
-static aniso_status get_int(cfg *c, const char *k, int required, int dflt, int max, int *out,
-                            aniso_error *err)
+/* The name under which the file holds key k: k itself, else its alias (the
+ * alias wins when both are present, as in transformers, whose attribute
+ * map sets the standard name last). For messages about a missing key: the
+ * family's own name. */
+static const char *file_key(const cfg *c, const char *k)
+{
+    const char *al = alias(c, k);
+    if (!al || aj_get(c->root, k)) return k;
+    return al;
+}
+
+static aj *key(cfg *c, const char *k)
+{
+    const char *al = alias(c, k);
+    if (c->n_seen < MAX_SEEN) c->seen[c->n_seen++] = k;
+    if (al && c->n_seen < MAX_SEEN) c->seen[c->n_seen++] = al;
+    return aj_get(c->root, file_key(c, k));
+}
+
+/* An integer in [min, max]; absent or null gives dflt (or an error when
+ * required). */
+static aniso_status get_int_in(cfg *c, const char *k, int required, int dflt, int min, int max,
+                               int *out, aniso_error *err)
 {
     aj *v = key(c, k);
+    const char *kn = file_key(c, k);
     if (!v || aj_is_null(v)) {
         if (required)
-            return aniso_error_set(err, ANISO_FORMAT, "%s: missing required key '%s'", c->name, k);
+            return aniso_error_set(err, ANISO_FORMAT, "%s: missing required key '%s'", c->name, kn);
         *out = dflt;
         return ANISO_OK;
     }
     if (!aj_is_integer(v))
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' must be an integer, found %s",
-                               c->name, k, aj_type_name(v));
+                               c->name, kn, aj_type_name(v));
     long long x = aj_int(v);
-    if (x < 1 || x > max)
-        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' = %lld is out of range (1 to %d)",
-                               c->name, k, x, max);
+    if (x < min || x > max)
+        return aniso_error_set(err, ANISO_FORMAT, "%s: key '%s' = %lld is out of range (%d to %d)",
+                               c->name, kn, x, min, max);
     *out = (int)x;
     return ANISO_OK;
+}
+
+static aniso_status get_int(cfg *c, const char *k, int required, int dflt, int max, int *out,
+                            aniso_error *err)
+{
+    return get_int_in(c, k, required, dflt, 1, max, out, err);
 }
 
 static aniso_status get_bool(cfg *c, const char *k, int dflt, int *out, aniso_error *err)
@@ -143,8 +174,12 @@ static aniso_status parse_act(cfg *c, aniso_act *out, aniso_error *err)
         *out = ANISO_ACT_SILU;
     else if (!strcmp(s, "gelu"))
         *out = a->arch == ANISO_ARCH_GEMMA && c->v5 ? ANISO_ACT_GELU_TANH : ANISO_ACT_GELU;
-    else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new") || !strcmp(s, "gelu_fast"))
+    else if (!strcmp(s, "gelu_pytorch_tanh"))
         *out = ANISO_ACT_GELU_TANH;
+    else if (!strcmp(s, "gelu_new"))
+        *out = ANISO_ACT_GELU_NEW;
+    else if (!strcmp(s, "gelu_fast"))
+        *out = ANISO_ACT_GELU_FAST;
     else
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: unsupported activation '%s' in '%s' (supported: silu, gelu, "
@@ -186,6 +221,178 @@ typedef struct rope_defaults {
     double max_pos;      /* max_position_embeddings, or 0 */
 } rope_defaults;
 
+/* A list of n_rot / 2 positive numbers (longrope's factors) from o[k]. */
+static aniso_status factor_list(const cfg *c, const aj *o, const char *where, const char *k,
+                                float *out, int *n, aniso_error *err)
+{
+    aj *v = aj_get(o, k);
+    if (!v || aj_is_null(v))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: rope type 'longrope' needs '%s%s'", c->name,
+                               where, k);
+    if (!aj_is_array(v) || aj_size(v) > ANISO_MAX_ROPE_FACTORS)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: key '%s%s' must be a list of at most %d numbers", c->name,
+                               where, k, ANISO_MAX_ROPE_FACTORS);
+    for (size_t i = 0; i < aj_size(v); i++) {
+        aj *x = aj_at(v, i);
+        if (!aj_is_number(x) || !(aj_num(x) > 0) || !isfinite(aj_num(x)) || aj_num(x) > 1e30)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: key '%s%s[%zu]' must be a positive number", c->name, where,
+                                   k, i);
+        out[i] = (float)aj_num(x);
+    }
+    if (*n >= 0 && *n != (int)aj_size(v))
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: keys '%sshort_factor' and '%slong_factor' differ in length",
+                               c->name, where, where);
+    *n = (int)aj_size(v);
+    return ANISO_OK;
+}
+
+/* transformers' get_mscale. */
+static double yarn_mscale(double scale, double m)
+{
+    return scale <= 1 ? 1.0 : 0.1 * m * log(scale) + 1.0;
+}
+
+/* The settings of rope types yarn, dynamic and longrope (type t) from rope
+ * object o into r, as transformers' init functions read them (4.x from
+ * rope_scaling, 5.x from the standardized rope_parameters). */
+static aniso_status rope_read_scaled(const cfg *c, const aj *o, const char *where, const char *t,
+                                     const rope_defaults *d, aniso_rope *r, aniso_error *err)
+{
+    aniso_status st;
+    int found;
+    double maxpos = d->max_pos;
+    /* the pre-training context: 5.x's standardize puts the config-level
+     * original_max_position_embeddings (when the config has one) over the
+     * object's, else the object's, else max_position_embeddings */
+    double orig = 0;
+    if ((st = pos_number(c, o, where, "original_max_position_embeddings", &orig, &found, err)))
+        return st;
+    int obj_orig = found;
+    if (c->v5 && d->orig_max_pos > 0) orig = d->orig_max_pos;
+    if (!(orig > 0)) orig = maxpos;
+    aj *fv = aj_get(o, "factor");
+    int factor_null = fv && aj_is_null(fv);
+    if ((st = pos_number(c, o, where, "factor", &r->factor, &found, err))) return st;
+    if (!strcmp(t, "dynamic")) {
+        if (!found)
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope type 'dynamic' needs '%sfactor'",
+                                   c->name, where);
+        r->type = ANISO_ROPE_DYNAMIC;
+        r->original_max_pos = maxpos; /* the base grows past max_position_embeddings */
+        return ANISO_OK;
+    }
+    if (!strcmp(t, "yarn")) {
+        r->type = ANISO_ROPE_YARN;
+        /* 4.x: the object's context, else max_position_embeddings */
+        r->original_max_pos = c->v5 ? orig : (obj_orig ? orig : maxpos);
+        if (!c->v5 && obj_orig)
+            r->original_max_pos = aj_num(aj_get(o, "original_max_position_embeddings"));
+        if (!found && !(c->v5 && factor_null))
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope type 'yarn' needs '%sfactor'",
+                                   c->name, where);
+        if (!found) r->factor = maxpos / r->original_max_pos;
+        double att = 0, ms = 0, msa = 0, bf = 0, bs = 0;
+        int has_att, has_ms, has_msa;
+        if ((st = pos_number(c, o, where, "attention_factor", &att, &has_att, err)) ||
+            (st = pos_number(c, o, where, "mscale", &ms, &has_ms, err)) ||
+            (st = pos_number(c, o, where, "mscale_all_dim", &msa, &has_msa, err)) ||
+            (st = pos_number(c, o, where, "beta_fast", &bf, &found, err)) ||
+            (st = pos_number(c, o, where, "beta_slow", &bs, &found, err)))
+            return st;
+        if (has_att)
+            r->attention_factor = att;
+        else if (has_ms && has_msa)
+            r->attention_factor = yarn_mscale(r->factor, ms) / yarn_mscale(r->factor, msa);
+        else
+            r->attention_factor = yarn_mscale(r->factor, 1);
+        r->beta_fast = bf > 0 ? bf : 32;
+        r->beta_slow = bs > 0 ? bs : 1;
+        r->truncate = 1;
+        aj *tr = aj_get(o, "truncate");
+        if (tr && !aj_is_null(tr)) {
+            if (!aj_is_bool(tr))
+                return aniso_error_set(err, ANISO_FORMAT,
+                                       "%s: key '%struncate' must be true or false", c->name,
+                                       where);
+            r->truncate = aj_bool(tr);
+        }
+        return ANISO_OK;
+    }
+    /* longrope */
+    r->type = ANISO_ROPE_LONGROPE;
+    r->n_factors = -1;
+    if ((st = factor_list(c, o, where, "short_factor", r->short_factor, &r->n_factors, err)) ||
+        (st = factor_list(c, o, where, "long_factor", r->long_factor, &r->n_factors, err)))
+        return st;
+    if (c->v5) {
+        r->original_max_pos = orig;
+        if (!found) r->factor = maxpos / orig;
+    } else if (d->orig_max_pos > 0) {
+        /* 4.x: a config-level original_max_position_embeddings decides the factor */
+        r->original_max_pos = d->orig_max_pos;
+        r->factor = maxpos / d->orig_max_pos;
+    } else {
+        r->original_max_pos = maxpos;
+        if (!found)
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope type 'longrope' needs '%sfactor'",
+                                   c->name, where);
+    }
+    double att;
+    if ((st = pos_number(c, o, where, "attention_factor", &att, &found, err))) return st;
+    r->attention_factor = found              ? att
+                          : r->factor <= 1.0 ? 1.0
+                                             : sqrt(1 + log(r->factor) / log(r->original_max_pos));
+    return ANISO_OK;
+}
+
+/* Family rules on the rope object that transformers enforces with errors
+ * (4.57's Phi-3 and OLMo 2 configs, Phi-3's 5.x validation), and Phi-3's
+ * renaming of "su" and "yarn" to "longrope". *t may be replaced. */
+static aniso_status rope_family_rules(const cfg *c, const aj *o, const char *where, const char **t,
+                                      aniso_error *err)
+{
+    int phi3 = c->a->arch == ANISO_ARCH_PHI3, olmo2 = c->a->arch == ANISO_ARCH_OLMO2;
+    if (phi3 && !c->v5 && !strcmp(*t, "su")) *t = "longrope";
+    if (phi3 && !strcmp(*t, "yarn")) *t = "longrope";
+    if (phi3 && c->v5 && !strcmp(*t, "su"))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: rope type 'su' in '%srope_type': transformers 5 fails on it "
+                               "(it needs original_max_position_embeddings before renaming it)",
+                               c->name, where);
+    if (phi3 && strcmp(*t, "default") && strcmp(*t, "longrope"))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: rope type '%s' in '%srope_type': Phi-3 has only default and "
+                               "longrope",
+                               c->name, *t, where);
+    if (phi3 && !c->v5) {
+        /* 4.57: exactly {"type", "short_factor", "long_factor"} */
+        int ok = aj_size(o) == 3 && aj_get(o, "type") && aj_get(o, "short_factor") &&
+                 aj_get(o, "long_factor");
+        if (!ok)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: key 'rope_scaling' must hold exactly 'type', "
+                                   "'short_factor' and 'long_factor' (transformers 4 rejects "
+                                   "anything else for Phi-3)",
+                                   c->name);
+    }
+    if (olmo2 && !c->v5) {
+        aj *f = aj_get(o, "factor");
+        int ok = aj_size(o) == 2 && aj_get(o, "type") &&
+                 (!strcmp(*t, "linear") || !strcmp(*t, "dynamic")) && f && aj_is_number(f) &&
+                 !aj_is_integer(f) && aj_num(f) > 1;
+        if (!ok)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: key 'rope_scaling' must be {\"type\": \"linear\" or "
+                                   "\"dynamic\", \"factor\": a float above 1} (transformers 4 "
+                                   "rejects anything else for OLMo 2)",
+                                   c->name);
+    }
+    return ANISO_OK;
+}
+
 /* One rope object o (an object, checked by the caller) into r and *frac.
  * where names it in messages ("rope_parameters.", "rope_scaling.", ...). */
 static aniso_status rope_read(const cfg *c, const aj *o, const char *where, const rope_defaults *d,
@@ -206,12 +413,14 @@ static aniso_status rope_read(const cfg *c, const aj *o, const char *where, cons
     if (tv && !aj_is_null(tv) && !(t = aj_str(tv)))
         return aniso_error_set(err, ANISO_FORMAT, "%s: key '%srope_type' must be a string", c->name,
                                where);
+    if ((st = rope_family_rules(c, o, where, &t, err))) return st;
     memset(r, 0, sizeof *r);
     int linear = !strcmp(t, "linear"), llama3 = !strcmp(t, "llama3");
-    if (!linear && !llama3 && strcmp(t, "default"))
+    int scaled = !strcmp(t, "yarn") || !strcmp(t, "dynamic") || !strcmp(t, "longrope");
+    if (!linear && !llama3 && !scaled && strcmp(t, "default"))
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: unsupported rope type '%s' in '%srope_type' (supported: "
-                               "default, linear, llama3)",
+                               "default, linear, llama3, yarn, dynamic, longrope)",
                                c->name, t, where);
     int found;
     r->theta = d->theta;
@@ -219,6 +428,7 @@ static aniso_status rope_read(const cfg *c, const aj *o, const char *where, cons
     if ((st = pos_number(c, o, where, "rope_theta", &r->theta, &found, err)) ||
         (st = pos_number(c, o, where, "partial_rotary_factor", frac, &found, err)))
         return st;
+    if (scaled) return rope_read_scaled(c, o, where, t, d, r, err);
     r->type = linear ? ANISO_ROPE_LINEAR : llama3 ? ANISO_ROPE_LLAMA3 : ANISO_ROPE_DEFAULT;
     if (!linear && !llama3) return ANISO_OK;
     const char *keys[] = {"factor", "low_freq_factor", "high_freq_factor"};
@@ -311,12 +521,13 @@ static aniso_status parse_rope(cfg *c, aniso_hparams *hp, aniso_error *err)
         key(c, "rope_theta");
         key(c, "partial_rotary_factor");
     }
-    if ((st = pos_number(c, c->root, "", "max_position_embeddings", &d.max_pos, &found, err)) ||
-        (st = pos_number(c, c->root, "", "original_max_position_embeddings", &d.orig_max_pos,
+    d.max_pos = hp->n_pos;
+    if ((st = pos_number(c, c->root, "", "original_max_position_embeddings", &d.orig_max_pos,
                          &found, err)))
         return st;
-    key(c, "max_position_embeddings");
     key(c, "original_max_position_embeddings");
+    /* Phi-3's config always has one (its class default) */
+    if (!found && hp->arch == ANISO_ARCH_PHI3) d.orig_max_pos = 4096;
     double frac = d.frac, frac_local = d.frac;
 
     if (!gemma3) {
@@ -427,7 +638,7 @@ static aniso_status parse_rope(cfg *c, aniso_hparams *hp, aniso_error *err)
                                    "%g exceeds 1",
                                    c->name, fr[i]);
         int n = (int)(hp->d_head * fr[i]);
-        if (!neox && n != hp->d_head)
+        if (c->a->rotary != ROTARY_PARTIAL && n != hp->d_head)
             return aniso_error_set(err, ANISO_UNSUPPORTED,
                                    "%s: a rotary fraction of %g (partial_rotary_factor) is not "
                                    "supported by %s, which rotates whole heads",
@@ -438,6 +649,28 @@ static aniso_status parse_rope(cfg *c, aniso_hparams *hp, aniso_error *err)
                                    "be even and positive",
                                    c->name, n, hp->d_head, fr[i]);
         hp->n_rot = n;
+    }
+    const aniso_rope *rs[] = {&hp->rope, &hp->rope_local};
+    for (int i = 0; i < 2; i++) {
+        if (hp->n_rot / 2 > ANISO_MAX_ROPE_FACTORS)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: %d rotary dimensions per head are more than aniso's %d",
+                                   c->name, hp->n_rot, 2 * ANISO_MAX_ROPE_FACTORS);
+        if (rs[i]->type == ANISO_ROPE_LONGROPE && rs[i]->n_factors != hp->n_rot / 2)
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: longrope's short_factor and long_factor have %d entries; "
+                                   "the %d rotary dimensions need %d",
+                                   c->name, rs[i]->n_factors, hp->n_rot, hp->n_rot / 2);
+        /* 4.57's init functions of these types read head_dim without a
+         * fallback: Mistral's null head_dim fails there */
+        aj *hd = aj_get(c->root, "head_dim");
+        int scaled = rs[i]->type == ANISO_ROPE_YARN || rs[i]->type == ANISO_ROPE_DYNAMIC ||
+                     rs[i]->type == ANISO_ROPE_LONGROPE;
+        if (scaled && !c->v5 && hp->arch == ANISO_ARCH_MISTRAL && (!hd || aj_is_null(hd)))
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: this rope type needs 'head_dim' in a Mistral config read "
+                                   "by transformers 4 (which fails without it)",
+                                   c->name);
     }
     hp->rope_frac = frac;
     return ANISO_OK;
@@ -598,39 +831,38 @@ static aniso_status check_unread(cfg *c, const aniso_config_opts *co, aniso_erro
     return ANISO_OK;
 }
 
-/* The forward pass's settings. */
-static aniso_status parse_forward(cfg *c, aniso_hparams *hp, aniso_error *err)
+/* Which layers attend through a sliding window, and its width. */
+static aniso_status parse_sliding(cfg *c, aniso_hparams *hp, aniso_error *err)
 {
     const arch_desc *a = c->a;
     aniso_status st;
-    if ((st = parse_act(c, &hp->act, err)) || (st = parse_rope(c, hp, err))) return st;
-    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
-    hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
-    hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
-    hp->parallel_residual = 1;
-    if (neox && (st = get_bool(c, "use_parallel_residual", 1, &hp->parallel_residual, err)))
+    double w = 0;
+    int use = 1;
+    if (a->sliding_kind == SLIDE_QWEN && (st = get_bool(c, "use_sliding_window", 0, &use, err)))
         return st;
-    if (a->gemma_style && hp->arch != ANISO_ARCH_GEMMA) {
-        double q = 256, w = 0;
-        if ((st = get_pos_double(c, "query_pre_attn_scalar", 256, &q, err)) ||
-            (st = get_opt_number(c, "sliding_window", 4096, &w, err)) ||
-            (st = get_opt_number(c, "attn_logit_softcapping",
-                                 hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0, &hp->softcap, err)))
-            return st;
-        hp->attn_scale = 1.0 / sqrt(q);
-        if (w > 1e9)
-            return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range",
-                                   c->name);
-        hp->sliding_window = (int)w;
-    }
-    /* Which layers slide: layer_types when given, else the family's pattern. */
-    aj *types = key(c, "layer_types");
-    if (a->sliding_kind == 3) key(c, "sliding_window_pattern");
-    if (types && !aj_is_null(types) && !a->sliding_kind)
+    if (a->sliding_kind != SLIDE_NONE &&
+        (st = get_opt_number(c, "sliding_window", a->sliding_default, &w, err)))
+        return st;
+    if (w > 1e9)
+        return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range", c->name);
+    /* Qwen: sliding_window counts only with use_sliding_window */
+    hp->sliding_window = use ? (int)w : 0;
+    /* layer_types when given (families that read it), else the family's rule */
+    aj *types = NULL;
+    int reads_types = a->sliding_kind == SLIDE_GEMMA2 || a->sliding_kind == SLIDE_GEMMA3 ||
+                      a->sliding_kind == SLIDE_QWEN;
+    if (reads_types) types = key(c, "layer_types");
+    if (a->sliding_kind == SLIDE_GEMMA3) key(c, "sliding_window_pattern");
+    if (!reads_types && aj_get(c->root, "layer_types") &&
+        !in_list("layer_types", a->ignored_keys, a->n_ignored_keys))
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: key 'layer_types' is not supported for %s", c->name,
                                a->display);
-    if (a->sliding_kind && types && !aj_is_null(types)) {
+    int max_window = 28;
+    if (a->sliding_kind == SLIDE_QWEN &&
+        (st = get_int_in(c, "max_window_layers", 0, 28, 0, MAX_LAYERS, &max_window, err)))
+        return st;
+    if (types && !aj_is_null(types)) {
         if (!aj_is_array(types) || aj_size(types) != (size_t)hp->n_layer)
             return aniso_error_set(err, ANISO_FORMAT,
                                    "%s: layer_types must be a list of %d entries (one per layer)",
@@ -643,16 +875,64 @@ static aniso_status parse_forward(cfg *c, aniso_hparams *hp, aniso_error *err)
                                        "\"full_attention\"",
                                        c->name, i);
             hp->sliding[i] = !strcmp(t, "sliding_attention");
+            /* transformers' sliding mask fails without a window (Qwen) */
+            if (hp->sliding[i] && !hp->sliding_window && a->sliding_kind == SLIDE_QWEN)
+                return aniso_error_set(err, ANISO_FORMAT,
+                                       "%s: layer_types[%d] is \"sliding_attention\" but there is "
+                                       "no sliding window (use_sliding_window false or "
+                                       "sliding_window null)",
+                                       c->name, i);
         }
-    } else if (a->sliding_kind == 2) {
+    } else if (a->sliding_kind == SLIDE_ALL) {
+        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = 1;
+    } else if (a->sliding_kind == SLIDE_GEMMA2) {
         for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % 2 != 0;
-    } else if (a->sliding_kind == 3) {
+    } else if (a->sliding_kind == SLIDE_GEMMA3) {
         int pattern; /* read only when layer_types is absent, as transformers does */
         if ((st = get_int(c, "sliding_window_pattern", 0, 6, MAX_LAYERS, &pattern, err))) return st;
         for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = (i + 1) % pattern != 0;
+    } else if (a->sliding_kind == SLIDE_QWEN) {
+        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = i >= max_window;
     }
     if (!hp->sliding_window) memset(hp->sliding, 0, sizeof hp->sliding);
     return ANISO_OK;
+}
+
+/* The forward pass's settings. */
+static aniso_status parse_forward(cfg *c, aniso_hparams *hp, aniso_error *err)
+{
+    const arch_desc *a = c->a;
+    aniso_status st;
+    if ((st = parse_act(c, &hp->act, err))) return st;
+    if (a->rotary != ROTARY_NONE && (st = parse_rope(c, hp, err))) return st;
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
+    hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
+    hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
+    hp->parallel_residual = 0;
+    if (neox && (st = get_bool(c, "use_parallel_residual", 1, &hp->parallel_residual, err)))
+        return st;
+    if (hp->arch == ANISO_ARCH_GPT2) {
+        /* GPT-2: q.k / sqrt(d_head) unless scale_attn_weights is false, and
+         * / (layer + 1) with scale_attn_by_inverse_layer_idx. Upcasting and
+         * reordering (reorder_and_upcast_attn) computes the same products in
+         * float32, the scale folded into one multiplier. */
+        int scaled, by_layer, reorder;
+        if ((st = get_bool(c, "scale_attn_weights", 1, &scaled, err)) ||
+            (st = get_bool(c, "scale_attn_by_inverse_layer_idx", 0, &by_layer, err)) ||
+            (st = get_bool(c, "reorder_and_upcast_attn", 0, &reorder, err)))
+            return st;
+        if (!scaled) hp->attn_scale = 1.0;
+        hp->attn_scale_by_layer = by_layer;
+    }
+    if (a->gemma_style && hp->arch != ANISO_ARCH_GEMMA) {
+        double q = 256;
+        if ((st = get_pos_double(c, "query_pre_attn_scalar", 256, &q, err)) ||
+            (st = get_opt_number(c, "attn_logit_softcapping",
+                                 hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0, &hp->softcap, err)))
+            return st;
+        hp->attn_scale = 1.0 / sqrt(q);
+    }
+    return parse_sliding(c, hp, err);
 }
 
 /* Which transformers rules apply: the caller's choice, else the major
@@ -758,18 +1038,25 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
     if ((st = get_int(&c, "num_hidden_layers", 1, 0, MAX_LAYERS, &hp->n_layer, err)) ||
         (st = get_int(&c, "hidden_size", 1, 0, MAX_DIM, &hp->d_model, err)) ||
         (st = get_int(&c, "num_attention_heads", 1, 0, MAX_DIM, &hp->n_head, err)) ||
-        (st = get_int(&c, "intermediate_size", 1, 0, MAX_DIM, &hp->d_ff, err)) ||
-        (st = get_int(&c, "vocab_size", 1, 0, MAX_DIM, &hp->n_vocab, err)))
+        (st = get_int(&c, "intermediate_size", !a->ff_mult, 0, MAX_DIM, &hp->d_ff, err)) ||
+        (st = get_int(&c, "vocab_size", 1, 0, MAX_DIM, &hp->n_vocab, err)) ||
+        (st = get_int(&c, "max_position_embeddings", 0, a->max_pos_default, 1 << 30, &hp->n_pos,
+                      err)))
         goto out;
+    /* GPT-2's n_inner null: 4 x n_embd */
+    if (!hp->d_ff) hp->d_ff = a->ff_mult * hp->d_model;
     int kv_default = a->n_head_kv_default ? a->n_head_kv_default : hp->n_head;
     /* GPT-NeoX's attention has no grouped heads: transformers never reads
      * the key there, and neither does aniso. */
     if (hp->arch == ANISO_ARCH_GPTNEOX)
         hp->n_head_kv = hp->n_head, key(&c, "num_key_value_heads");
+    else if (hp->arch == ANISO_ARCH_GPT2)
+        hp->n_head_kv = hp->n_head;
     else if ((st = get_int(&c, "num_key_value_heads", 0, kv_default, MAX_DIM, &hp->n_head_kv, err)))
         goto out;
-    /* GPT-NeoX has no head_dim key: its head size is always hidden / heads. */
-    aj *hd = hp->arch == ANISO_ARCH_GPTNEOX ? NULL : key(&c, "head_dim");
+    /* GPT-NeoX and GPT-2 have no head_dim key: the head size is always
+     * hidden / heads. */
+    aj *hd = a->no_head_dim_key ? NULL : key(&c, "head_dim");
     if ((!hd || aj_is_null(hd)) && a->d_head_default == 0) {
         if (hp->d_model % hp->n_head != 0) {
             st = aniso_error_set(err, ANISO_FORMAT,
@@ -802,9 +1089,11 @@ aniso_status aniso_hparams_parse(const char *json, size_t len, const char *name,
                              (long long)hp->n_head * hp->d_head);
         goto out;
     }
+    hp->attn_bias = a->attn_bias_default;
     if ((st = get_pos_double(&c, a->eps_key, a->eps_default, &hp->norm_eps, err)) ||
         (st = get_bool(&c, "tie_word_embeddings", a->tie_default, &hp->tie_embd, err)) ||
-        (st = get_bool(&c, "attention_bias", a->attn_bias_default, &hp->attn_bias, err)))
+        (!a->no_attn_bias_key &&
+         (st = get_bool(&c, "attention_bias", a->attn_bias_default, &hp->attn_bias, err))))
         goto out;
     if (hp->arch == ANISO_ARCH_LLAMA && (st = get_bool(&c, "mlp_bias", 0, &hp->mlp_bias, err)))
         goto out;
@@ -944,7 +1233,7 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
      * reads from GGUF (transformers' default query_pre_attn_scalar, 256, is
      * the same for the published Gemma 2/3 models). */
     hp->attn_scale = 1.0 / sqrt((double)hp->d_head);
-    hp->parallel_residual = 1;
+    hp->parallel_residual = neox;
     if (neox && aniso_gguf_get_bool(g, K("use_parallel_residual"), 1, &hp->parallel_residual, err))
         return ANISO_FORMAT;
     if (hp->arch == ANISO_ARCH_GEMMA2 || hp->arch == ANISO_ARCH_GEMMA3) {

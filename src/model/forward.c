@@ -11,6 +11,7 @@
  *   parallel residual (GPT-NeoX), gated or plain MLP (gate weight present).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,16 +26,74 @@
 
 typedef struct rope_table {
     float *cos, *sin; /* (max_len, n_rot / 2) */
+    size_t key;       /* rope_key of the frequencies it holds */
 } rope_table;
 
-void aniso_rope_inv_freq(const aniso_rope *rp, int n_rot, float *inv)
+/* Which frequencies a sequence of Tp tokens uses: 0 those of the loaded
+ * model; past the original context, a dynamic setting's own for Tp and a
+ * longrope setting's long ones. */
+static size_t rope_key(const aniso_rope *rp, size_t Tp)
+{
+    if (!aniso_rope_length_dependent(rp) || (double)Tp <= rp->original_max_pos) return 0;
+    return rp->type == ANISO_ROPE_DYNAMIC ? Tp : SIZE_MAX;
+}
+
+/* YaRN's correction dimension for num_rot rotations (transformers'
+ * find_correction_dim, in double as Python computes it). */
+static double yarn_dim(double num_rot, int dim, double base, double max_pos)
+{
+    return (dim * log(max_pos / (num_rot * 2 * 3.141592653589793))) / (2 * log(base));
+}
+
+static void yarn_inv_freq(const aniso_rope *rp, int n_rot, float *inv)
 {
     int half = n_rot / 2;
+    double lo = yarn_dim(rp->beta_fast, n_rot, rp->theta, rp->original_max_pos),
+           hi = yarn_dim(rp->beta_slow, n_rot, rp->theta, rp->original_max_pos);
+    if (rp->truncate) {
+        lo = floor(lo);
+        hi = ceil(hi);
+    }
+    if (lo < 0) lo = 0;
+    if (hi > n_rot - 1) hi = n_rot - 1;
+    if (lo == hi) hi += 0.001;
+    for (int i = 0; i < half; i++) {
+        float pos_freq = powf((float)rp->theta, (float)(2 * i) / (float)n_rot);
+        float extra = 1.0f / pos_freq, inter = 1.0f / ((float)rp->factor * pos_freq);
+        /* the ramp in float32: (i - low) / (high - low), clamped to [0, 1] */
+        float ramp = ((float)i - (float)lo) / ((float)hi - (float)lo);
+        ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+        float ef = 1.0f - ramp; /* the extrapolation share */
+        inv[i] = inter * (1.0f - ef) + extra * ef;
+    }
+}
+
+void aniso_rope_at(const aniso_rope *rp, int n_rot, size_t seq_len, float *inv, float *attn)
+{
+    int half = n_rot / 2;
+    float base = (float)rp->theta;
+    *attn = rp->attention_factor > 0 ? (float)rp->attention_factor : 1.0f;
+    if (rp->type == ANISO_ROPE_DYNAMIC && (double)seq_len > rp->original_max_pos) {
+        /* base * ((factor * len / max) - (factor - 1)) ^ (dim / (dim - 2)), in
+         * float32 as torch computes it from the length tensor */
+        float f = (float)rp->factor, r = f * (float)seq_len / (float)rp->original_max_pos - (f - 1);
+        base = (float)rp->theta * powf(r, (float)((double)n_rot / (double)(n_rot - 2)));
+    }
+    if (rp->type == ANISO_ROPE_YARN) {
+        yarn_inv_freq(rp, n_rot, inv);
+        return;
+    }
     for (int i = 0; i < half; i++) {
         float e = (float)(2 * i) / (float)n_rot;
-        inv[i] = 1.0f / powf((float)rp->theta, e);
+        inv[i] = 1.0f / powf(base, e);
         if (rp->type == ANISO_ROPE_LINEAR) {
             inv[i] = inv[i] / (float)rp->factor;
+        } else if (rp->type == ANISO_ROPE_LONGROPE) {
+            const float *ext =
+                (double)seq_len > rp->original_max_pos ? rp->long_factor : rp->short_factor;
+            inv[i] = 1.0f / (ext[i] * powf(base, e));
+        } else if (rp->type == ANISO_ROPE_FACTORS) {
+            inv[i] = inv[i] / rp->long_factor[i];
         } else if (rp->type == ANISO_ROPE_LLAMA3) {
             float factor = (float)rp->factor, lf = (float)rp->low_freq_factor,
                   ocl = (float)rp->original_max_pos;
@@ -52,24 +111,41 @@ void aniso_rope_inv_freq(const aniso_rope *rp, int n_rot, float *inv)
     }
 }
 
-/* The angle tables: angle = fp32(inv_freq[i] * fp32(pos)). */
-static int rope_build(rope_table *r, const aniso_rope *rp, int n_rot, size_t max_len)
+void aniso_rope_inv_freq(const aniso_rope *rp, int n_rot, float *inv)
+{
+    float attn;
+    aniso_rope_at(rp, n_rot, 0, inv, &attn);
+}
+
+int aniso_rope_length_dependent(const aniso_rope *rp)
+{
+    return rp->type == ANISO_ROPE_DYNAMIC || rp->type == ANISO_ROPE_LONGROPE;
+}
+
+static int rope_alloc(rope_table *r, int n_rot, size_t max_len)
+{
+    size_t n = max_len * (size_t)(n_rot / 2) + 1;
+    r->cos = malloc(n * sizeof(float));
+    r->sin = malloc(n * sizeof(float));
+    return r->cos && r->sin ? 0 : -1;
+}
+
+/* The angle tables, positions [0, n_pos), of the frequencies a sequence of
+ * seq_len tokens uses: angle = fp32(inv_freq[i] * fp32(pos)); cos and sin
+ * rounded to float32, then times the attention factor in float32. */
+static void rope_fill(rope_table *r, const aniso_rope *rp, int n_rot, size_t seq_len, size_t n_pos)
 {
     int half = n_rot / 2;
-    r->cos = malloc((max_len * (size_t)half + 1) * sizeof(float));
-    r->sin = malloc((max_len * (size_t)half + 1) * sizeof(float));
-    if (!r->cos || !r->sin) return -1;
-    float *inv = malloc(((size_t)half + 1) * sizeof *inv);
-    if (!inv) return -1;
-    aniso_rope_inv_freq(rp, n_rot, inv);
-    for (size_t t = 0; t < max_len; t++)
+    float inv[ANISO_MAX_ROPE_FACTORS], attn;
+    aniso_rope_at(rp, n_rot, seq_len, inv, &attn);
+    for (size_t t = 0; t < n_pos; t++)
         for (int i = 0; i < half; i++) {
-            float a = inv[i] * (float)t;
-            r->cos[t * (size_t)half + (size_t)i] = (float)cos((double)a);
-            r->sin[t * (size_t)half + (size_t)i] = (float)sin((double)a);
+            float a = inv[i] * (float)t, c = (float)cos((double)a), sn = (float)sin((double)a);
+            if (attn != 1.0f) c *= attn, sn *= attn;
+            r->cos[t * (size_t)half + (size_t)i] = c;
+            r->sin[t * (size_t)half + (size_t)i] = sn;
         }
-    free(inv);
-    return 0;
+    r->key = rope_key(rp, seq_len);
 }
 
 static void rope_free(rope_table *r)
@@ -215,7 +291,10 @@ struct aniso_state {
     float *g, *u;  /* (T, F) */
     float *wbuf;   /* the largest converted weight block */
     float *scores; /* (ATTN_BLOCK, max_seq) attention scores */
-    rope_table rope, rope_local;
+    /* Rotary tables of the global [0] and sliding [1] settings for every
+     * position a plan allows; a length-dependent setting's table is rebuilt
+     * when a sequence's length needs other frequencies. */
+    rope_table rope[2];
 };
 
 void aniso_state_free(aniso_state *s)
@@ -224,8 +303,8 @@ void aniso_state_free(aniso_state *s)
     float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,   s->att,
                     s->o, s->o2, s->g, s->u, s->wbuf, s->scores};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
-    rope_free(&s->rope);
-    rope_free(&s->rope_local);
+    rope_free(&s->rope[0]);
+    rope_free(&s->rope[1]);
     free(s);
 }
 
@@ -245,9 +324,11 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
         T * H, T * H, T * F, T * F,  p->wbuf_elems, (size_t)ATTN_BLOCK * p->max_seq};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
-    if (rope_build(&s->rope, &hp->rope, hp->n_rot, p->max_seq) ||
-        rope_build(&s->rope_local, &hp->rope_local, hp->n_rot, p->max_seq))
-        goto nomem;
+    const aniso_rope *rp[2] = {&hp->rope, &hp->rope_local};
+    for (int i = 0; i < 2 && hp->n_rot; i++) {
+        if (rope_alloc(&s->rope[i], hp->n_rot, p->max_seq)) goto nomem;
+        rope_fill(&s->rope[i], rp[i], hp->n_rot, 0, p->max_seq);
+    }
     return s;
 nomem:
     aniso_state_free(s);
@@ -259,6 +340,18 @@ nomem:
 
 /* ---- One run ---- */
 
+/* The rotary table of setting which (0 global, 1 sliding) for a sequence
+ * of Tp tokens: the one built for the plan's longest sequence, unless the
+ * frequencies depend on the length and differ at Tp. */
+static const rope_table *rope_for(aniso_state *s, int which, size_t Tp)
+{
+    const aniso_hparams *hp = s->p->hp;
+    const aniso_rope *rp = which ? &hp->rope_local : &hp->rope;
+    rope_table *r = &s->rope[which];
+    if (rope_key(rp, Tp) != r->key) rope_fill(r, rp, hp->n_rot, Tp, s->p->max_seq);
+    return r;
+}
+
 typedef struct pass {
     const aniso_plan *p;
     const aniso_hparams *hp;
@@ -267,6 +360,8 @@ typedef struct pass {
     size_t T;
 } pass;
 
+/* The family's norm of x into y; a norm the model does not have (OLMo 2
+ * normalises no sublayer input) leaves y = x. */
 static void norm(const pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role,
                  int layer)
 {
@@ -274,10 +369,13 @@ static void norm(const pass *ps, float *y, const float *x, aniso_role w_role, an
     const float *w = vecw(ps->p, w_role, layer);
     aniso_norm kind = aniso_arch_norm(hp->arch);
     int T = (int)ps->T, n = hp->d_model;
-    if (kind == ANISO_NORM_LAYER)
+    if (!w) {
+        if (y != x) memcpy(y, x, ps->T * (size_t)n * sizeof *y);
+    } else if (kind == ANISO_NORM_LAYER) {
         layernorm(y, x, w, vecw(ps->p, b_role, layer), T, n, hp->norm_eps);
-    else
+    } else {
         rmsnorm(y, x, w, T, n, hp->norm_eps, kind == ANISO_NORM_RMS_GEMMA);
+    }
 }
 
 static void lin(const pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role,
@@ -310,16 +408,29 @@ static void attention(const pass *ps, int l)
         lin(ps, b->k, b->h, ANISO_ROLE_ATTN_K, ANISO_ROLE_ATTN_K_B, l, H, nkv * D);
         lin(ps, b->v, b->h, ANISO_ROLE_ATTN_V, ANISO_ROLE_ATTN_V_B, l, H, nkv * D);
     }
-    if (aniso_model_weight(m, ANISO_ROLE_ATTN_Q_NORM, l)) {
-        /* Gemma 3: per-head RMSNorm of q and k, before RoPE. */
-        rmsnorm(b->q, b->q, vecw(ps->p, ANISO_ROLE_ATTN_Q_NORM, l), T * nh, D, hp->norm_eps, 1);
-        rmsnorm(b->k, b->k, vecw(ps->p, ANISO_ROLE_ATTN_K_NORM, l), T * nkv, D, hp->norm_eps, 1);
+    const aniso_tensor *qn = aniso_model_weight(m, ANISO_ROLE_ATTN_Q_NORM, l);
+    if (qn) {
+        /* RMSNorms of q and k before RoPE, in the family's norm kind: per
+         * head when the weight has d_head elements (Gemma 3, Qwen3), else
+         * over the whole projection (OLMo 2). */
+        int gemma = aniso_arch_norm(hp->arch) == ANISO_NORM_RMS_GEMMA,
+            per_head = qn->n_elem == (uint64_t)D;
+        const float *wq = vecw(ps->p, ANISO_ROLE_ATTN_Q_NORM, l),
+                    *wk = vecw(ps->p, ANISO_ROLE_ATTN_K_NORM, l);
+        if (per_head) {
+            rmsnorm(b->q, b->q, wq, T * nh, D, hp->norm_eps, gemma);
+            rmsnorm(b->k, b->k, wk, T * nkv, D, hp->norm_eps, gemma);
+        } else {
+            rmsnorm(b->q, b->q, wq, T, nh * D, hp->norm_eps, gemma);
+            rmsnorm(b->k, b->k, wk, T, nkv * D, hp->norm_eps, gemma);
+        }
     }
     int sliding = hp->sliding[l];
-    const rope_table *rt = sliding ? &b->rope_local : &b->rope;
+    float scale = (float)(hp->attn_scale / (hp->attn_scale_by_layer ? l + 1 : 1));
     for (size_t pr = 0; pr < ps->b->n_prompts; pr++) {
         size_t t0 = ps->b->offsets[pr], Tp = ps->b->offsets[pr + 1] - t0;
-        for (size_t t = 0; t < Tp; t++) {
+        const rope_table *rt = hp->n_rot ? rope_for(b, sliding ? 1 : 0, Tp) : NULL;
+        for (size_t t = 0; rt && t < Tp; t++) {
             for (int h = 0; h < nh; h++)
                 rope_apply(b->q + (t0 + t) * qs + (size_t)h * D, rt, hp->n_rot, t);
             for (int h = 0; h < nkv; h++)
@@ -329,7 +440,7 @@ static void attention(const pass *ps, int l)
         for (int h = 0; h < nh; h++) {
             size_t g = (size_t)(h / (nh / nkv)) * (size_t)D;
             attend_head(b->att + t0 * qs + (size_t)h * D, b->q + t0 * qs + (size_t)h * D, qs,
-                        b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, (float)hp->attn_scale,
+                        b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, scale,
                         (float)hp->softcap, sliding ? hp->sliding_window : 0, b->scores,
                         ps->p->n_threads);
         }
@@ -363,7 +474,7 @@ static void block(const pass *ps, int l)
     attention(ps, l);
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_POST_NORM, l))
         norm(ps, b->o, b->o, ANISO_ROLE_ATTN_POST_NORM, ANISO_ROLE_COUNT, l);
-    if (ps->hp->arch == ANISO_ARCH_GPTNEOX && ps->hp->parallel_residual) {
+    if (ps->hp->parallel_residual) {
         /* x = (mlp(ln2(x)) + attn(ln1(x))) + x */
         norm(ps, b->h, b->x, ANISO_ROLE_FFN_NORM, ANISO_ROLE_FFN_NORM_B, l);
         mlp(ps, l, b->o2);
@@ -392,6 +503,12 @@ static aniso_status check_batch(const aniso_plan *p, const aniso_batch *b, aniso
             return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                    "forward: sequence %zu has %zu tokens, more than the plan's %zu",
                                    i, len, p->max_seq);
+        const aniso_tensor *P = aniso_model_weight(p->m, ANISO_ROLE_POS_EMBD, 0);
+        if (P && (int64_t)len > P->shape[0])
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                   "forward: sequence %zu has %zu tokens, more than the model's "
+                                   "%lld learned positions",
+                                   i, len, (long long)P->shape[0]);
     }
     size_t T = b->offsets[b->n_prompts];
     if (T > p->max_tokens)
@@ -425,12 +542,19 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
     ops_set_threads(p->n_threads);
     /* hidden_states[0]: the embedding rows, times the family's scale. */
     const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
-    for (size_t t = 0; t < ps.T; t++) {
-        float *row = s->x + t * (size_t)H;
-        to_f32(row, E, (size_t)b->ids[t] * (size_t)H, (size_t)H);
-        if (hp->embd_scale != 1.0)
-            for (int i = 0; i < H; i++) row[i] *= (float)hp->embd_scale;
-    }
+    /* Learned absolute positions (GPT-2) are added: x = wte[id] + wpe[pos]. */
+    const aniso_tensor *P = aniso_model_weight(p->m, ANISO_ROLE_POS_EMBD, 0);
+    for (size_t pr = 0; pr < b->n_prompts; pr++)
+        for (size_t t = b->offsets[pr]; t < b->offsets[pr + 1]; t++) {
+            float *row = s->x + t * (size_t)H;
+            to_f32(row, E, (size_t)b->ids[t] * (size_t)H, (size_t)H);
+            if (hp->embd_scale != 1.0)
+                for (int i = 0; i < H; i++) row[i] *= (float)hp->embd_scale;
+            if (P) {
+                to_f32(s->h, P, (t - b->offsets[pr]) * (size_t)H, (size_t)H);
+                for (int i = 0; i < H; i++) row[i] += s->h[i];
+            }
+        }
     aniso_error terr;
     aniso_error_clear(&terr);
     int stop = p->taps[0] && tap(user, 0, s->x, ps.T, H, &terr);

@@ -178,6 +178,70 @@ static void gguf_fixup(aniso_tensor *t, aniso_role role, const aniso_hparams *hp
     }
 }
 
+/* The first row and the row count of part of a fused tensor's rows (out
+ * features). */
+static void part_rows(fused_part pt, const aniso_hparams *hp, int64_t *first, int64_t *n)
+{
+    int64_t q = (int64_t)hp->n_head * hp->d_head, kv = (int64_t)hp->n_head_kv * hp->d_head;
+    switch (pt) {
+    case PART_Q:
+        *first = 0, *n = q;
+        break;
+    case PART_K:
+        *first = q, *n = kv;
+        break;
+    case PART_V:
+        *first = q + kv, *n = kv;
+        break;
+    case PART_GATE:
+        *first = 0, *n = hp->d_ff;
+        break;
+    case PART_UP:
+        *first = hp->d_ff, *n = hp->d_ff;
+        break;
+    default:
+        *first = 0, *n = -1;
+        break;
+    }
+}
+
+/* Narrows t (a fused tensor, bound as the model holds it: (out, in) or a
+ * vector) to the rows of part pt. Whole rows of a block quantization are
+ * whole blocks, so a view of rows is a view of bytes. */
+static int narrow(aniso_tensor *t, fused_part pt, const aniso_hparams *hp)
+{
+    int64_t first, n;
+    part_rows(pt, hp, &first, &n);
+    if (n < 0) return 0;
+    size_t be, bb;
+    aniso_dtype_block(t->dtype, &be, &bb);
+    int64_t row_len = t->n_dims == 2 ? t->shape[1] : 1;
+    if (be < 1 || row_len % (int64_t)be) return -1;
+    if (t->row_map == ANISO_ROWS_CONV1D) {
+        /* columns of the stored (in, out) matrix: the view starts at column first */
+        t->data = (const unsigned char *)t->data + (size_t)first * aniso_dtype_size(t->dtype);
+    } else {
+        size_t row_bytes = (size_t)row_len / be * bb;
+        t->data = (const unsigned char *)t->data + (size_t)first * row_bytes;
+    }
+    t->shape[0] = n;
+    t->n_elem = (uint64_t)n * (uint64_t)row_len;
+    t->nbytes = (size_t)t->n_elem / be * bb;
+    return 0;
+}
+
+/* The visible tensor called name, or (for a name under the family's base
+ * prefix) the same name without it, as the bare base model's checkpoints
+ * store it. */
+static const entry *find_weight(const aniso_model *m, const char *name)
+{
+    const entry *e = find_entry(m, name);
+    const char *pre = arch_get(m->hp.arch)->prefix;
+    size_t n = pre ? strlen(pre) : 0;
+    if (!e && !m->gguf && n && !strncmp(name, pre, n)) e = find_entry(m, name + n);
+    return e;
+}
+
 static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer, aniso_error *err)
 {
     const aniso_hparams *hp = &m->hp;
@@ -185,7 +249,7 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
     const char *tmpl = m->gguf ? w->gguf : w->name;
     if (!tmpl) return ANISO_OK;
     snprintf(name, sizeof name, tmpl, layer);
-    const entry *e = find_entry(m, name);
+    const entry *e = find_weight(m, name);
     int used = weight_used(w, hp);
     if (!e) {
         if (!used || w->need == NEED_UNTIED) return ANISO_OK;
@@ -204,7 +268,8 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
                                m->gguf ? " or a supported block quantization" : "");
     int64_t want[2];
     int nd = w->shape[1] == DIM_NONE ? 1 : 2;
-    for (int i = 0; i < nd; i++) want[i] = dim_value(w->shape[i], hp);
+    int conv1d = nd == 2 && w->layout == LAYOUT_CONV1D && !m->gguf;
+    for (int i = 0; i < nd; i++) want[i] = dim_value(w->shape[conv1d ? 1 - i : i], hp);
     int ok = t->n_dims == nd;
     for (int i = 0; ok && i < nd; i++) ok = t->shape[i] == want[i];
     if (!ok) {
@@ -214,13 +279,29 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
                                shape_str(b, sizeof b, want, nd));
     }
     size_t slot = (size_t)w->role * (size_t)hp->n_layer + (size_t)layer;
-    m->w[slot] = *t;
+    aniso_tensor *b = &m->w[slot];
+    *b = *t;
+    if (conv1d) {
+        /* bound as (out, in); rows_f32 reads the columns of the stored matrix */
+        b->shape[0] = want[1];
+        b->shape[1] = want[0];
+        b->row_map = ANISO_ROWS_CONV1D;
+        b->map_dim = (int)want[1]; /* the stored row length (all out features) */
+    }
+    if (m->gguf) gguf_fixup(b, w->role, hp);
+    if (w->part != PART_WHOLE && narrow(b, w->part, hp))
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: tensor '%s' (%s) cannot be split into its fused parts: its "
+                               "rows are not whole blocks",
+                               file, name, aniso_dtype_name(t->dtype));
     m->has[slot] = 1;
-    if (m->gguf) gguf_fixup(&m->w[slot], w->role, hp);
-    m->stats.n_params += t->n_elem;
-    m->stats.n_bytes += t->nbytes;
-    m->stats.n_tensors++;
-    m->stats.params_by_dtype[t->dtype] += t->n_elem;
+    /* a fused tensor is counted once, with its first part */
+    if (w->part == PART_WHOLE || w->part == PART_Q || w->part == PART_GATE) {
+        m->stats.n_params += t->n_elem;
+        m->stats.n_bytes += t->nbytes;
+        m->stats.n_tensors++;
+        m->stats.params_by_dtype[t->dtype] += t->n_elem;
+    }
     return ANISO_OK;
 }
 

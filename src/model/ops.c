@@ -9,7 +9,6 @@
 
 #include "base/half.h"
 #include "io/quants.h"
-#include "io/quants.h"
 #include "model/ops.h"
 
 void ops_set_threads(int n)
@@ -83,8 +82,34 @@ static size_t map_row(const aniso_tensor *t, size_t r)
     }
 }
 
+/* Rows [row0, row0 + nrows) of a Conv1D weight: columns of the stored (in,
+ * out) matrix, whose rows hold map_dim elements. */
+static void conv1d_rows(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t n_in)
+{
+    size_t ld = (size_t)t->map_dim, es = t->dtype == ANISO_DTYPE_F32 ? 4 : 2;
+    const unsigned char *p = (const unsigned char *)t->data + row0 * es;
+    for (size_t k = 0; k < n_in; k++) {
+        const unsigned char *src = p + k * ld * es;
+        for (size_t r = 0; r < nrows; r++) {
+            float v;
+            uint16_t h;
+            if (es == 4) {
+                memcpy(&v, src + 4 * r, 4);
+            } else {
+                memcpy(&h, src + 2 * r, 2);
+                v = t->dtype == ANISO_DTYPE_BF16 ? bf16_to_f32(h) : f16_to_f32(h);
+            }
+            out[r * n_in + k] = v + t->shift;
+        }
+    }
+}
+
 void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len)
 {
+    if (t->row_map == ANISO_ROWS_CONV1D) {
+        conv1d_rows(out, t, row0, nrows, row_len);
+        return;
+    }
     if (t->row_map == ANISO_ROWS_SAME) {
         to_f32(out, t, row0 * row_len, nrows * row_len);
         return;
@@ -239,8 +264,11 @@ double act_scalar(double x, aniso_act act)
     case ANISO_ACT_GELU:
         return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     case ANISO_ACT_GELU_TANH:
+    case ANISO_ACT_GELU_NEW:
         return 0.5 * x *
                (1.0 + tanh(0.7978845608028654 /* sqrt(2 / pi) */ * (x + 0.044715 * x * x * x)));
+    case ANISO_ACT_GELU_FAST:
+        return 0.5 * x * (1.0 + tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)));
     }
     return x;
 }
@@ -255,6 +283,14 @@ static inline float act_f32(float x, aniso_act act)
         return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
     case ANISO_ACT_GELU_TANH:
         return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case ANISO_ACT_GELU_NEW: {
+        /* 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * pow(x, 3)))), one rounding per
+         * tensor operation */
+        float c = 0.044715f * (x * x * x), t = tanhf(0.79788456080286536f * (x + c));
+        return (0.5f * x) * (1.0f + t);
+    }
+    case ANISO_ACT_GELU_FAST:
+        return 0.5f * x * (1.0f + tanhf(x * 0.7978845608f * (1.0f + 0.044715f * x * x)));
     }
     return x;
 }

@@ -20,6 +20,17 @@ For each fixture folder (tests/fixtures/forward[-v5]/NAME/):
                  order as the notebook does; float32 compute, eager attention
   oracle.json    versions, seed, and the settings transformers resolved
 
+Dynamic NTK rope (llama-dynamic-f32) is stateful in transformers: the rotary
+module keeps the frequencies of the longest sequence it has seen and only
+resets them for a sequence shorter than max_position_embeddings. The prompts
+run one at a time, in order, on a freshly loaded model, and only the last
+(long) one is longer than max_position_embeddings (24: the notebook prompts
+take up to 24 tokens with BOS under this tokenizer, so 16 would not do), so
+every prompt sees the frequencies of its own length; the script checks the
+token counts. Phi-3's longrope picks short or long factors by each call's
+length (not stateful); the same counts hold for its
+original_max_position_embeddings (24, one prompt exactly at the bound).
+
 The reference always computes in float32 (dtype=torch.float32, eager
 attention): bfloat16/float16 fixtures store rounded weights, which the
 reference upcasts exactly. Weights are re-drawn at unit scale (random norm
@@ -28,6 +39,10 @@ weights and biases too) so that every op changes the result measurably.
 Usage: PY=$(tools/oracle/venv.sh) && "$PY" tools/oracle/make_forward_fixtures.py
        PY5=$(tools/oracle/venv.sh 5) && "$PY5" tools/oracle/make_forward_fixtures.py \
            --v4-fixtures tests/fixtures/forward
+Options: --only NAME,NAME,...  make (and cross-read) only these fixtures,
+leaving the other folders as they are (the committed ones were written by an
+earlier revision of this script: oracle.json without "rope", GPT-NeoX's
+integer rotary base); [OUT] another output folder.
 """
 import json
 import os
@@ -38,10 +53,13 @@ import sys
 import numpy as np
 import torch
 import transformers
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma2Config, Gemma3TextConfig,
-                          GemmaConfig, GemmaTokenizerFast, GPTNeoXConfig, GPTNeoXTokenizerFast,
-                          LlamaConfig, LlamaTokenizerFast)
+from tokenizers import (Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers,
+                        processors, trainers)
+from transformers import (AutoConfig, AutoModelForCausalLM, AutoTokenizer, Gemma2Config,
+                          Gemma3TextConfig, GemmaConfig, GemmaTokenizerFast, GPT2Config,
+                          GPT2TokenizerFast, GPTNeoXConfig, GPTNeoXTokenizerFast, LlamaConfig,
+                          LlamaTokenizerFast, MistralConfig, Olmo2Config, Phi3Config,
+                          Qwen2Config, Qwen2TokenizerFast, Qwen3Config)
 
 SEED = 4242
 V5 = int(transformers.__version__.split(".")[0]) >= 5
@@ -158,12 +176,63 @@ def neox_tokenizer():
                                 pad_token="<|padding|>")
 
 
+def gpt2_tokenizer():
+    """Byte-level BPE in GPT-2's layout: no normalizer, ByteLevel with its
+    regex, ByteLevel post-processor; <|endoftext|> the only special token."""
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    tk.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tk.train_from_iterator(training_text(), trainer)
+    return GPT2TokenizerFast(tokenizer_object=tk, unk_token="<|endoftext|>",
+                             bos_token="<|endoftext|>", eos_token="<|endoftext|>")
+
+
+QWEN2_REGEX = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"""
+               r""" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")
+
+
+def qwen_tokenizer():
+    """Byte-level BPE in Qwen2's layout: NFC, Split with Qwen2's regex, then
+    ByteLevel without its own regex; no BOS."""
+    tk = Tokenizer(models.BPE())
+    tk.normalizer = normalizers.NFC()
+    tk.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_REGEX), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tk.decoder = decoders.ByteLevel()
+    tk.post_processor = processors.ByteLevel(add_prefix_space=False, trim_offsets=False,
+                                             use_regex=False)
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tk.train_from_iterator(training_text(), trainer)
+    return Qwen2TokenizerFast(tokenizer_object=tk, unk_token="<|endoftext|>", bos_token=None,
+                              eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+
+
 SMALL = dict(hidden_size=64, num_attention_heads=4, intermediate_size=128,
              max_position_embeddings=256)
 
 
-def fixtures(tok_gemma, tok_llama, tok_neox):
+# Rotary lengths for llama-dynamic-f32's max_position_embeddings and
+# phi3-f32's original_max_position_embeddings: every short prompt has at most
+# this many tokens (one has exactly 24), the long one more (checked).
+SHORT_MAX = 24
+
+
+def longrope_factors(n):
+    rng = random.Random(SEED + 3)
+    draw = lambda: [round(rng.uniform(1.0, 4.0), 4) for _ in range(n)]
+    return draw(), draw()
+
+
+def fixtures(tok_gemma, tok_llama, tok_neox, tok_gpt2, tok_qwen):
     vg, vl, vn = len(tok_gemma), len(tok_llama), len(tok_neox)
+    vb, vq = len(tok_gpt2), len(tok_qwen)
     gemma = dict(SMALL, vocab_size=vg, head_dim=16, pad_token_id=0, eos_token_id=1,
                  bos_token_id=2)
     yield "llama-f32", tok_llama, torch.float32, LlamaConfig(
@@ -200,16 +269,68 @@ def fixtures(tok_gemma, tok_llama, tok_neox):
         **SMALL, vocab_size=vn, num_hidden_layers=2, **rope(10000.0, frac=0.5, neox=True),
         use_parallel_residual=False, hidden_act="gelu", tie_word_embeddings=False)
 
+    # Families and rotary types added later (made with --only when the
+    # folders above are to stay as committed).
+    eot = tok_gpt2.convert_tokens_to_ids("<|endoftext|>")
+    qeot = tok_qwen.convert_tokens_to_ids("<|endoftext|>")
+    yield "gpt2-f32", tok_gpt2, torch.float32, GPT2Config(
+        n_embd=64, n_layer=3, n_head=4, n_inner=128, n_positions=256, vocab_size=vb,
+        activation_function="gelu_new", bos_token_id=eot, eos_token_id=eot)
+    yield "gpt2-scaled-bf16", tok_gpt2, torch.bfloat16, GPT2Config(
+        n_embd=64, n_layer=2, n_head=4, n_inner=None, n_positions=256, vocab_size=vb,
+        activation_function="gelu", scale_attn_by_inverse_layer_idx=True,
+        layer_norm_epsilon=1e-4, bos_token_id=eot, eos_token_id=eot)
+    yield "qwen2-f32", tok_qwen, torch.float32, Qwen2Config(
+        **SMALL, vocab_size=vq, num_hidden_layers=4, num_key_value_heads=2,
+        use_sliding_window=True, sliding_window=8, max_window_layers=2,
+        tie_word_embeddings=False, bos_token_id=qeot, eos_token_id=qeot)
+    yield "qwen3-bf16", tok_qwen, torch.bfloat16, Qwen3Config(
+        **SMALL, vocab_size=vq, num_hidden_layers=3, num_key_value_heads=2, head_dim=24,
+        tie_word_embeddings=True, bos_token_id=qeot, eos_token_id=qeot)
+    yield "mistral-f32", tok_llama, torch.float32, MistralConfig(
+        **SMALL, vocab_size=vl, num_hidden_layers=3, num_key_value_heads=2, head_dim=16,
+        sliding_window=8)
+    short, long = longrope_factors(int(16 * 0.5) // 2)
+    # 4.57's Phi3Config wants exactly {type, short_factor, long_factor}
+    # (the Hub's Phi-3 files use "type"); 5.x's key is rope_type.
+    yield "phi3-f32", tok_llama, torch.float32, Phi3Config(
+        **dict(SMALL, max_position_embeddings=256), vocab_size=vl, num_hidden_layers=3,
+        num_key_value_heads=2, original_max_position_embeddings=SHORT_MAX,
+        sliding_window=None, bos_token_id=1, eos_token_id=2, pad_token_id=2,
+        **rope(scaling={"rope_type" if V5 else "type": "longrope", "short_factor": short,
+                        "long_factor": long}, frac=0.5))
+    yield "phi3-sw-bf16", tok_llama, torch.bfloat16, Phi3Config(
+        **SMALL, vocab_size=vl, num_hidden_layers=2, num_key_value_heads=4, sliding_window=8,
+        bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    yield "olmo2-f32", tok_gpt2, torch.float32, Olmo2Config(
+        **SMALL, vocab_size=vb, num_hidden_layers=3, num_key_value_heads=2,
+        tie_word_embeddings=False, bos_token_id=None, eos_token_id=eot, pad_token_id=eot)
+    yield "llama-yarn-f32", tok_llama, torch.float32, LlamaConfig(
+        **dict(SMALL, max_position_embeddings=64), vocab_size=vl, num_hidden_layers=3,
+        num_key_value_heads=2, head_dim=16,
+        **rope(scaling={"rope_type": "yarn", "factor": 4.0,
+                        "original_max_position_embeddings": 16}))
+    yield "llama-dynamic-f32", tok_llama, torch.float32, LlamaConfig(
+        **dict(SMALL, max_position_embeddings=SHORT_MAX), vocab_size=vl, num_hidden_layers=2,
+        num_key_value_heads=4, head_dim=16, **rope(scaling={"rope_type": "dynamic",
+                                                           "factor": 2.0}))
+
 
 def redraw(model):
     """Unit-scale weights: activations O(1) in every layer, norms not identity."""
     g = torch.Generator().manual_seed(SEED)
+    # GPT-2's names and layout: wte/wpe embeddings, ln_* norms, and Conv1D
+    # weights stored (in, out), so their fan-in is shape[0]. No other family
+    # has such names or modules, so their draws are as before.
+    conv1d = {f"{n}.weight" for n, m in model.named_modules() if type(m).__name__ == "Conv1D"}
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 2:
-                std = 1.0 if "embed" in name else p.shape[1] ** -0.5
+                embed = "embed" in name or name.split(".")[-2] in ("wte", "wpe")
+                fan_in = p.shape[0] if name in conv1d else p.shape[1]
+                std = 1.0 if embed else fan_in ** -0.5
                 p.copy_(torch.randn(p.shape, generator=g) * std)
-            elif "norm" in name and name.endswith("weight"):
+            elif ("norm" in name or ".ln_" in name) and name.endswith("weight"):
                 offset = 0.0 if type(model).__name__.startswith("Gemma") else 1.0
                 p.copy_(offset + 0.2 * torch.randn(p.shape, generator=g))
             else:
@@ -237,20 +358,51 @@ def reference_hidden(path):
 def rope_settings(c):
     """The rotary settings the loaded config resolved to, for oracle.json."""
     if V5:
-        return c.rope_parameters
+        return getattr(c, "rope_parameters", None)  # GPT-2 has none
     keys = ("rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor",
             "rotary_pct", "rotary_emb_base")
     return {k: getattr(c, k) for k in keys if hasattr(c, k)}
 
 
-def cross_version(v4_dir):
+def sliding_layers(path, ids):
+    """Which layers the sliding window changes: the model run on the long
+    prompt as saved and with a window longer than the prompt; the
+    hidden-state indices (1 + layer) that differ. Empty when nothing slides."""
+    cfg = AutoConfig.from_pretrained(path)
+    if getattr(cfg, "sliding_window", None) is None:
+        return []
+    full = AutoConfig.from_pretrained(path)
+    full.sliding_window = 1 << 20  # longer than the prompt: a window that never cuts
+    x = torch.tensor([ids])
+    out = []
+    with torch.no_grad():
+        for c in (cfg, full):
+            m = AutoModelForCausalLM.from_pretrained(path, config=c, dtype=torch.float32,
+                                                     attn_implementation="eager")
+            out.append(m(input_ids=x, output_hidden_states=True).hidden_states)
+    return [i for i, (a, b) in enumerate(zip(*out)) if not torch.equal(a, b)]
+
+
+def check_lengths(name, ids_all):
+    """The length-dependent rotary fixtures: short prompts within SHORT_MAX,
+    the long one beyond (see the module docstring)."""
+    counts = [len(i) for i in ids_all]
+    if name in ("phi3-f32", "llama-dynamic-f32"):
+        print(f"{name}: tokens per prompt {counts} (bound {SHORT_MAX})")
+        assert max(counts[:-1]) <= SHORT_MAX < counts[-1], counts
+
+
+def cross_version(v4_dir, only=None):
     """5.x's reading of the 4.57 fixtures: hidden.v5.npy (and prompts.v5.json
     with 5.x's token ids) where it differs from 4.57's."""
     for name in sorted(os.listdir(v4_dir)):
         path = os.path.join(v4_dir, name)
         if not os.path.exists(os.path.join(path, "hidden.npy")):
             continue
+        if only is not None and name not in only:
+            continue
         hidden, ids, _, _ = reference_hidden(path)
+        check_lengths(name, ids)
         v4 = np.load(os.path.join(path, "hidden.npy"))
         if hidden.shape != v4.shape:
             why = f"tokens {v4.shape[1]} -> {hidden.shape[1]}"
@@ -269,36 +421,53 @@ def cross_version(v4_dir):
         print(f"{name}: 5.x reading of the 4.57 file: " + (f"differs ({why})" if why else "same"))
 
 
+# The Llama fixtures whose tokenizer.json loses its post-processor (see main).
+NO_POST_PROCESSOR = ("llama-f32",) if V5 else ("llama-f32", "llama3-bf16")
+
+
 def main():
     args = sys.argv[1:]
-    v4_dir = None
-    if args[:1] == ["--v4-fixtures"]:
-        v4_dir, args = args[1], args[2:]
+    v4_dir, only = None, None
+    while args[:1] in (["--v4-fixtures"], ["--only"]):
+        if args[0] == "--v4-fixtures":
+            v4_dir = args[1]
+        else:
+            only = set(args[1].split(","))
+        args = args[2:]
     out = args[0] if args else ("tests/fixtures/forward-v5" if V5 else "tests/fixtures/forward")
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(SEED)
-    toks = sp_tokenizer(False), sp_tokenizer(True), neox_tokenizer()
+    toks = (sp_tokenizer(False), sp_tokenizer(True), neox_tokenizer(), gpt2_tokenizer(),
+            qwen_tokenizer())
+    made = set()
     for name, tok, dtype, cfg in fixtures(*toks):
+        if only is not None and name not in only:
+            continue
+        made.add(name)
         path = os.path.join(out, name)
         shutil.rmtree(path, ignore_errors=True)
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
         redraw(model)
         model.to(dtype).save_pretrained(path, safe_serialization=True)
         tok.save_pretrained(path)
-        if name == "llama-f32" or (name.startswith("llama") and not V5):
+        if name in NO_POST_PROCESSOR:
             # 4.57's Llama class rebuilds BOS from tokenizer_config.json,
             # whatever tokenizer.json says: drop the file's post-processor to
             # test that rule. 5.x then adds no BOS (its rule: tokenizer.json's
             # post-processor decides); llama3-bf16 keeps its BOS template there.
+            # The later Llama-tokenizer fixtures (rotary types, Mistral, Phi-3)
+            # keep their BOS template in both versions.
             tj = os.path.join(path, "tokenizer.json")
             d = json.load(open(tj, encoding="utf-8"))
             d["post_processor"] = None
             json.dump(d, open(tj, "w", encoding="utf-8"), ensure_ascii=False)
-        for extra in ("generation_config.json", "special_tokens_map.json", "chat_template.jinja"):
+        for extra in ("generation_config.json", "special_tokens_map.json", "chat_template.jinja",
+                      "vocab.json", "merges.txt"):  # the last two: slow-tokenizer copies
             if os.path.exists(os.path.join(path, extra)):
                 os.remove(os.path.join(path, extra))
 
         hidden, ids_all, ref, auto = reference_hidden(path)
+        check_lengths(name, ids_all)
         np.save(os.path.join(path, "hidden.npy"), hidden)
         with open(os.path.join(path, "prompts.json"), "w", encoding="utf-8") as f:
             json.dump({"prompts": FIXTURE_PROMPTS, "ids": ids_all}, f, ensure_ascii=False)
@@ -313,13 +482,22 @@ def main():
             "hidden_activation": getattr(c, "hidden_activation", None),
             "layer_types": getattr(c, "layer_types", None),
             "rope": rope_settings(c),
+            **({"activation_function": c.activation_function}
+               if hasattr(c, "activation_function") else {}),
+            **({"sliding_window": c.sliding_window} if hasattr(c, "sliding_window") else {}),
             "shape": list(hidden.shape), "max_abs": float(np.abs(hidden).max()),
         }
         with open(os.path.join(path, "oracle.json"), "w") as f:
             json.dump(oracle, f, indent=1, default=str)
         print(name, hidden.shape, "max", oracle["max_abs"], sorted(os.listdir(path)))
+        slid = sliding_layers(path, ids_all[-1])
+        print(f"{name}: layer_types {oracle['layer_types']}, sliding_window "
+              f"{getattr(c, 'sliding_window', None)}; hidden states changed by the "
+              f"window: {slid or 'none'}")
+    if only is not None and only - made:
+        sys.exit(f"no such fixture: {sorted(only - made)}")
     if v4_dir:
-        cross_version(v4_dir)
+        cross_version(v4_dir, only)
 
 
 if __name__ == "__main__":
