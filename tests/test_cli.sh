@@ -70,7 +70,7 @@ check inspect-sharded 0 '^weight tensors +21 in 7 files$' '' -- \
     "$aniso" inspect "$fx/models/llama-tiny-sharded"
 check inspect-bf16 0 '^dtypes +BF16 \(21664 parameters\)$' '' -- \
     "$aniso" inspect "$fx/models/gemma-tiny-bf16"
-check inspect-neox 0 '^normalization +LayerNorm$' '' -- "$aniso" inspect "$fx/models/gptneox-tiny"
+check inspect-neox 0 '^normalization +LayerNorm, before each sublayer, parallel residual$' '' -- "$aniso" inspect "$fx/models/gptneox-tiny"
 check inspect-missing 1 '' "^aniso: $tmp/none: no such folder$" -- "$aniso" inspect "$tmp/none"
 mkdir "$tmp/empty"
 check inspect-not-model 1 '' "^aniso: $tmp/empty/config.json: not found" -- \
@@ -162,6 +162,16 @@ check profile-reference 0 '^Flatter than google/gemma-2b: ' '' -- \
 check profile-bad-reference 1 '' "^aniso: $fx/forward/gemma3-f32/config.json: no 'intrinsic_dim_ratio' list of numbers \\(not an anisotropy result\\)$" -- \
     "$aniso" profile --out "$tmp/prof3" --reference "$fx/forward/gemma3-f32/config.json" "$fx/forward/gemma3-f32"
 check profile-no-model 2 '' '^aniso profile: missing MODEL' -- "$aniso" profile
+# the newer families end to end; the report names the family and where its norms sit
+check profile-olmo2 0 '^L\* \(anisotropy max\): Layer [0-9]+$' '' -- \
+    "$aniso" profile --threads 2 --out "$tmp/prof-olmo2" "$fx/forward/olmo2-f32"
+check profile-olmo2-family 0 '' '' -- bash -c \
+    "tr -d ' \n' <'$tmp/prof-olmo2/anisotropy_results_olmo2-f32.json' | grep -q '\"normalization\":\"RMSNorm\",\"family\":\"OLMo2\",\"norm_placement\":\"post\"'"
+check profile-gpt2 0 '^L\* \(anisotropy max\): Layer [0-9]+$' '' -- \
+    "$aniso" profile --threads 2 --out "$tmp/prof-gpt2" "$fx/forward/gpt2-f32"
+check compare-by-norm 0 '^  LayerNorm +1 model, mean range [0-9.]+: [^ ]*gpt2-f32 ' '' -- \
+    "$aniso" compare --out "$tmp/cmp-norm" "$tmp/prof-gpt2/anisotropy_results_gpt2-f32.json" \
+    "$tmp/prof-olmo2/anisotropy_results_olmo2-f32.json"
 check profile-nothing-written 0 '' '' -- bash -c "[ ! -e '$tmp/prof3' ]"
 check compare-seed 0 '^google/gemma-2b +18 +9 +0\.500 +0\.6926 +0\.9725 +yes$' '' -- \
     "$aniso" compare --out "$tmp/cmp" "$fx/results/anisotropy_results_pythia.json" \

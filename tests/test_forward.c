@@ -151,6 +151,47 @@ GGUF_FIXTURE(gguf_llama, "llama-f32", 0)
 GGUF_FIXTURE(gguf_gemma, "gemma-bf16", 0)
 GGUF_FIXTURE(gguf_gemma2, "gemma2-f16", 0)
 GGUF_FIXTURE(gguf_gptneox, "gptneox-f32", 1)
+GGUF_FIXTURE(gguf_gpt2, "gpt2-f32", 1)
+GGUF_FIXTURE(gguf_qwen3, "qwen3-bf16", 1)
+GGUF_FIXTURE(gguf_olmo2, "olmo2-f32", 1)
+GGUF_FIXTURE(gguf_phi3, "phi3-f32", 0)
+GGUF_FIXTURE(gguf_phi3_sw, "phi3-sw-bf16", 0)
+/* Llama 3.1 scaling as the converter stores it: rope_freqs */
+GGUF_FIXTURE(gguf_llama3, "llama3-bf16", 0)
+
+/* Qwen 2 and Mistral with a sliding window: the converter writes no window
+ * (neither GGUF architecture has a key for it), so the files describe
+ * full-attention models, which aniso computes; the vocabulary (Qwen 2's
+ * pre-tokenizer) still gives AutoTokenizer's ids. */
+static void gguf_no_window(void **state)
+{
+    (void)state;
+    const char *names[] = {"qwen2-f32", "mistral-f32"};
+    for (int i = 0; i < 2; i++) {
+        char *gpath = fmt("%s/gguf/%s.gguf", fixtures_dir(), names[i]);
+        aniso_error err;
+        aniso_model *m = aniso_model_open(gpath, NULL, &err);
+        if (!m) fail_msg("%s", err.msg);
+        assert_int_equal(aniso_model_hparams(m)->sliding_window, 0);
+        aniso_model_free(m);
+        free(gpath);
+    }
+    char *dir = fmt("%s/forward/qwen2-f32", fixtures_dir());
+    char *gpath = fmt("%s/gguf/qwen2-f32.gguf", fixtures_dir());
+    aniso_error err;
+    aniso_tokenizer *a = aniso_tokenizer_open(dir, NULL, &err),
+                    *b = aniso_tokenizer_open(gpath, NULL, &err);
+    if (!a || !b) fail_msg("%s", err.msg);
+    const char *text = "Qwen 2's pre-tokenizer splits 12345 digits one by one, ca\u0301fe\u0301 ";
+    aniso_ids x = {0}, y = {0};
+    assert_int_equal(aniso_tokenizer_encode(a, text, strlen(text), 1, &x, &err), ANISO_OK);
+    assert_int_equal(aniso_tokenizer_encode(b, text, strlen(text), 1, &y, &err), ANISO_OK);
+    assert_int_equal(x.n, y.n);
+    assert_memory_equal(x.v, y.v, x.n * sizeof *x.v);
+    aniso_ids_free(&x), aniso_ids_free(&y);
+    aniso_tokenizer_free(a), aniso_tokenizer_free(b);
+    free(dir), free(gpath);
+}
 
 static const char *aniso_bin;
 
@@ -264,19 +305,22 @@ int main(int argc, char **argv)
     }
     aniso_bin = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hidden_command),    cmocka_unit_test(gguf_llama),
-        cmocka_unit_test(gguf_gemma),        cmocka_unit_test(gguf_gemma2),
-        cmocka_unit_test(gguf_gptneox),      cmocka_unit_test(llama_f32),
-        cmocka_unit_test(llama3_bf16),       cmocka_unit_test(gemma_f32),
-        cmocka_unit_test(gemma_bf16),        cmocka_unit_test(gemma2_f32),
-        cmocka_unit_test(gemma2_f16),        cmocka_unit_test(gemma3_f32),
-        cmocka_unit_test(gemma3_bf16),       cmocka_unit_test(gptneox_f32),
-        cmocka_unit_test(gptneox_seq_bf16),  cmocka_unit_test(gpt2_f32),
-        cmocka_unit_test(gpt2_scaled_bf16),  cmocka_unit_test(qwen2_f32),
-        cmocka_unit_test(qwen3_bf16),        cmocka_unit_test(mistral_f32),
-        cmocka_unit_test(phi3_f32),          cmocka_unit_test(phi3_sw_bf16),
-        cmocka_unit_test(olmo2_f32),         cmocka_unit_test(llama_yarn_f32),
-        cmocka_unit_test(llama_dynamic_f32),
+        cmocka_unit_test(hidden_command), cmocka_unit_test(gguf_llama),
+        cmocka_unit_test(gguf_gemma),     cmocka_unit_test(gguf_gemma2),
+        cmocka_unit_test(gguf_gptneox),   cmocka_unit_test(gguf_gpt2),
+        cmocka_unit_test(gguf_qwen3),     cmocka_unit_test(gguf_olmo2),
+        cmocka_unit_test(gguf_phi3),      cmocka_unit_test(gguf_phi3_sw),
+        cmocka_unit_test(gguf_llama3),    cmocka_unit_test(gguf_no_window),
+        cmocka_unit_test(llama_f32),      cmocka_unit_test(llama3_bf16),
+        cmocka_unit_test(gemma_f32),      cmocka_unit_test(gemma_bf16),
+        cmocka_unit_test(gemma2_f32),     cmocka_unit_test(gemma2_f16),
+        cmocka_unit_test(gemma3_f32),     cmocka_unit_test(gemma3_bf16),
+        cmocka_unit_test(gptneox_f32),    cmocka_unit_test(gptneox_seq_bf16),
+        cmocka_unit_test(gpt2_f32),       cmocka_unit_test(gpt2_scaled_bf16),
+        cmocka_unit_test(qwen2_f32),      cmocka_unit_test(qwen3_bf16),
+        cmocka_unit_test(mistral_f32),    cmocka_unit_test(phi3_f32),
+        cmocka_unit_test(phi3_sw_bf16),   cmocka_unit_test(olmo2_f32),
+        cmocka_unit_test(llama_yarn_f32), cmocka_unit_test(llama_dynamic_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

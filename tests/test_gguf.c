@@ -317,7 +317,7 @@ static void unknown_architecture(void **state)
     aniso_error err;
     assert_null(aniso_model_open(p, NULL, &err));
     char *want = fmt("%s: unsupported architecture 'gpt5xx' (supported: gemma, gemma2, gemma3, "
-                     "gptneox, llama)",
+                     "gpt2, gptneox, llama, olmo2, phi3, qwen2, qwen3)",
                      p);
     assert_string_equal(err.msg, want);
     rm_rf(tmp);

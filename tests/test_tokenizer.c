@@ -85,36 +85,25 @@ static void check_goldens(const char *name)
     free(tpath), free(gpath), free(cpath);
 }
 
-static void gemma3(void **state)
-{
-    (void)state;
-    check_goldens("gemma3");
-}
-static void llama2(void **state)
-{
-    (void)state;
-    check_goldens("llama2");
-}
-static void llama3(void **state)
-{
-    (void)state;
-    check_goldens("llama3");
-}
-static void neox(void **state)
-{
-    (void)state;
-    check_goldens("neox");
-}
-static void metaspace(void **state)
-{
-    (void)state;
-    check_goldens("metaspace");
-}
-static void wordpiece_ish(void **state)
-{
-    (void)state;
-    check_goldens("wordpiece-ish");
-}
+#define GOLDEN(fn, name)                                                                           \
+    static void fn(void **state)                                                                   \
+    {                                                                                              \
+        (void)state;                                                                               \
+        check_goldens(name);                                                                       \
+    }
+GOLDEN(gemma3, "gemma3")
+GOLDEN(llama2, "llama2")
+GOLDEN(llama3, "llama3")
+GOLDEN(neox, "neox")
+GOLDEN(metaspace, "metaspace")
+GOLDEN(wordpiece_ish, "wordpiece-ish")
+/* Real files of the newer families (tests/fixtures/tokenizers/PROVENANCE.json):
+ * Qwen3's, OLMo 2's (dolma2), OLMo 1's (GPT-NeoX-20B with PII tokens, the
+ * Pythia vocabulary), GPT-2's (built from OpenAI's vocabulary files). */
+GOLDEN(qwen3, "qwen3")
+GOLDEN(olmo2, "olmo2")
+GOLDEN(olmo1, "olmo1")
+GOLDEN(gpt2, "gpt2")
 
 /* ---- bad tokenizer.json files, one named case each */
 
@@ -251,6 +240,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(llama2),
         cmocka_unit_test(llama3),
         cmocka_unit_test(gemma3),
+        cmocka_unit_test(qwen3),
+        cmocka_unit_test(olmo2),
+        cmocka_unit_test(olmo1),
+        cmocka_unit_test(gpt2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,6 +94,10 @@ const char *aniso_arch_supported_list(void);
 aniso_norm aniso_arch_norm(aniso_arch arch);
 /* "RMSNorm" or "LayerNorm", as the report's normalization key. */
 const char *aniso_norm_name(aniso_norm norm);
+/* Where the family's norms sit: "pre" (before each sublayer), "pre+post"
+ * (before and after: Gemma 2 and 3's sandwich), "post" (after each sublayer,
+ * inside the residual: OLMo 2). */
+const char *aniso_arch_norm_placement(aniso_arch arch);
 const char *aniso_role_name(aniso_role role);
 
 typedef enum aniso_act {

@@ -44,7 +44,9 @@ typedef struct aniso_profile_result {
     const char *model;        /* as the user named it */
     const char *architecture; /* model_type */
     const char *normalization;
-    const char *dtype; /* the weights' dtype(s), e.g. "BF16" */
+    const char *family;         /* display name ("Qwen3"), or NULL */
+    const char *norm_placement; /* aniso_arch_norm_placement, or NULL */
+    const char *dtype;          /* the weights' dtype(s), e.g. "BF16" */
     int n_layers, hidden_dim;
     size_t n_prompts, n_tokens;      /* n_tokens: rows of X per layer */
     const size_t *tokens_per_prompt; /* (n_prompts) rows each prompt gave, or NULL */
@@ -74,6 +76,7 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
  * files lack are derived from the per-layer lists; unknown keys are ignored. */
 typedef struct aniso_result_file {
     char *path, *model;
+    char *normalization;             /* "LayerNorm", "RMSNorm" or "" when the file does not say */
     int n;                           /* layers + 1 */
     double *idr;                     /* (n) intrinsic_dim_ratio */
     double *erank;                   /* (n) effective_rank, or NULL */

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -78,6 +79,27 @@ int cmd_compare(int argc, char **argv)
         printf("  %d. %s (range %.4f)\n", k + 1, rs[best]->model, rs[best]->analysis.profile_range);
     }
     free(used);
+    /* Grouped by normalization kind (the families' LayerNorm or RMSNorm),
+     * flattest first within each group. */
+    printf("\nBy normalization:\n");
+    for (int i = 0; i < n; i++) {
+        const char *kind = rs[i]->normalization[0] ? rs[i]->normalization : "unknown";
+        int first = 1;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(rs[j]->normalization[0] ? rs[j]->normalization : "unknown", kind))
+                first = 0;
+        if (!first) continue;
+        double sum = 0;
+        int k = 0;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(rs[j]->normalization[0] ? rs[j]->normalization : "unknown", kind))
+                sum += rs[j]->analysis.profile_range, k++;
+        printf("  %-10s %d model%s, mean range %.4f:", kind, k, k == 1 ? "" : "s", sum / k);
+        for (int j = 0; j < n; j++)
+            if (!strcmp(rs[j]->normalization[0] ? rs[j]->normalization : "unknown", kind))
+                printf(" %s (%.4f)", rs[j]->model, rs[j]->analysis.profile_range);
+        printf("\n");
+    }
     printf("\nFiles saved:\n  - %s\n  - %s\n", jp, pp);
     rc = EXIT_OK;
 out:

@@ -29,22 +29,50 @@ static aniso_gguf *gguf_if_file(const char *path)
 
 static const char *act_name(aniso_act a)
 {
-    return a == ANISO_ACT_SILU   ? "SiLU"
-           : a == ANISO_ACT_GELU ? "GELU (exact, erf)"
-                                 : "GELU (tanh approximation)";
+    return a == ANISO_ACT_SILU        ? "SiLU"
+           : a == ANISO_ACT_GELU      ? "GELU (exact, erf)"
+           : a == ANISO_ACT_GELU_NEW  ? "GELU (tanh approximation, gelu_new)"
+           : a == ANISO_ACT_GELU_FAST ? "GELU (tanh approximation, gelu_fast)"
+                                      : "GELU (tanh approximation)";
+}
+
+static const char *rope_type_name(aniso_rope_type t)
+{
+    static const char *const names[] = {"default", "linear",   "llama3", "yarn",
+                                        "dynamic", "longrope", "factors"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
 static void print_rope(const char *label, const aniso_rope *r, const aniso_hparams *hp)
 {
-    printf("%-16s %s, theta %g", label,
-           r->type == ANISO_ROPE_LINEAR   ? "linear"
-           : r->type == ANISO_ROPE_LLAMA3 ? "llama3"
-                                          : "default",
-           r->theta);
-    if (r->type == ANISO_ROPE_LINEAR) printf(", factor %g", r->factor);
-    if (r->type == ANISO_ROPE_LLAMA3)
+    printf("%-16s %s, theta %g", label, rope_type_name(r->type), r->theta);
+    switch (r->type) {
+    case ANISO_ROPE_LINEAR:
+        printf(", factor %g", r->factor);
+        break;
+    case ANISO_ROPE_LLAMA3:
         printf(", factor %g, low/high frequency factors %g/%g, original context %g", r->factor,
                r->low_freq_factor, r->high_freq_factor, r->original_max_pos);
+        break;
+    case ANISO_ROPE_YARN:
+        printf(", factor %g, original context %g, beta fast/slow %g/%g%s, attention factor %g",
+               r->factor, r->original_max_pos, r->beta_fast, r->beta_slow,
+               r->truncate ? "" : " (not truncated)", r->attention_factor);
+        break;
+    case ANISO_ROPE_DYNAMIC:
+        printf(", factor %g, the base grows for sequences longer than %g", r->factor,
+               r->original_max_pos);
+        break;
+    case ANISO_ROPE_LONGROPE:
+        printf(", short factors up to %g tokens, long ones past it, attention factor %g",
+               r->original_max_pos, r->attention_factor);
+        break;
+    case ANISO_ROPE_FACTORS:
+        printf(", per-frequency factors from the file (rope_freqs)");
+        break;
+    default:
+        break;
+    }
     printf("; %d of %d dims per head\n", hp->n_rot, hp->d_head);
 }
 
@@ -58,16 +86,22 @@ static void print_semantics(const aniso_hparams *hp)
     printf("activation       %s\n", act_name(hp->act));
     int n_slide = 0;
     for (int i = 0; i < hp->n_layer; i++) n_slide += hp->sliding[i];
-    print_rope(n_slide ? "rotary (global)" : "rotary", &hp->rope, hp);
+    int two = n_slide && memcmp(&hp->rope, &hp->rope_local, sizeof hp->rope) != 0;
+    if (!hp->n_rot)
+        printf("positions        learned absolute embeddings (%d)\n", hp->n_pos);
+    else
+        print_rope(two ? "rotary (global)" : "rotary", &hp->rope, hp);
     if (n_slide) {
-        print_rope("rotary (sliding)", &hp->rope_local, hp);
+        if (two && hp->n_rot) print_rope("rotary (sliding)", &hp->rope_local, hp);
         printf("sliding window   %d tokens on %d of %d layers:", hp->sliding_window, n_slide,
                hp->n_layer);
         for (int i = 0; i < hp->n_layer; i++)
             if (hp->sliding[i]) printf(" %d", i);
         printf("\n");
     }
-    printf("attention scale  %.9g\n", hp->attn_scale);
+    printf("attention scale  %.9g%s\n", hp->attn_scale,
+           hp->attn_scale_by_layer ? ", divided by layer + 1 (scale_attn_by_inverse_layer_idx)"
+                                   : "");
     if (hp->softcap > 0) printf("logit softcap    %g\n", hp->softcap);
 }
 
@@ -133,7 +167,12 @@ int cmd_inspect(int argc, char **argv)
     printf("model            %s\n", aniso_model_dir(m));
     printf("architecture     %s (%s%s%s)\n", aniso_arch_model_type(hp->arch),
            aniso_arch_display_name(hp->arch), hp->architecture[0] ? ", " : "", hp->architecture);
-    printf("normalization    %s\n", aniso_norm_name(aniso_arch_norm(hp->arch)));
+    const char *place = aniso_arch_norm_placement(hp->arch);
+    printf("normalization    %s, %s\n", aniso_norm_name(aniso_arch_norm(hp->arch)),
+           !strcmp(place, "pre+post") ? "before and after each sublayer"
+           : !strcmp(place, "post")   ? "after each sublayer, inside the residual"
+           : hp->parallel_residual    ? "before each sublayer, parallel residual"
+                                      : "before each sublayer");
     printf("layers           %d\n", hp->n_layer);
     printf("hidden size      %d\n", hp->d_model);
     printf("attention heads  %d\n", hp->n_head);

@@ -545,6 +545,7 @@ static const arch_desc archs[ANISO_ARCH_COUNT] = {
                           .act_default = ANISO_ACT_SILU,
                           .rope_theta_default = 10000.0,
                           .gguf_arch = "llama",
+                          .gguf_qk_permuted = 1,
                           .prefix = "model.",
                           IGNORED(no_ignored)},
     [ANISO_ARCH_GPT2] = {.arch = ANISO_ARCH_GPT2,
@@ -706,6 +707,17 @@ const char *aniso_arch_supported_list(void)
 aniso_norm aniso_arch_norm(aniso_arch arch)
 {
     return arch_get(arch) ? archs[arch].norm : ANISO_NORM_RMS;
+}
+
+const char *aniso_arch_norm_placement(aniso_arch arch)
+{
+    const arch_desc *a = arch_get(arch);
+    int pre = 0, post = 0;
+    for (size_t i = 0; a && i < a->n_weights; i++) {
+        pre |= a->weights[i].role == ANISO_ROLE_ATTN_NORM;
+        post |= a->weights[i].role == ANISO_ROLE_ATTN_POST_NORM;
+    }
+    return pre && post ? "pre+post" : post ? "post" : "pre";
 }
 
 const char *aniso_norm_name(aniso_norm norm)

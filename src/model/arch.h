@@ -100,6 +100,8 @@ typedef struct arch_desc {
     int gemma_style;         /* embedding x sqrt(d_model), query_pre_attn_scalar */
     slide_kind sliding_kind; /* which layers attend through a sliding window */
     const char *gguf_arch;   /* general.architecture in GGUF files */
+    /* llama.cpp's converter permutes q/k rows for its adjacent-pair RoPE */
+    int gguf_qk_permuted;
     /* The base model's prefix ("model."): checkpoints of the bare model
      * (GPT-2's own files) name their tensors without it. */
     const char *prefix;

@@ -1110,6 +1110,115 @@ out:
 
 #include "aniso/gguf.h"
 
+/* A global F32 vector of n rope factors (rope_freqs, rope_factors_long /
+ * _short) into out; 0 when absent, -1 with err set when malformed. */
+static int gguf_factors(const aniso_gguf *g, const char *name, int n, float *out, aniso_error *err)
+{
+    const aniso_tensor *t = aniso_gguf_find_tensor(g, name);
+    if (!t) return 0;
+    if (t->dtype != ANISO_DTYPE_F32 || t->n_dims != 1 || t->shape[0] != n) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: tensor '%s' must be %d F32 values (n_rot / 2)",
+                        aniso_gguf_path(g), name, n);
+        return -1;
+    }
+    memcpy(out, t->data, (size_t)n * sizeof *out);
+    for (int i = 0; i < n; i++)
+        if (!(out[i] > 0) || !isfinite(out[i])) {
+            aniso_error_set(err, ANISO_FORMAT,
+                            "%s: tensor '%s' holds a factor that is not a "
+                            "positive number (index %d)",
+                            aniso_gguf_path(g), name, i);
+            return -1;
+        }
+    return 1;
+}
+
+/* Rotary settings of a GGUF file: base, rotated dims, linear scaling,
+ * Llama 3.1's per-frequency factors (rope_freqs) and Phi-3's longrope
+ * factors (rope_factors_short / _long with the original context and the
+ * attention factor). */
+static aniso_status gguf_rope(const aniso_gguf *g, const arch_desc *a, const char *arch,
+                              aniso_hparams *hp, aniso_error *err)
+{
+    const char *path = aniso_gguf_path(g);
+    char key[160];
+    long long v;
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
+#define K(suffix) (snprintf(key, sizeof key, "%s." suffix, arch), key)
+    double theta = a->rope_theta_default;
+    if (aniso_gguf_get_float(g, K("rope.freq_base"), 1, &theta, err)) return ANISO_FORMAT;
+    if (!(theta > 0))
+        return aniso_error_set(err, ANISO_FORMAT, "%s: rope.freq_base must be positive", path);
+    hp->rope = (aniso_rope){.theta = theta, .type = ANISO_ROPE_DEFAULT};
+    v = neox ? hp->d_head / 4 : hp->d_head;
+    if (aniso_gguf_get_int(g, K("rope.dimension_count"), 1, 0, hp->d_head, &v, err))
+        return ANISO_FORMAT;
+    /* As for config.json: only GPT-NeoX and Phi-3 rotate part of a head, and
+     * the rotated dimension is even and positive. */
+    if (v < 2 || v % 2 || (a->rotary != ROTARY_PARTIAL && v != hp->d_head) ||
+        v / 2 > ANISO_MAX_ROPE_FACTORS)
+        return aniso_error_set(err, ANISO_UNSUPPORTED,
+                               "%s: rope.dimension_count %lld is not supported for %s (head size "
+                               "%d)",
+                               path, v, arch, hp->d_head);
+    hp->n_rot = (int)v;
+    int half = hp->n_rot / 2, got;
+    char rs[32] = "";
+    if (aniso_gguf_get_str(g, K("rope.scaling.type"), 1, rs, sizeof rs, err)) return ANISO_FORMAT;
+    if (rs[0] && strcmp(rs, "none") != 0) {
+        double f = 1;
+        if (strcmp(rs, "linear") != 0)
+            return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: unsupported rope scaling '%s'",
+                                   path, rs);
+        if (aniso_gguf_get_float(g, K("rope.scaling.factor"), 0, &f, err)) return ANISO_FORMAT;
+        if (!(f > 0))
+            return aniso_error_set(err, ANISO_FORMAT, "%s: rope.scaling.factor must be positive",
+                                   path);
+        hp->rope.type = ANISO_ROPE_LINEAR;
+        hp->rope.factor = f;
+    }
+    /* Llama 3.1: the converter stores the llama3 scaling as per-frequency
+     * divisors of the inverse frequencies. */
+    if ((got = gguf_factors(g, "rope_freqs.weight", half, hp->rope.long_factor, err)) < 0)
+        return ANISO_FORMAT;
+    if (got) {
+        if (hp->rope.type != ANISO_ROPE_DEFAULT)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: rope_freqs together with rope scaling '%s'", path, rs);
+        hp->rope.type = ANISO_ROPE_FACTORS;
+        hp->rope.n_factors = half;
+    }
+    /* Phi-3 longrope: short factors up to the original context, long ones
+     * past it; cos and sin times the attention factor. */
+    int gs = gguf_factors(g, "rope_factors_short.weight", half, hp->rope.short_factor, err),
+        gl = gs < 0 ? -1
+                    : gguf_factors(g, "rope_factors_long.weight", half, hp->rope.long_factor, err);
+    if (gs < 0 || gl < 0) return ANISO_FORMAT;
+    if (gs != gl)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: rope_factors_short and rope_factors_long come together", path);
+    if (gs) {
+        if (hp->rope.type != ANISO_ROPE_DEFAULT)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: longrope factors together with other rope scaling", path);
+        double orig = 0, att = 1;
+        if (aniso_gguf_get_float(g, K("rope.scaling.original_context_length"), 0, &orig, err) ||
+            aniso_gguf_get_float(g, K("rope.scaling.attn_factor"), 1, &att, err))
+            return ANISO_FORMAT;
+        if (!(orig >= 1) || !(att > 0) || !isfinite(att))
+            return aniso_error_set(err, ANISO_FORMAT,
+                                   "%s: rope.scaling.original_context_length and attn_factor must "
+                                   "be positive",
+                                   path);
+        hp->rope.type = ANISO_ROPE_LONGROPE;
+        hp->rope.n_factors = half;
+        hp->rope.original_max_pos = orig;
+        hp->rope.attention_factor = att;
+    }
+#undef K
+    return ANISO_OK;
+}
+
 aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_error *err)
 {
     memset(hp, 0, sizeof *hp);
@@ -1121,7 +1230,7 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
     if (!a)
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: unsupported architecture '%s' (supported: gemma, gemma2, "
-                               "gemma3, gptneox, llama)",
+                               "gemma3, gpt2, gptneox, llama, olmo2, phi3, qwen2, qwen3)",
                                path, arch);
     hp->arch = a->arch;
     int neox_arch = hp->arch == ANISO_ARCH_GPTNEOX;
@@ -1172,10 +1281,11 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
         return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: value_length differs from key_length",
                                path);
     double eps = a->eps_default;
-    int neox = hp->arch == ANISO_ARCH_GPTNEOX;
-    if (aniso_gguf_get_float(
-            g, neox ? K("attention.layer_norm_epsilon") : K("attention.layer_norm_rms_epsilon"), 1,
-            &eps, err))
+    int neox = hp->arch == ANISO_ARCH_GPTNEOX, layer_norm = a->norm == ANISO_NORM_LAYER;
+    if (aniso_gguf_get_float(g,
+                             layer_norm ? K("attention.layer_norm_epsilon")
+                                        : K("attention.layer_norm_rms_epsilon"),
+                             1, &eps, err))
         return ANISO_FORMAT;
     if (!(eps > 0))
         return aniso_error_set(err, ANISO_FORMAT, "%s: the norm epsilon must be positive", path);
@@ -1189,44 +1299,14 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
     hp->attn_bias =
         aniso_gguf_find_tensor(g, neox ? "blk.0.attn_qkv.bias" : "blk.0.attn_q.bias") != NULL;
     hp->mlp_bias = !neox && aniso_gguf_find_tensor(g, "blk.0.ffn_up.bias") != NULL;
-    if (aniso_gguf_find_tensor(g, "rope_freqs.weight"))
-        return aniso_error_set(err, ANISO_UNSUPPORTED,
-                               "%s: per-frequency rope factors (rope_freqs, Llama 3.1 scaling) are "
-                               "not supported",
-                               path);
+    /* Learned positions (GPT-2): as many as the table holds rows. */
+    const aniso_tensor *pos = aniso_gguf_find_tensor(g, "position_embd.weight");
+    v = pos && pos->n_dims == 2 && pos->shape[0] <= (1 << 30) ? pos->shape[0] : 0;
+    if (aniso_gguf_get_int(g, K("context_length"), 1, 1, 1 << 30, &v, err)) return ANISO_FORMAT;
+    hp->n_pos = (int)v;
     /* Activation: the family's own (GGUF does not store it). */
     hp->act = hp->arch == ANISO_ARCH_GEMMA ? ANISO_ACT_GELU_TANH : a->act_default;
-    /* Rotary embeddings. */
-    double theta = a->rope_theta_default;
-    if (aniso_gguf_get_float(g, K("rope.freq_base"), 1, &theta, err)) return ANISO_FORMAT;
-    if (!(theta > 0))
-        return aniso_error_set(err, ANISO_FORMAT, "%s: rope.freq_base must be positive", path);
-    hp->rope = (aniso_rope){.theta = theta, .type = ANISO_ROPE_DEFAULT};
-    v = neox ? hp->d_head / 4 : hp->d_head;
-    if (aniso_gguf_get_int(g, K("rope.dimension_count"), 1, 0, hp->d_head, &v, err))
-        return ANISO_FORMAT;
-    /* As for config.json: only GPT-NeoX rotates part of a head, and the
-     * rotated dimension is even and positive. */
-    if (v < 2 || v % 2 || (!neox && v != hp->d_head))
-        return aniso_error_set(err, ANISO_UNSUPPORTED,
-                               "%s: rope.dimension_count %lld is not supported for %s (head size "
-                               "%d)",
-                               path, v, arch, hp->d_head);
-    hp->n_rot = (int)v;
-    char rs[32] = "";
-    if (aniso_gguf_get_str(g, K("rope.scaling.type"), 1, rs, sizeof rs, err)) return ANISO_FORMAT;
-    if (rs[0] && strcmp(rs, "none") != 0) {
-        double f = 1;
-        if (strcmp(rs, "linear") != 0)
-            return aniso_error_set(err, ANISO_UNSUPPORTED, "%s: unsupported rope scaling '%s'",
-                                   path, rs);
-        if (aniso_gguf_get_float(g, K("rope.scaling.factor"), 0, &f, err)) return ANISO_FORMAT;
-        if (!(f > 0))
-            return aniso_error_set(err, ANISO_FORMAT, "%s: rope.scaling.factor must be positive",
-                                   path);
-        hp->rope.type = ANISO_ROPE_LINEAR;
-        hp->rope.factor = f;
-    }
+    if (a->rotary != ROTARY_NONE && gguf_rope(g, a, arch, hp, err)) return ANISO_FORMAT;
     hp->rope_local = hp->rope;
     hp->embd_scale = a->gemma_style ? (double)(float)sqrt((double)hp->d_model) : 1.0;
     /* llama.cpp scales attention by 1/sqrt(key_length) for every family it
@@ -1236,6 +1316,15 @@ aniso_status hparams_from_gguf(const aniso_gguf *g, aniso_hparams *hp, aniso_err
     hp->parallel_residual = neox;
     if (neox && aniso_gguf_get_bool(g, K("use_parallel_residual"), 1, &hp->parallel_residual, err))
         return ANISO_FORMAT;
+    if (a->sliding_kind == SLIDE_ALL) {
+        /* Phi-3: every layer slides when the window is set (transformers;
+         * llama.cpp reads the key and then disables the window for Phi-3) */
+        v = 0;
+        if (aniso_gguf_get_int(g, K("attention.sliding_window"), 1, 0, 1000000000, &v, err))
+            return ANISO_FORMAT;
+        hp->sliding_window = (int)v;
+        for (int i = 0; i < hp->n_layer; i++) hp->sliding[i] = v > 0;
+    }
     if (hp->arch == ANISO_ARCH_GEMMA2 || hp->arch == ANISO_ARCH_GEMMA3) {
         double cap = hp->arch == ANISO_ARCH_GEMMA2 ? 50.0 : 0.0;
         if (aniso_gguf_get_float(g, K("attn_logit_softcapping"), 1, &cap, err)) return ANISO_FORMAT;

@@ -160,7 +160,7 @@ static void gguf_fixup(aniso_tensor *t, aniso_role role, const aniso_hparams *hp
     case ANISO_ROLE_ATTN_Q_B:
     case ANISO_ROLE_ATTN_K:
     case ANISO_ROLE_ATTN_K_B:
-        if (hp->arch == ANISO_ARCH_LLAMA) {
+        if (arch_get(hp->arch)->gguf_qk_permuted) {
             t->row_map = ANISO_ROWS_LLAMA_QK;
             t->map_dim = hp->d_head;
             t->map_heads = role == ANISO_ROLE_ATTN_Q || role == ANISO_ROLE_ATTN_Q_B ? hp->n_head

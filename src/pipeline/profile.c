@@ -84,19 +84,36 @@ static uint64_t model_fingerprint(const aniso_model *m)
     const aniso_hparams *hp = aniso_model_hparams(m);
     /* The fields the forward pass reads, one by one (not the struct's bytes:
      * its padding and bookkeeping strings would make equal models differ). */
-    int ints[] = {(int)hp->arch,      hp->n_layer,          hp->d_model,  hp->n_head,
-                  hp->n_head_kv,      hp->d_head,           hp->d_ff,     hp->n_vocab,
-                  hp->attn_bias,      hp->mlp_bias,         (int)hp->act, hp->n_rot,
-                  hp->sliding_window, hp->parallel_residual};
+    int ints[] = {(int)hp->arch,      hp->n_layer,
+                  hp->d_model,        hp->n_head,
+                  hp->n_head_kv,      hp->d_head,
+                  hp->d_ff,           hp->n_vocab,
+                  hp->attn_bias,      hp->mlp_bias,
+                  (int)hp->act,       hp->n_rot,
+                  hp->sliding_window, hp->parallel_residual,
+                  hp->n_pos,          hp->attn_scale_by_layer};
     double reals[] = {hp->norm_eps, hp->attn_scale, hp->softcap, hp->embd_scale};
     uint64_t h = fnv1a64(FNV1A64_START, ints, sizeof ints);
     h = fnv1a64(h, reals, sizeof reals);
     const aniso_rope *ropes[] = {&hp->rope, &hp->rope_local};
     for (int i = 0; i < 2; i++) {
-        double rv[] = {
-            ropes[i]->theta,           (double)ropes[i]->type,     ropes[i]->factor,
-            ropes[i]->low_freq_factor, ropes[i]->high_freq_factor, ropes[i]->original_max_pos};
+        const aniso_rope *rp = ropes[i];
+        double rv[] = {rp->theta,
+                       (double)rp->type,
+                       rp->factor,
+                       rp->low_freq_factor,
+                       rp->high_freq_factor,
+                       rp->original_max_pos,
+                       rp->attention_factor,
+                       rp->beta_fast,
+                       rp->beta_slow,
+                       (double)rp->truncate,
+                       (double)rp->n_factors};
         h = fnv1a64(h, rv, sizeof rv);
+        if (rp->n_factors > 0) {
+            h = fnv1a64(h, rp->short_factor, (size_t)rp->n_factors * sizeof(float));
+            h = fnv1a64(h, rp->long_factor, (size_t)rp->n_factors * sizeof(float));
+        }
     }
     h = fnv1a64(h, hp->sliding, (size_t)hp->n_layer);
     for (int r = 0; r < ANISO_ROLE_COUNT; r++)
@@ -871,6 +888,8 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = desc.normalization;
+    r->family = aniso_arch_display_name(hp->arch);
+    r->norm_placement = aniso_arch_norm_placement(hp->arch);
     r->dtype = run->dtype;
     r->n_layers = L;
     r->hidden_dim = d;
@@ -1045,6 +1064,11 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = !strcmp(norm, "LayerNorm") ? "LayerNorm" : "RMSNorm";
+    for (int i = 0; i < ANISO_ARCH_COUNT; i++)
+        if (!strcmp(aniso_arch_model_type((aniso_arch)i), arch)) {
+            r->family = aniso_arch_display_name((aniso_arch)i);
+            r->norm_placement = aniso_arch_norm_placement((aniso_arch)i);
+        }
     r->dtype = run->dtype;
     r->n_layers = L;
     r->hidden_dim = d;

@@ -60,17 +60,19 @@ aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_
         const aniso_result_file *r = rs[i];
         const aniso_profile_analysis *a = &r->analysis;
         aj *m = aj_new_object();
-        bad = !m || aj_set(m, "model", aj_new_string(r->model, strlen(r->model))) ||
-              aj_set(m, "file", aj_new_string(r->path, strlen(r->path))) ||
-              aj_set(m, "n_layers", aj_new_int(r->n - 1)) ||
-              aj_set(m, "L_star", aj_new_int(a->L_star)) ||
-              aj_set(m, "relative_L_star",
-                     aj_new_real(r->n > 1 ? (double)a->L_star / (r->n - 1) : 0)) ||
-              aj_set(m, "profile_range", aj_new_real(a->profile_range)) ||
-              aj_set(m, "max_anisotropy", aj_new_real(a->max_anisotropy)) ||
-              aj_set(m, "is_bell_curve", aj_new_bool(a->is_bell_curve)) ||
-              aj_set(m, "phase1_slope", aj_new_real(a->phase1.slope)) ||
-              aj_set(m, "phase2_slope", aj_new_real(a->phase2.slope));
+        bad =
+            !m || aj_set(m, "model", aj_new_string(r->model, strlen(r->model))) ||
+            aj_set(m, "file", aj_new_string(r->path, strlen(r->path))) ||
+            aj_set(m, "normalization", aj_new_string(r->normalization, strlen(r->normalization))) ||
+            aj_set(m, "n_layers", aj_new_int(r->n - 1)) ||
+            aj_set(m, "L_star", aj_new_int(a->L_star)) ||
+            aj_set(m, "relative_L_star",
+                   aj_new_real(r->n > 1 ? (double)a->L_star / (r->n - 1) : 0)) ||
+            aj_set(m, "profile_range", aj_new_real(a->profile_range)) ||
+            aj_set(m, "max_anisotropy", aj_new_real(a->max_anisotropy)) ||
+            aj_set(m, "is_bell_curve", aj_new_bool(a->is_bell_curve)) ||
+            aj_set(m, "phase1_slope", aj_new_real(a->phase1.slope)) ||
+            aj_set(m, "phase2_slope", aj_new_real(a->phase2.slope));
         if (bad)
             aj_free(m);
         else
@@ -78,10 +80,35 @@ aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_
     }
     for (int i = 0; i < n && !bad; i++)
         bad = aj_append(rank, aj_new_string(rs[order[i]]->model, strlen(rs[order[i]]->model)));
-    if (!bad) {
-        bad = aj_set(o, "models", models) || aj_set(o, "ranked_by_flatness", rank);
-        models = rank = NULL;
+    /* The models grouped by normalization kind, each group in flatness
+     * order, with its mean profile range. */
+    aj *groups = aj_new_object();
+    bad = bad || !groups;
+    for (int i = 0; i < n && !bad; i++) {
+        const char *kind = rs[order[i]]->normalization[0] ? rs[order[i]]->normalization : "unknown";
+        aj *g = aj_get(groups, kind);
+        if (g) continue;
+        aj *names = aj_new_array();
+        double sum = 0;
+        int k = 0;
+        g = aj_new_object();
+        bad = !names || !g;
+        for (int j = i; j < n && !bad; j++) {
+            const aniso_result_file *r = rs[order[j]];
+            if (strcmp(r->normalization[0] ? r->normalization : "unknown", kind)) continue;
+            bad = aj_append(names, aj_new_string(r->model, strlen(r->model)));
+            sum += r->analysis.profile_range, k++;
+        }
+        bad = bad || aj_set(g, "models", names) ||
+              aj_set(g, "mean_profile_range", aj_new_real(sum / k)) || aj_set(groups, kind, g);
+        if (bad) aj_free(names), aj_free(g);
     }
+    if (!bad) {
+        bad = aj_set(o, "models", models) || aj_set(o, "ranked_by_flatness", rank) ||
+              aj_set(o, "by_normalization", groups);
+        models = rank = groups = NULL;
+    }
+    aj_free(groups);
     char *text = bad ? NULL : aj_dump(o, 2);
     aj_free(models), aj_free(rank), aj_free(o);
     free(order);

@@ -126,6 +126,8 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
           aj_set(o, "hidden_dim", aj_new_int(r->hidden_dim)) ||
           aj_set(o, "n_prompts", aj_new_int((long long)r->n_prompts)) ||
           set_str(o, "normalization", r->normalization) ||
+          (r->family && set_str(o, "family", r->family)) ||
+          (r->norm_placement && set_str(o, "norm_placement", r->norm_placement)) ||
           aj_set(o, "L_star_anisotropy", aj_new_int(a->L_star)) ||
           aj_set(o, "is_bell_curve", aj_new_bool(a->is_bell_curve)) ||
           aj_set(o, "phase1_slope", aj_new_real(a->phase1.slope)) ||
@@ -239,10 +241,11 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
     r->n = n;
     if ((r->erank = read_list(o, "effective_rank", &k)) && k != n) free(r->erank), r->erank = NULL;
     if ((r->cos = read_list(o, "avg_cos_sim", &k)) && k != n) free(r->cos), r->cos = NULL;
-    const char *model = aj_str(aj_get(o, "model"));
+    const char *model = aj_str(aj_get(o, "model")), *nm = aj_str(aj_get(o, "normalization"));
     r->model = str_dup(model ? model : path);
+    r->normalization = str_dup(nm ? nm : "");
     r->path = str_dup(path);
-    if (!r->model || !r->path) {
+    if (!r->model || !r->path || !r->normalization) {
         aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
         goto fail;
     }
@@ -266,7 +269,8 @@ fail:
 void aniso_result_free(aniso_result_file *r)
 {
     if (!r) return;
-    free(r->path), free(r->model), free(r->idr), free(r->erank), free(r->cos);
+    free(r->path), free(r->model), free(r->normalization), free(r->idr), free(r->erank),
+        free(r->cos);
     free(r);
 }
 

