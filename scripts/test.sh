@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds aniso and runs every test twice: a Release build, then a build with
-# AddressSanitizer + UndefinedBehaviorSanitizer. Build folders: build/ and
+# AddressSanitizer + UndefinedBehaviorSanitizer; then installs the Release
+# build into a temporary prefix and builds examples/ against it through
+# pkg-config (scripts/check-install.sh). Build folders: build/ and
 # build-asan/. Run scripts/install-deps.sh first on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +20,13 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== MPI build (Open MPI): mpirun -np 2 against the single-process run"
+cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DANISO_MPI=ON -DANISO_TESTS=OFF \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
+cmake --build build-mpi -j "$jobs" --target aniso_cli
+ANISO_MPI_BIN="$PWD/build-mpi/aniso" tests/test_shards.sh build/aniso build/tests/json_close \
+    tests/fixtures build/tests/kjv-genesis-1-4.txt
+
+echo "== Installed library: cmake --install, pkg-config, examples/"
+scripts/check-install.sh build

@@ -71,7 +71,16 @@ check inspect-sharded 0 '^weight tensors +21 in 7 files$' '' -- \
 check inspect-bf16 0 '^dtypes +BF16 \(21664 parameters\)$' '' -- \
     "$aniso" inspect "$fx/models/gemma-tiny-bf16"
 check inspect-neox 0 '^normalization +LayerNorm, before each sublayer, parallel residual$' '' -- "$aniso" inspect "$fx/models/gptneox-tiny"
-check inspect-missing 1 '' "^aniso: $tmp/none: no such folder$" -- "$aniso" inspect "$tmp/none"
+check inspect-missing 1 '' "^aniso: $tmp/none: no such file or folder; a model is a folder with config.json, a .gguf file, a Hub id ORG/NAME in the local cache or gemma-3-270m$" -- "$aniso" inspect "$tmp/none"
+# CLI conventions: did-you-mean, paths are never Hub ids, what a non-GGUF file is,
+# options after MODEL
+check did-you-mean-command 2 '' "^aniso: unknown command 'profle' \\(did you mean 'profile'\\?\\)" -- "$aniso" profle
+check did-you-mean-model 1 '' "^aniso: gemma-3-207m: no such file, folder or model \\(did you mean 'gemma-3-270m'\\?\\)$" -- "$aniso" inspect gemma-3-207m
+check path-not-hub-id 1 '' "^aniso: \\./nonexistent-folder: no such file or folder; " -- "$aniso" inspect ./nonexistent-folder
+check not-gguf 1 '' "^aniso: $fx/results/anisotropy_results_gemma.json: not a GGUF file \\(it starts with \"\\{" -- "$aniso" inspect "$fx/results/anisotropy_results_gemma.json"
+check fifo-model 1 '' "^aniso: $tmp/fifo: is a FIFO, not a model$" -- bash -c "mkfifo '$tmp/fifo' && '$aniso' inspect '$tmp/fifo'"
+check options-after-model 0 '^normalization +LayerNorm' '' -- "$aniso" inspect "$fx/models/gptneox-tiny" --hf-version 4
+check double-dash 1 '' "^aniso: --weird: no such file or folder" -- "$aniso" inspect -- --weird
 mkdir "$tmp/empty"
 check inspect-not-model 1 '' "^aniso: $tmp/empty/config.json: not found" -- \
     "$aniso" inspect "$tmp/empty"
@@ -144,6 +153,17 @@ printf '{"text": 5}\n' >"$tmp/bad.jsonl"
 check hidden-bad-jsonl 1 '' "^aniso: $tmp/bad.jsonl: line 1: expected an object with a string \"text\"$" -- \
     "$aniso" hidden --prompts "$tmp/bad.jsonl" --out "$tmp/x.npy" "$fx/forward/gemma3-f32"
 check hidden-nothing-left 0 '' '' -- bash -c "! ls '$tmp'/x.npy* 2>/dev/null | grep -q ."
+# output paths are checked before any model work; missing folders are made
+check hidden-out-folder 1 '' "^aniso: $tmp: is a folder; --out names the file to write$" -- \
+    "$aniso" hidden --out "$tmp" "$fx/forward/llama-f32"
+check hidden-out-new-folder 0 's\.npy$' '' -- "$aniso" hidden --quiet --out "$tmp/new/sub/s.npy" "$fx/forward/llama-f32"
+check hidden-out-new-folder-made 0 '' '' -- test -s "$tmp/new/sub/s.npy"
+check profile-out-file 1 '' "^aniso: $tmp/new/sub/s.npy: is a file; --out names the folder to write into$" -- \
+    "$aniso" profile --out "$tmp/new/sub/s.npy" "$fx/forward/llama-f32"
+check compare-quiet 0 '^[^ ]*comparison\.json$' '' -- "$aniso" compare --quiet --out "$tmp/cq" \
+    "$fx/results/anisotropy_results_gemma.json" "$fx/results/anisotropy_results_pythia.json"
+check profile-options-after-model 0 'anisotropy_results_gpt2-f32\.json$' '' -- \
+    "$aniso" profile "$fx/forward/gpt2-f32" --quiet --threads 2 --out "$tmp/after"
 printf '{"text": "The capital of France"}\n\n{"text": "is Paris"}\n' >"$tmp/ok.jsonl"
 check hidden-jsonl 0 "^$tmp/y.npy$" '' -- \
     "$aniso" hidden --prompts "$tmp/ok.jsonl" --out "$tmp/y.npy" "$fx/forward/gptneox-f32"
@@ -181,6 +201,52 @@ check compare-pythia 0 '^EleutherAI/pythia-6\.9b +32 +7 +0\.219 +0\.9340 +0\.994
     "$fx/results/anisotropy_results_gemma.json"
 check compare-missing 1 '' "^aniso: $tmp/none.json: cannot open" -- "$aniso" compare "$tmp/none.json"
 check compare-no-files 2 '' '^aniso compare: missing RESULT.json files' -- "$aniso" compare
+# figure formats: each figure in each, the zip holding them all
+check profile-formats 0 "norm_analysis_gemma3-f32\.svg$" '' -- \
+    "$aniso" profile --quiet --threads 2 --format svg,png,pdf --out "$tmp/fmt" "$fx/forward/gemma3-f32"
+check profile-formats-count 0 '^11$' '' -- bash -c "ls '$tmp/fmt' | wc -l"
+cat >"$tmp/zipcheck.py" <<'PY'
+import glob, os, sys, zipfile
+d = sys.argv[1]
+names = zipfile.ZipFile(glob.glob(d + "/*.zip")[0]).namelist()
+others = sorted(f for f in os.listdir(d) if not f.endswith(".zip"))
+sys.exit(sorted(names) != others or not names[-1].endswith(".json"))
+PY
+check profile-formats-zip 0 '' '' -- python3 "$tmp/zipcheck.py" "$tmp/fmt"
+check profile-format-pdf 0 '^%PDF-' '' -- head -c 5 "$tmp/fmt/anisotropy_profile_gemma3-f32.pdf"
+check profile-bad-format 2 '' "^aniso profile: --format takes png, pdf and svg, comma-separated, not 'png,jpg'" -- \
+    "$aniso" profile --format png,jpg "$fx/forward/gemma3-f32"
+check compare-formats 0 'comparison\.pdf$' '' -- \
+    "$aniso" compare --format pdf --out "$tmp/cmp-pdf" "$fx/results/anisotropy_results_gemma.json"
+check compare-formats-only 0 '^comparison\.json comparison\.pdf $' '' -- bash -c "ls '$tmp/cmp-pdf' | tr '\n' ' '"
+check compare-bad-format 2 '' "^aniso compare: --format takes png, pdf and svg, comma-separated, not ''" -- \
+    "$aniso" compare --format "" "$fx/results/anisotropy_results_gemma.json"
+# a token mask gets its own names next to the default's
+check profile-mask-names 0 "anisotropy_profile_gemma3-f32_excl-first\.png$" '' -- \
+    "$aniso" profile --quiet --threads 2 --exclude first --out "$tmp/prof" "$fx/forward/gemma3-f32"
+check profile-mask-both-there 0 '' '' -- test -s "$tmp/prof/anisotropy_results_gemma3-f32.json" -a \
+    -s "$tmp/prof/anisotropy_results_gemma3-f32_excl-first.json"
+# results that cannot carry a conclusion say so
+printf 'a\n' >"$tmp/one.txt"
+check profile-warn-tokens 0 '^  - only 2 tokens per layer \(fewer than 10\)' '' -- \
+    "$aniso" profile --threads 2 --prompts "$tmp/one.txt" --out "$tmp/warn" "$fx/forward/gemma3-f32"
+check profile-warn-flat 0 "^  - every layer's intrinsic dimension ratio is ~1\.0" '' -- \
+    "$aniso" profile --threads 2 --prompts "$tmp/one.txt" --out "$tmp/warn" "$fx/forward/gemma3-f32"
+check profile-warn-nd 0 '^  - n = 2 tokens is far below d = 64' '' -- \
+    "$aniso" profile --threads 2 --prompts "$tmp/one.txt" --out "$tmp/warn" "$fx/forward/gemma3-f32"
+check profile-warn-no-verdict 0 '^Flatter than EleutherAI/pythia-6\.9b \(notebook reference\): cannot be concluded' '' -- \
+    "$aniso" profile --threads 2 --prompts "$tmp/one.txt" --out "$tmp/warn" "$fx/forward/gemma3-f32"
+check profile-warn-no-yes 0 '' '' -- bash -c \
+    "! '$aniso' profile --threads 2 --prompts '$tmp/one.txt' --out '$tmp/warn' '$fx/forward/gemma3-f32' | grep -q 'YES'"
+check profile-warn-json 0 '"warnings": \[' '' -- cat "$tmp/warn/anisotropy_results_gemma3-f32.json"
+# the notebook's prompts on a 4-layer fixture: enough tokens, not flat; only
+# its short phases (5 layers cannot give two of 3) are warned about
+"$aniso" profile --threads 2 --out "$tmp/nowarn" "$fx/forward/gemma3-f32" >"$tmp/nowarn.txt" 2>&1
+check profile-nowarn-verdict 0 '^Flatter than EleutherAI/pythia-6\.9b \(notebook reference\): (YES|NO) \(' '' -- \
+    cat "$tmp/nowarn.txt"
+check profile-nowarn-phase 0 '^  - phase 1 \(layers before L\* = [0-9]+\) has' '' -- cat "$tmp/nowarn.txt"
+check profile-nowarn-others 0 '' '' -- bash -c \
+    "! grep -qE '^  - (only|every layer|the profile is flat|n = )' '$tmp/nowarn.txt'"
 
 # Corpus profiles, partial results and their messages.
 m3="$fx/forward/gemma3-f32"

@@ -1,5 +1,5 @@
 /* test_gguf.c - the GGUF reader on files built in code: one valid file read
- * back, and one named case per malformation (GGUF.md section 6), each
+ * back, and one named case per malformation (docs/GGUF.md section 6), each
  * checked for its message. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* test_moments.c - streaming statistics against the direct metrics.
  *
- * aniso_metrics_compute evaluates METRICS.md's formulas on a whole matrix
+ * aniso_metrics_compute evaluates docs/METRICS.md's formulas on a whole matrix
  * and is itself checked against numpy/scipy float64 (test_metrics). Here the
  * same matrices go through aniso_moments in chunks of several sizes, in both
  * regimes (rows kept while n < d; moments after), merged from parts and

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include <cmocka.h>
@@ -203,13 +205,262 @@ static void result_without_profile(void **state)
     free(tmp), free(p), free(want);
 }
 
+/* The magic at the start of a figure of each format. */
+static void check_figure(const char *path, unsigned format)
+{
+    size_t len;
+    char *t = read_text(path, &len);
+    assert_non_null(t);
+    if (format == ANISO_FIG_PNG)
+        assert_memory_equal(t, "\x89PNG\r\n\x1a\n", 8);
+    else if (format == ANISO_FIG_PDF)
+        assert_memory_equal(t, "%PDF-", 5);
+    else
+        assert_non_null(strstr(t, "<svg"));
+    free(t);
+}
+
+static int count_entries(const char *dir)
+{
+    char *cmd = fmt("ls -A '%s' | wc -l", dir);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    free(cmd);
+    return n;
+}
+
+/* Every non-empty set of formats: each figure in each, the zip holding
+ * them all (JSON last), nothing else in the folder. */
+static void report_formats(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir(), *model = fmt("%s/forward/gemma2-f32", fixtures_dir());
+    char *out = fmt("%s/out", tmp);
+    aniso_profile_opts o = {.model = model, .out_dir = out, .n_threads = 2};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(run->n_files, 5);
+    static const unsigned fmts[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
+    static const char *const exts[3] = {"png", "pdf", "svg"};
+    static const char *const stems[3] = {"anisotropy_profile", "eigenvalue_spectrum",
+                                         "norm_analysis"};
+    for (unsigned set = 1; set < 8; set++) {
+        char *dir = fmt("%s/set%u", tmp, set);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        char *files[ANISO_REPORT_MAX_FILES];
+        int n = 0, per = 0;
+        for (int j = 0; j < 3; j++) per += (set & fmts[j]) != 0;
+        if (aniso_report_write_all(dir, set, &run->result, files, &n, &err))
+            fail_msg("%u: %s", set, err.msg);
+        assert_int_equal(n, 2 + 3 * per);
+        assert_int_equal(count_entries(dir), n);
+        assert_non_null(strstr(files[0], "/anisotropy_results_gemma2-f32.json"));
+        int k = 1;
+        for (int f = 0; f < 3; f++)
+            for (int j = 0; j < 3; j++) {
+                if (!(set & fmts[j])) continue;
+                char *want = fmt("%s/%s_gemma2-f32.%s", dir, stems[f], exts[j]);
+                assert_string_equal(files[k], want);
+                check_figure(files[k], fmts[j]);
+                free(want);
+                k++;
+            }
+        int ze;
+        zip_t *z = zip_open(files[n - 1], ZIP_RDONLY, &ze);
+        assert_non_null(z);
+        assert_int_equal(zip_get_num_entries(z, 0), n - 1);
+        for (int i = 0; i < n - 1; i++) {
+            const char *base = strrchr(files[i + 1 < n - 1 ? i + 1 : 0], '/') + 1;
+            assert_string_equal(zip_get_name(z, (zip_uint64_t)i, 0), base);
+        }
+        zip_close(z);
+        for (int i = 0; i < n; i++) free(files[i]);
+        free(dir);
+    }
+    aniso_profile_run_free(run);
+    /* aniso_profile itself, with PDF and SVG only. */
+    o.formats = ANISO_FIG_PDF | ANISO_FIG_SVG;
+    if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(run->n_files, 8);
+    assert_non_null(strstr(run->files[1], "anisotropy_profile_gemma2-f32.pdf"));
+    assert_non_null(strstr(run->files[2], "anisotropy_profile_gemma2-f32.svg"));
+    aniso_profile_run_free(run);
+    rm_rf(tmp);
+    free(tmp), free(model), free(out);
+}
+
+static void formats_parse(void **state)
+{
+    (void)state;
+    unsigned f = 0;
+    assert_int_equal(aniso_figure_formats_parse("png", &f), 0);
+    assert_int_equal(f, ANISO_FIG_PNG);
+    assert_int_equal(aniso_figure_formats_parse("svg,pdf", &f), 0);
+    assert_int_equal(f, ANISO_FIG_PDF | ANISO_FIG_SVG);
+    assert_int_equal(aniso_figure_formats_parse("png,pdf,svg", &f), 0);
+    assert_int_equal(f, ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG);
+    const char *bad[] = {"", "jpg", "png,", ",png", "png,png", "PNG", "png pdf", "pngg"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(aniso_figure_formats_parse(bad[i], &f), -1);
+}
+
+/* A mask or last layer other than the default never shares a name with
+ * it; the default keeps the notebook's names. */
+static void report_names(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir(), *model = fmt("%s/forward/gemma2-f32", fixtures_dir());
+    aniso_profile_opts o = {.model = model, .out_dir = tmp, .n_threads = 2};
+    aniso_profile_run *a = NULL, *b = NULL, *c = NULL;
+    aniso_error err;
+    if (aniso_profile(&o, &a, &err)) fail_msg("%s", err.msg);
+    o.mask.exclude = ANISO_TOKEN_FIRST;
+    if (aniso_profile(&o, &b, &err)) fail_msg("%s", err.msg);
+    o.mask.exclude = ANISO_TOKEN_BOS | ANISO_TOKEN_SPECIAL;
+    o.mask.pos_from = 1;
+    o.mask.pos_to = 8;
+    o.last_layer = ANISO_LAST_RAW;
+    if (aniso_profile(&o, &c, &err)) fail_msg("%s", err.msg);
+    char *want = fmt("%s/anisotropy_results_gemma2-f32.json", tmp);
+    assert_string_equal(a->files[0], want);
+    free(want);
+    want = fmt("%s/anisotropy_profile_gemma2-f32_excl-first.png", tmp);
+    assert_string_equal(b->files[1], want);
+    free(want);
+    want = fmt("%s/norm_analysis_gemma2-f32_excl-bos-special_pos-1-8_last-raw.png", tmp);
+    assert_string_equal(c->files[3], want);
+    free(want);
+    assert_non_null(strstr(b->files[4], "/anisotropy_results_gemma2-f32_excl-first_"));
+    for (int i = 0; i < 5; i++) {
+        assert_string_not_equal(a->files[i], b->files[i]);
+        assert_string_not_equal(a->files[i], c->files[i]);
+        assert_string_not_equal(b->files[i], c->files[i]);
+    }
+    /* All three reports side by side (the zips may share a second). */
+    assert_true(count_entries(tmp) >= 13);
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(a->files[i], "rb");
+        assert_non_null(f);
+        fclose(f);
+    }
+    char d[160];
+    assert_string_equal(aniso_report_mask_desc(&a->result, d, sizeof d), "all tokens");
+    assert_string_equal(aniso_report_mask_desc(&b->result, d, sizeof d), "first token excluded");
+    assert_string_equal(aniso_report_mask_desc(&c->result, d, sizeof d),
+                        "BOS and special tokens excluded; positions 1 to 7");
+    aniso_profile_run_free(a), aniso_profile_run_free(b), aniso_profile_run_free(c);
+    rm_rf(tmp);
+    free(tmp), free(model);
+}
+
+static int has_warning(json_t *w, const char *start)
+{
+    for (size_t i = 0; i < json_array_size(w); i++)
+        if (!strncmp(json_string_value(json_array_get(w, i)), start, strlen(start))) return 1;
+    return 0;
+}
+
+/* One two-token prompt: every warning, no verdict. The notebook's prompts
+ * on a fixture: only what is true of a 4-layer model (its phases are short). */
+static void report_warnings(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir(), *model = fmt("%s/forward/gemma2-f32", fixtures_dir());
+    char *pf = fmt("%s/p.txt", tmp);
+    write_text(pf, "a\n");
+    aniso_profile_opts o = {.model = model, .out_dir = tmp, .prompts_file = pf, .n_threads = 2};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(run->result.n_tokens, 2);
+    json_error_t je;
+    json_t *j = json_load_file(run->files[0], 0, &je);
+    assert_non_null(j);
+    json_t *w = json_object_get(j, "warnings");
+    assert_true(json_is_array(w));
+    assert_true(has_warning(w, "only 2 tokens per layer (fewer than 10)"));
+    assert_true(has_warning(w, "every layer's intrinsic dimension ratio is ~1.0"));
+    assert_true(has_warning(w, "n = 2 tokens is far below d = 64"));
+    json_t *c = json_object_get(j, "conclusive");
+    assert_true(json_is_false(json_object_get(c, "bell_curve")));
+    assert_true(json_is_false(json_object_get(c, "flatness")));
+    /* The notebook's keys stay as they are. */
+    assert_true(
+        json_is_boolean(json_object_get(json_object_get(j, "gauge_theory_test"), "is_flatter")));
+    json_decref(j);
+    aniso_profile_run_free(run);
+
+    o.prompts_file = NULL;
+    if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
+    aniso_report_warnings rw;
+    aniso_report_warnings_get(&run->result, &rw);
+    j = json_load_file(run->files[0], 0, &je);
+    w = json_object_get(j, "warnings");
+    assert_int_equal((int)json_array_size(w), rw.n);
+    assert_false(has_warning(w, "only "));
+    assert_false(has_warning(w, "every layer's"));
+    assert_false(has_warning(w, "the profile is flat"));
+    assert_false(has_warning(w, "n = "));
+    /* 5 layers: a phase of fewer than 3 layers, whatever L* is. */
+    assert_int_equal(rw.n, 1);
+    assert_true(has_warning(w, "phase 1 (layers before L* = "));
+    assert_false(rw.bell_conclusive);
+    assert_true(rw.flatness_conclusive);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "conclusive"), "flatness")));
+    json_decref(j);
+    aniso_profile_run_free(run);
+    rm_rf(tmp);
+    free(tmp), free(model), free(pf);
+}
+
+/* A figure that cannot be written: an error, not a prompt or an exit in
+ * PLplot, and nothing of the report left behind. */
+static void report_unwritable(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir(), *model = fmt("%s/forward/gemma2-f32", fixtures_dir());
+    char *block = fmt("%s/eigenvalue_spectrum_gemma2-f32.svg.tmp.svg", tmp);
+    assert_int_equal(mkdir(block, 0755), 0);
+    aniso_profile_opts o = {
+        .model = model, .out_dir = tmp, .n_threads = 2, .formats = ANISO_FIG_PNG | ANISO_FIG_SVG};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    assert_int_not_equal(aniso_profile(&o, &run, &err), ANISO_OK);
+    assert_null(run);
+    char *want =
+        fmt("%s/eigenvalue_spectrum_gemma2-f32.svg: cannot write the figure: Is a directory", tmp);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(count_entries(tmp), 1); /* the blocking folder alone */
+    /* The comparison: all or none too. */
+    rmdir(block);
+    char *cblock = fmt("%s/comparison.pdf.tmp.pdf", tmp);
+    assert_int_equal(mkdir(cblock, 0755), 0);
+    char *p = fmt("%s/results/anisotropy_results_gemma.json", fixtures_dir());
+    aniso_result_file *rf = aniso_result_load(p, &err);
+    assert_non_null(rf);
+    char *files[4];
+    int n = 7;
+    assert_int_not_equal(
+        aniso_compare_write(&rf, 1, tmp, ANISO_FIG_PNG | ANISO_FIG_PDF, files, &n, &err), ANISO_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_entries(tmp), 1);
+    aniso_result_free(rf);
+    rm_rf(tmp);
+    free(tmp), free(model), free(block), free(cblock), free(p), free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(profile_writes_report),
-        cmocka_unit_test(too_few_tokens),
-        cmocka_unit_test(published_results),
-        cmocka_unit_test(result_without_profile),
+        cmocka_unit_test(profile_writes_report), cmocka_unit_test(too_few_tokens),
+        cmocka_unit_test(published_results),     cmocka_unit_test(result_without_profile),
+        cmocka_unit_test(report_formats),        cmocka_unit_test(formats_parse),
+        cmocka_unit_test(report_names),          cmocka_unit_test(report_warnings),
+        cmocka_unit_test(report_unwritable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

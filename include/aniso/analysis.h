@@ -1,5 +1,5 @@
 /* analysis.h - the anisotropy metrics of one layer and the analysis of a
- * profile, exactly as METRICS.md states them (float64 throughout).
+ * profile, exactly as docs/METRICS.md states them (float64 throughout).
  * This module sees only plain matrices and lists; it knows nothing of models. */
 #ifndef ANISO_ANALYSIS_H
 #define ANISO_ANALYSIS_H

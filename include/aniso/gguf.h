@@ -1,7 +1,7 @@
 /* gguf.h - strict reader of GGUF files (versions 2 and 3, little-endian).
  *
  * The file is memory-mapped; every count, length, offset and dimension is
- * checked against the file before use (GGUF.md section 6): header, all 13
+ * checked against the file before use (docs/GGUF.md section 6): header, all 13
  * metadata value types (nested arrays rejected), tensor infos (name < 64
  * bytes and unique, at most 4 dims, known type, row length a multiple of the
  * block size), the alignment, and tensor data inside the file, aligned and

@@ -17,7 +17,7 @@
  * and merge.
  *
  * The mean cosine from moments is (sum of unit rows) . mu / (n |mu|): the
- * per-row formula's 1e-10 in the denominator (METRICS.md) is left out,
+ * per-row formula's 1e-10 in the denominator (docs/METRICS.md) is left out,
  * which changes the value by a relative 1e-10 / (|x| |mu|). */
 #ifndef ANISO_MOMENTS_H
 #define ANISO_MOMENTS_H
@@ -54,7 +54,7 @@ size_t aniso_moments_keep_limit(const aniso_moments *m);
 /* Whether m still holds its rows (the Gram route). */
 int aniso_moments_keeps_rows(const aniso_moments *m);
 
-/* The layer's metrics (METRICS.md section 2); at least 2 rows. */
+/* The layer's metrics (docs/METRICS.md section 2); at least 2 rows. */
 aniso_status aniso_moments_metrics(const aniso_moments *m, aniso_layer_metrics *out,
                                    aniso_error *err);
 

@@ -40,6 +40,26 @@ typedef struct aniso_progress {
     double fraction;    /* of the input done, 0..1, or -1 when unknown */
 } aniso_progress;
 
+/* Processes that each profile a shard of the input and combine their
+ * statistics into one report (MPI ranks; the pipeline stays free of any
+ * message-passing library: the caller implements these). Rank r measures
+ * the documents (or prompts) whose index is r modulo size; rank 0 receives
+ * every other rank's statistics, in rank order and one layer at a time,
+ * and writes the report. Every function is collective or point-to-point as
+ * stated; each returns 0 on success. */
+typedef struct aniso_collective {
+    int rank, size;
+    void *user;
+    /* Collective: every rank says whether it is fine (ok) and why not
+     * (msg); on return *bad is the lowest failing rank (-1: none) and
+     * bad_msg its message (cap bytes). */
+    int (*agree)(void *user, int ok, const char *msg, int *bad, char *bad_msg, size_t cap);
+    /* A rank other than 0: n bytes to rank 0. */
+    int (*send)(void *user, const void *buf, size_t n);
+    /* Rank 0: the next message from rank `from` (malloc'd, *n bytes). */
+    int (*recv)(void *user, int from, void **buf, size_t *n);
+} aniso_collective;
+
 /* One `aniso profile` run. */
 typedef struct aniso_profile_opts {
     const char *model;        /* folder, GGUF file or cached model id */
@@ -60,6 +80,14 @@ typedef struct aniso_profile_opts {
     const char *out_dir;              /* report folder, created if missing; NULL = "." */
     const aniso_reference *reference; /* NULL: the notebook's Pythia-6.9B numbers */
     int n_threads;                    /* 0 = all cores */
+    unsigned formats;                 /* ANISO_FIG_* figure formats; 0 = png */
+    /* --shard I/N: measure only the documents (prompts) whose index is I
+     * modulo N, and write the statistics as a partial result (checkpoint)
+     * for aniso_merge; shard_count 0: the whole input. */
+    int shard_index, shard_count;
+    /* Ranks that share the input (see aniso_collective), or NULL. With
+     * more than one rank, a checkpoint path gets ".RANK-of-SIZE" appended. */
+    const aniso_collective *collective;
     /* Optional: called after each chunk. */
     void (*progress)(void *user, const aniso_progress *p);
     void *progress_user;
@@ -68,17 +96,25 @@ typedef struct aniso_profile_opts {
 typedef struct aniso_profile_run {
     aniso_profile_result result;
     aniso_run_info info;
-    char *files[5]; /* json, profile.png, spectrum.png, norms.png, zip */
+    /* json, the figures (profile, spectrum, norms; each in png, pdf, svg
+     * order of the formats asked), zip; NULL: none written */
+    char *files[ANISO_REPORT_MAX_FILES];
+    int n_files;
+    unsigned formats; /* ANISO_FIG_* of the figures (0: png) */
     /* owned storage behind result's pointers */
     char *model, *architecture, *dtype, *source_path;
     aniso_layer_metrics *layers, *raw_last;
     int *layer_ids;
     size_t *tokens_per_prompt;
+    aniso_part_info *parts;
 } aniso_profile_run;
 
-/* Runs the profile and writes the report files (METRICS.md section 4).
+/* Runs the profile and writes the report files (docs/METRICS.md section 4).
  * Either every file is written or none is left behind. On success *out is
- * the caller's, freed with aniso_profile_run_free. */
+ * the caller's, freed with aniso_profile_run_free. With --shard (and no
+ * collective) no report is written: the partial result at o->checkpoint is
+ * the output. With a collective, only rank 0 writes the report (the other
+ * ranks' runs hold their own counts and no files). */
 aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out, aniso_error *err);
 void aniso_profile_run_free(aniso_profile_run *r);
 

@@ -22,6 +22,14 @@ aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
                                       aniso_last_layer last, aniso_error *err);
 
 /* How a profile's rows were chosen, and from what. */
+/* One part of a result made in parts (a shard of --shard I/N, an MPI rank,
+ * or a merged partial result). */
+typedef struct aniso_part_info {
+    int shard, n_shards;         /* I of N, or -1 and 0 when the part is not a shard */
+    uint64_t sequences, documents, tokens, measured;
+    double t_forward;            /* seconds */
+} aniso_part_info;
+
 typedef struct aniso_run_info {
     const char *source;      /* "prompts" or "corpus" */
     const char *source_path; /* NULL: the notebook's prompts */
@@ -36,6 +44,8 @@ typedef struct aniso_run_info {
     uint64_t n_bos, n_special, n_first; /* of those, by role */
     uint64_t n_excluded;                /* rows the mask left out */
     int n_parts;                        /* partial results merged (1: one run) */
+    const aniso_part_info *parts;       /* (n_parts) when made in parts, else NULL */
+    const char *parts_via;              /* "merge" or "mpi" with parts, else NULL */
     int n_layers_measured, n_hidden;    /* layers measured of the policy's n_hidden */
 } aniso_run_info;
 
@@ -63,12 +73,55 @@ typedef struct aniso_profile_result {
     double t_load, t_forward, t_moments, t_metrics, t_total; /* seconds */
 } aniso_profile_result;
 
+/* Figure formats: any non-empty set (0 means PNG alone). */
+enum { ANISO_FIG_PNG = 1u, ANISO_FIG_PDF = 2u, ANISO_FIG_SVG = 4u };
+
+/* Parses "png,pdf,svg" (any non-empty comma-separated subset, each once)
+ * into ANISO_FIG_* flags; -1 when malformed. */
+int aniso_figure_formats_parse(const char *s, unsigned *formats);
+
+/* json, 3 figures in up to 3 formats, zip */
+#define ANISO_REPORT_MAX_FILES 11
+
+/* Writes a report into dir (which exists): every file, or none. Names:
+ * anisotropy_results_NAME[TAG].json, then anisotropy_profile_NAME[TAG],
+ * eigenvalue_spectrum_NAME[TAG] and norm_analysis_NAME[TAG] in each format
+ * (png, pdf, svg order), then anisotropy_results_NAME[TAG]_YYYYMMDD_HHMMSS.zip
+ * holding the others (JSON last); TAG from aniso_report_name_tag. On
+ * success files[0 .. *n_files) are the paths (malloc'd); on failure none is
+ * left behind, files[] are NULL and *n_files 0. */
+aniso_status aniso_report_write_all(const char *dir, unsigned formats,
+                                    const aniso_profile_result *r, char **files, int *n_files,
+                                    aniso_error *err);
+
+/* What the token mask measured: "all tokens", "first token excluded",
+ * "BOS and special tokens excluded; positions 1 to 63", ... */
+const char *aniso_report_mask_desc(const aniso_profile_result *r, char *buf, size_t cap);
+
+/* What report file names add to NAME so that different measurements never
+ * share a name: "" for the notebook's (all tokens, the hf last layer), else
+ * "_excl-ROLES" (roles joined by '-'), "_pos-A-B" (or "_pos-A-end") and
+ * "_last-raw" / "_last-both", in that order. */
+const char *aniso_report_name_tag(const aniso_profile_result *r, char *buf, size_t cap);
+
+/* Why a result cannot carry a conclusion. Thresholds: fewer than 10 tokens,
+ * or fewer than twice the number of layers (too few tokens); a phase of the
+ * bell-curve test with fewer than 3 layers; a profile range below 1e-3 or
+ * every layer's ratio above 0.999 (flat); n < d / 10 (n far below d). The
+ * bell-curve verdict is inconclusive with too few tokens, a short phase or
+ * a flat profile; the flatness verdict with too few tokens or a flat
+ * profile. */
+#define ANISO_MAX_WARNINGS 6
+typedef struct aniso_report_warnings {
+    int n;
+    const char *what[ANISO_MAX_WARNINGS]; /* short: "too few tokens", ... */
+    char text[ANISO_MAX_WARNINGS][400];   /* the sentence of the printout and the JSON */
+    int bell_conclusive, flatness_conclusive;
+} aniso_report_warnings;
+void aniso_report_warnings_get(const aniso_profile_result *r, aniso_report_warnings *w);
+
 /* Writes the JSON report (METRICS.md section 4): the notebook's keys, then
- * the added ones. */
-/* The figures and the bundle: every file of a report, or none (files:
- * json, profile.png, spectrum.png, norms.png, zip paths). */
-aniso_status aniso_report_write_all(char *const files[5], const char *name,
-                                    const aniso_profile_result *r, aniso_error *err);
+ * the added ones ("warnings" and "conclusive" among them). */
 aniso_status aniso_report_write_json(const char *path, const aniso_profile_result *r,
                                      aniso_error *err);
 
@@ -86,6 +139,8 @@ typedef struct aniso_result_file {
     int has_range, has_max, has_bell;
     double range, max;
     int is_bell;
+    long long n_tokens; /* tokens measured, or 0 when the file does not say */
+    char *mask;         /* aniso_report_mask_desc's words, or NULL when the file does not say */
 } aniso_result_file;
 
 aniso_result_file *aniso_result_load(const char *path, aniso_error *err);
@@ -94,6 +149,12 @@ void aniso_result_free(aniso_result_file *r);
 /* The reference a result file provides: its stated range, maximum and L*
  * (derived from its profile when absent). */
 void aniso_result_reference(const aniso_result_file *r, aniso_reference *ref);
+
+/* Writes comparison.json and comparison.FMT (for each format of formats, 0:
+ * png) into out_dir for n results: all or none; files[0 .. *n_files) (at
+ * most 4, malloc'd): the JSON, then the figures in png, pdf, svg order. */
+aniso_status aniso_compare_write(aniso_result_file *const *rs, int n, const char *out_dir,
+                                 unsigned formats, char **files, int *n_files, aniso_error *err);
 
 /* Writes comparison.json and comparison.png into out_dir for n results. */
 aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_dir,

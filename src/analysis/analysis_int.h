@@ -19,7 +19,7 @@ void row_dots(double *dot, const double *x, const double *mu, size_t n, size_t d
  * descending (not yet clamped). 0 on success. */
 int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
 
-/* The spectral metrics (METRICS.md section 2: clamping, variance, ratio,
+/* The spectral metrics (docs/METRICS.md section 2: clamping, variance, ratio,
  * effective rank, top-k shares, top eigenvalues) from all d eigenvalues of
  * the covariance, descending; eig is clamped in place. */
 void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out);

@@ -1,4 +1,4 @@
-/* metrics.c - the per-layer anisotropy metrics (METRICS.md section 2) and
+/* metrics.c - the per-layer anisotropy metrics (docs/METRICS.md section 2) and
  * the profile analysis (section 3), in float64. */
 #include <math.h>
 #include <stdio.h>

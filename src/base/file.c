@@ -161,7 +161,28 @@ aniso_status afile_write_text(const char *path, const char *text, aniso_error *e
 aniso_status ensure_dir(const char *dir, aniso_error *err)
 {
     if (is_dir(dir)) return ANISO_OK;
-    if (mkdir(dir, 0755) != 0)
+    struct stat sb;
+    if (stat(dir, &sb) == 0)
+        return aniso_error_set(err, ANISO_IO, "%s: exists and is not a folder", dir);
+    /* the missing parents first, as mkdir -p */
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", dir);
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i < n; i++) {
+        if (p[i] != '/') continue;
+        p[i] = 0;
+        if (!is_dir(p) && mkdir(p, 0755) != 0 && errno != EEXIST) {
+            aniso_status st =
+                aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder (%s): %s", dir,
+                                p, strerror(errno));
+            free(p);
+            return st;
+        }
+        p[i] = '/';
+    }
+    free(p);
+    if (mkdir(dir, 0755) != 0 && !(errno == EEXIST && is_dir(dir)))
         return aniso_error_set(err, ANISO_IO, "%s: cannot create the output folder: %s", dir,
                                strerror(errno));
     return ANISO_OK;

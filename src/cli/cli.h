@@ -20,6 +20,17 @@ char *cli_hf_cache_dir(void);
 /* MODEL as the user wrote it, or the cached default model's path for its
  * short name ("gemma-3-270m"); malloc'd. Missing default: an error (NULL). */
 char *cli_model_path(const char *model, aniso_error *err);
+/* The same for commands that also take a tokenizer.json file. */
+char *cli_tokenizer_path(const char *model, aniso_error *err);
+
+/* Output paths, checked before any model work: --out FILE must not be a
+ * folder or special file (its folder is created if missing); --out DIR
+ * must be a folder if it exists. 0, or -1 with err set. */
+int cli_check_out_file(const char *path, aniso_error *err);
+int cli_check_out_dir(const char *dir, aniso_error *err);
+
+/* Levenshtein distance, case-insensitive, capped at 9 (for "did you mean"). */
+int cli_edit_distance(const char *a, const char *b);
 
 /* The options every command that reads a model folder takes:
  *   --hf-version 4|5        the transformers rules config.json is read by
@@ -39,6 +50,14 @@ enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY };
     "  --ignore-config-key KEY\n"                                                                  \
     "                   accept a config.json key aniso does not know (repeatable)\n"
 int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_opts *co);
+/* The MODEL forms, for every --help that takes one. */
+#define CLI_MODEL_HELP                                                                             \
+    "\nMODEL is a Hugging Face model folder (config.json with model.safetensors or its\n"          \
+    "index), a GGUF file, a model id ORG/NAME in the local Hugging Face cache\n"                   \
+    "($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub; aniso does not\n"           \
+    "download: 'hf download ORG/NAME' does), or gemma-3-270m, the default model\n"                 \
+    "(scripts/fetch-default-model.sh). Options may come before or after MODEL; '--'\n"             \
+    "ends them.\n"
 
 /* --last-layer hf|raw|both into *out: 0, or EXIT_USAGE after the message. */
 int cli_last_layer(const char *cmd, const char *arg, aniso_last_layer *out);
@@ -49,5 +68,12 @@ int cmd_hidden(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+
+/* MPI (built with -DANISO_MPI=ON): starts the job, and returns its ranks
+ * as a collective when there are several (NULL: one process, or a build
+ * without MPI); *threads_per_rank: the node's cores shared by its ranks (0:
+ * no advice). cli_mpi_end finishes the job. */
+const aniso_collective *cli_mpi_start(int *argc, char ***argv, int *threads_per_rank);
+void cli_mpi_end(void);
 
 #endif

@@ -28,8 +28,9 @@ static void help(FILE *f)
                "                   L+2 layers, the raw one last\n"
                "  --threads N      threads for the matrix products (default: all cores)\n"
                "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
-               "  --quiet          no progress on the terminal\n" CLI_MODEL_OPTIONS_HELP
-               "  -h, --help       show this help\n");
+               "  --quiet          print only the written files' paths (no "
+               "progress)\n" CLI_MODEL_OPTIONS_HELP
+               "  -h, --help       show this help\n" CLI_MODEL_HELP);
 }
 
 typedef struct dump {
@@ -68,7 +69,7 @@ int cmd_hidden(int argc, char **argv)
     int threads = 0, quiet = 0, c;
     aniso_last_layer last = ANISO_LAST_HF;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             prompts_file = optarg;
@@ -118,7 +119,8 @@ int cmd_hidden(int argc, char **argv)
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
 
-    if ((prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
+    if (cli_check_out_file(out, &err) ||
+        (prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
                       : aniso_prompts_default(&prompts, &err)) ||
         !(model_path = cli_model_path(argv[optind], &err)) ||
         !(m = aniso_model_open(model_path, &o, &err)) ||
@@ -162,7 +164,7 @@ int cmd_hidden(int argc, char **argv)
         cli_fail(&err);
         goto out;
     }
-    if (!quiet) printf("%s\n%s\n", out, tokens_path);
+    printf("%s\n%s\n", out, tokens_path);
     rc = EXIT_OK;
 out:
     aniso_npy_discard(dp.w);

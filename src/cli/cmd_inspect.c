@@ -8,16 +8,17 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: aniso inspect [--revision REV] MODEL\n\n"
-               "Show the architecture, sizes, parameter count, dtypes and weight bytes of\n"
-               "MODEL, after checking every weight the architecture needs.\n\n"
-               "MODEL is a Hugging Face model folder (config.json with model.safetensors, or\n"
-               "shards listed by model.safetensors.index.json) or a model id such as\n"
-               "google/gemma-2b found in the local Hugging Face cache ($HF_HUB_CACHE, else\n"
-               "$HF_HOME/hub, else ~/.cache/huggingface/hub).\n\n"
-               "options:\n"
-               "  --revision REV   branch, tag or commit of a cached model id (default: "
-               "main)\n" CLI_MODEL_OPTIONS_HELP "  -h, --help       show this help\n");
+    fprintf(f,
+            "usage: aniso inspect [--revision REV] MODEL\n\n"
+            "Show the architecture, sizes, parameter count, dtypes and weight bytes of\n"
+            "MODEL, after checking every weight the architecture needs.\n\n"
+            "MODEL is a Hugging Face model folder (config.json with model.safetensors, or\n"
+            "shards listed by model.safetensors.index.json) or a model id such as\n"
+            "google/gemma-2b found in the local Hugging Face cache ($HF_HUB_CACHE, else\n"
+            "$HF_HOME/hub, else ~/.cache/huggingface/hub).\n\n"
+            "options:\n"
+            "  --revision REV   branch, tag or commit of a cached model id (default: "
+            "main)\n" CLI_MODEL_OPTIONS_HELP "  -h, --help       show this help\n" CLI_MODEL_HELP);
 }
 
 /* The GGUF file at path, when it is one (for its own summary), else NULL. */
@@ -127,7 +128,7 @@ int cmd_inspect(int argc, char **argv)
     aniso_config_opts mcfg = {0};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             revision = optarg;

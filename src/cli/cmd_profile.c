@@ -15,15 +15,17 @@ static void help(FILE *f)
             "usage: aniso profile [--prompts FILE | --corpus FILE [--context N]] [--max-tokens N]\n"
             "                     [--exclude ROLES] [--positions A:B] [--layers LIST]\n"
             "                     [--last-layer hf|raw|both] [--checkpoint FILE [--resume]]\n"
-            "                     [--out DIR] [--reference RESULT.json] [--threads N] [--quiet] "
-            "MODEL\n\n"
+            "                     [--out DIR] [--format png,pdf,svg] [--reference RESULT.json]\n"
+            "                     [--threads N] [--quiet] MODEL\n\n"
             "Measure MODEL's anisotropy profile: run the prompts (or a corpus), compute\n"
             "every layer's metrics (eigenvalue spectrum, intrinsic dimension ratio,\n"
             "effective rank, cosine similarity to the mean, norms), find L*, test the bell\n"
             "curve and the flatness against a reference, and write into DIR:\n"
             "  anisotropy_results_NAME.json   anisotropy_profile_NAME.png\n"
             "  eigenvalue_spectrum_NAME.png   norm_analysis_NAME.png\n"
-            "  anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip (the four files)\n\n"
+            "  anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip (the other files)\n"
+            "NAME gets _excl-ROLES, _pos-A-B and _last-raw|both for a mask or last layer\n"
+            "other than the default, so that different measurements never share a name.\n\n"
             "input:\n"
             "  --prompts FILE       one prompt per line, or JSONL with \"text\"; each prompt is\n"
             "                       one sequence (default: the notebook's 16 prompts)\n"
@@ -42,18 +44,24 @@ static void help(FILE *f)
             "                       (default); raw: the last block's output before it; both\n"
             "partial results:\n"
             "  --checkpoint FILE    write the per-layer statistics here every --checkpoint-every\n"
-            "                       tokens and at the end (for --resume and 'aniso merge')\n"
+            "                       tokens and at the end (for --resume and 'aniso merge'); under\n"
+            "                       MPI each rank writes FILE.RANK-of-SIZE\n"
+            "  --shard I/N          measure only documents (prompts) I, I+N, I+2N, ... and write\n"
+            "                       them as the partial result --checkpoint FILE, no report: run\n"
+            "                       shards 0..N-1 (a cluster job array), then 'aniso merge' them\n"
             "  --checkpoint-every N tokens between checkpoints (default: only at the end)\n"
             "  --resume             continue an interrupted run from --checkpoint\n"
             "output and run:\n"
             "  --out DIR            output folder, created if missing (default: .)\n"
+            "  --format LIST        figure formats, any of png,pdf,svg (default: png); each\n"
+            "                       figure is written in each, and the zip holds them all\n"
             "  --reference FILE     an earlier result JSON to test flatness against (default:\n"
             "                       the notebook's Pythia-6.9B numbers)\n"
             "  --chunk-tokens N     tokens per forward pass (default 4096)\n"
             "  --threads N          threads (default: all cores)\n"
             "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
             "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
-            "  -h, --help           show this help\n");
+            "  -h, --help           show this help\n" CLI_MODEL_HELP);
 }
 
 static void eta(char *buf, size_t cap, double s)
@@ -120,24 +128,43 @@ static void summary(const aniso_profile_run *run, int quiet)
                    (unsigned long long)in->n_tokens_seen, r->n_tokens,
                    aniso_token_roles_str(in->exclude, roles, sizeof roles),
                    (unsigned long long)in->n_excluded);
+        if (in && in->parts && in->parts_via && !strcmp(in->parts_via, "mpi")) {
+            printf("Ranks: %d (tokens per rank:", in->n_parts);
+            for (int i = 0; i < in->n_parts; i++)
+                printf(" %llu", (unsigned long long)in->parts[i].tokens);
+            printf(")\n");
+        }
+        aniso_report_warnings w;
+        aniso_report_warnings_get(r, &w);
+        if (w.n) printf("\nWarnings (this result cannot carry every conclusion):\n");
+        for (int i = 0; i < w.n; i++) printf("  - %s\n", w.text[i]);
         printf("\nL* (anisotropy max): Layer %d\n", a->L_star);
-        printf("Bell curve: %s\n", a->is_bell_curve ? "confirmed" : "not confirmed");
+        if (w.bell_conclusive)
+            printf("Bell curve: %s\n", a->is_bell_curve ? "confirmed" : "not confirmed");
+        else
+            printf("Bell curve: cannot be concluded (see the warnings)\n");
         printf("  Phase 1 (layers before %d): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
                a->phase1.slope, dir_of(a->phase1.slope), a->phase1.r, a->phase1.p);
         printf("  Phase 2 (layers %d on): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
                a->phase2.slope, dir_of(a->phase2.slope), a->phase2.r, a->phase2.p);
         printf("Profile range: %.4f   Max anisotropy: %.4f   Profile variance: %.6f\n",
                a->profile_range, a->max_anisotropy, a->profile_variance);
-        printf("\nFlatter than %s: %s", r->reference.name, a->is_flatter ? "YES" : "NO");
-        printf(a->is_flatter ? " (%.1f%% flatter; range %.4f vs %.4f)\n"
-                             : " (%.1f%%; range %.4f vs %.4f)\n",
-               a->flatness_percent, a->profile_range, r->reference.profile_range);
+        if (!w.flatness_conclusive)
+            printf("\nFlatter than %s: cannot be concluded (see the warnings; range %.4f vs "
+                   "%.4f)\n",
+                   r->reference.name, a->profile_range, r->reference.profile_range);
+        else {
+            printf("\nFlatter than %s: %s", r->reference.name, a->is_flatter ? "YES" : "NO");
+            printf(a->is_flatter ? " (%.1f%% flatter; range %.4f vs %.4f)\n"
+                                 : " (%.1f%%; range %.4f vs %.4f)\n",
+                   a->flatness_percent, a->profile_range, r->reference.profile_range);
+        }
         printf(
             "\nTime: load %.2f s, forward %.2f s, moments %.3f s, metrics %.3f s, total %.2f s\n",
             r->t_load, r->t_forward, r->t_moments, r->t_metrics, r->t_total);
         printf("\nFiles saved:\n");
     }
-    for (int i = 0; i < 5; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
+    for (int i = 0; i < run->n_files; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
 }
 
 static int load_reference(const char *file, aniso_reference *ref, aniso_error *err)
@@ -161,7 +188,21 @@ enum {
     OPT_CHECKPOINT_EVERY,
     OPT_RESUME,
     OPT_CHUNK,
+    OPT_SHARD,
+    OPT_FORMAT,
 };
+
+/* "I/N" with 0 <= I < N. */
+static int parse_shard(const char *arg, int *i, int *n)
+{
+    char *e1, *e2;
+    long a = strtol(arg, &e1, 10);
+    if (e1 == arg || *e1 != '/') return -1;
+    long b = strtol(e1 + 1, &e2, 10);
+    if (e2 == e1 + 1 || *e2 || a < 0 || b < 1 || a >= b || b > 1000000) return -1;
+    *i = (int)a, *n = (int)b;
+    return 0;
+}
 
 int cmd_profile(int argc, char **argv)
 {
@@ -178,6 +219,8 @@ int cmd_profile(int argc, char **argv)
         {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
         {"resume", no_argument, NULL, OPT_RESUME},
         {"chunk-tokens", required_argument, NULL, OPT_CHUNK},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"out", required_argument, NULL, 'o'},
         {"reference", required_argument, NULL, 'R'},
         {"skip-first-token", no_argument, NULL, 's'},
@@ -193,7 +236,7 @@ int cmd_profile(int argc, char **argv)
     int quiet = 0, c, rc;
     uint64_t v = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             o.prompts_file = optarg;
@@ -243,6 +286,17 @@ int cmd_profile(int argc, char **argv)
             if ((rc = parse_count("profile", "--chunk-tokens", optarg, &v))) return rc;
             o.chunk_tokens = (size_t)v;
             break;
+        case OPT_SHARD:
+            if (parse_shard(optarg, &o.shard_index, &o.shard_count))
+                return cli_usage_error("profile", "--shard takes I/N with 0 <= I < N, not '%s'",
+                                       optarg);
+            break;
+        case OPT_FORMAT:
+            if (aniso_figure_formats_parse(optarg, &o.formats))
+                return cli_usage_error("profile",
+                                       "--format takes png, pdf and svg, comma-separated, not '%s'",
+                                       optarg);
+            break;
         case 'o':
             o.out_dir = optarg;
             break;
@@ -284,7 +338,10 @@ int cmd_profile(int argc, char **argv)
     if (o.context && !o.corpus_file)
         return cli_usage_error("profile", "--context applies to --corpus only");
     if (o.resume && !o.checkpoint) return cli_usage_error("profile", "--resume needs --checkpoint");
+    if (o.shard_count && !o.checkpoint)
+        return cli_usage_error("profile", "--shard needs --checkpoint FILE (its partial result)");
     aniso_error err;
+    if (o.out_dir && cli_check_out_dir(o.out_dir, &err)) return cli_fail(&err);
     char *mpath = cli_model_path(argv[optind], &err);
     if (!mpath) return cli_fail(&err);
     o.model = mpath;
@@ -299,15 +356,32 @@ int cmd_profile(int argc, char **argv)
     }
     char *cache = cli_hf_cache_dir();
     o.open.cache_dir = cache;
-    int show = !quiet && isatty(STDERR_FILENO);
+    /* Under mpirun: this rank's shard; rank 0 alone prints and reports. */
+    int per_rank = 0;
+    o.collective = cli_mpi_start(&argc, &argv, &per_rank);
+    int rank = o.collective ? o.collective->rank : 0;
+    if (o.collective && !o.n_threads && per_rank) o.n_threads = per_rank;
+    int show = !quiet && rank == 0 && isatty(STDERR_FILENO);
     if (show) o.progress = progress;
     aniso_profile_run *run = NULL;
     aniso_status st = aniso_profile(&o, &run, &err);
     if (show) fprintf(stderr, "\n");
+    cli_mpi_end();
     free(cache);
     free(mpath);
-    if (st) return cli_fail(&err);
-    summary(run, quiet);
+    if (st) return rank == 0 ? cli_fail(&err) : EXIT_ERROR;
+    if (rank == 0 && o.shard_count) {
+        const aniso_run_info *in = &run->info;
+        if (quiet)
+            printf("%s\n", o.checkpoint);
+        else
+            printf("Partial result (shard %d of %d: %llu sequences, %llu tokens, %zu measured):\n"
+                   "  - %s\n",
+                   o.shard_index, o.shard_count, (unsigned long long)in->n_sequences,
+                   (unsigned long long)in->n_tokens_seen, run->result.n_tokens, o.checkpoint);
+    } else if (rank == 0) {
+        summary(run, quiet);
+    }
     aniso_profile_run_free(run);
     return EXIT_OK;
 }
@@ -339,7 +413,7 @@ int cmd_merge(int argc, char **argv)
     const char *out = NULL, *ref_file = NULL;
     int quiet = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out = optarg;
@@ -359,6 +433,7 @@ int cmd_merge(int argc, char **argv)
     }
     if (optind >= argc) return cli_usage_error("merge", "missing PART");
     aniso_error err;
+    if (out && cli_check_out_dir(out, &err)) return cli_fail(&err);
     aniso_reference ref;
     if (ref_file && load_reference(ref_file, &ref, &err)) return cli_fail(&err);
     aniso_profile_run *run = NULL;

@@ -23,7 +23,7 @@ static void help(FILE *f)
             "  --revision REV   branch, tag or commit of a cached model id (default: "
             "main)\n" CLI_MODEL_OPTIONS_HELP "  -h, --help       show this help\n\n"
             "Without --json, each input prints one line per token, \"ID<TAB>TOKEN\", and inputs\n"
-            "are separated by a blank line.\n");
+            "are separated by a blank line.\n" CLI_MODEL_HELP);
 }
 
 /* Reads all of f into a malloc'd buffer. */
@@ -80,7 +80,7 @@ int cmd_tokenize(int argc, char **argv)
     aniso_config_opts mcfg = {0};
     int json = 0, special = 1, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
             text = optarg;
@@ -139,7 +139,7 @@ int cmd_tokenize(int argc, char **argv)
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
     aniso_error err;
-    char *mpath = cli_model_path(argv[optind], &err);
+    char *mpath = cli_tokenizer_path(argv[optind], &err);
     aniso_tokenizer *tk = mpath ? aniso_tokenizer_open(mpath, &o, &err) : NULL;
     free(mpath);
     free(cache);

@@ -60,5 +60,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(a, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     if (a[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", a);
+    const char *best = NULL;
+    int bd = 3;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        int d = cli_edit_distance(a, commands[i].name);
+        if (d < bd) bd = d, best = commands[i].name;
+    }
+    if (best) return cli_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", a, best);
     return cli_usage_error(NULL, "unknown command '%s'", a);
 }

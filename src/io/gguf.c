@@ -1,4 +1,4 @@
-/* gguf.c - strict GGUF reader (see include/aniso/gguf.h and GGUF.md). A
+/* gguf.c - strict GGUF reader (see include/aniso/gguf.h and docs/GGUF.md). A
  * cursor reads the header, metadata and tensor infos with a bounds check on
  * every field; tensor data are then checked for alignment, bounds and
  * overlap before any pointer into them is handed out. */

@@ -1,5 +1,5 @@
 /* quants.h - ggml's block quantizations decoded to float32, bit-exact with
- * ggml's reference dequantize_row_* functions (GGUF.md section 2). */
+ * ggml's reference dequantize_row_* functions (docs/GGUF.md section 2). */
 #ifndef ANISO_QUANTS_H
 #define ANISO_QUANTS_H
 

@@ -1,6 +1,6 @@
 /* arch.c - one table per architecture: Hugging Face tensor names and shapes
  * of every weight role, config defaults, and the enum-valued traits the
- * forward pass reads. Sources: ARCHITECTURES.md sections 2-6 (the
+ * forward pass reads. Sources: docs/ARCHITECTURES.md sections 2-9 (the
  * transformers modeling and configuration files). */
 #include <string.h>
 

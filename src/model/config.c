@@ -1105,7 +1105,7 @@ out:
     return st;
 }
 
-/* ---- GGUF metadata (GGUF.md section 3), with what transformers assumes
+/* ---- GGUF metadata (docs/GGUF.md section 3), with what transformers assumes
  * when it loads such a file where the file says nothing. */
 
 #include "aniso/gguf.h"

@@ -140,7 +140,7 @@ out:
     return rc;
 }
 
-/* Undoes what llama.cpp's converter changed (GGUF.md section 4): Gemma norm
+/* Undoes what llama.cpp's converter changed (docs/GGUF.md section 4): Gemma norm
  * weights stored with +1, Llama q/k rows permuted for adjacent-pair RoPE,
  * GPT-NeoX's fused QKV regrouped as [all q; all k; all v]. */
 static void gguf_fixup(aniso_tensor *t, aniso_role role, const aniso_hparams *hp)

@@ -1,7 +1,7 @@
 /* ops.c - matrix products through BLAS (sgemm), norms and activations.
  * Reductions accumulate in double and round once: closer to the exact value
  * than PyTorch's float32 pairwise sums, and within float32 rounding of them
- * (ARCHITECTURES.md, pitfall 20). */
+ * (docs/ARCHITECTURES.md, pitfall 20). */
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>

@@ -89,7 +89,7 @@ void partial_free(partial *p)
     memset(p, 0, sizeof *p);
 }
 
-aniso_status partial_read(const char *path, partial *out, aniso_error *err)
+static aniso_status read_impl(const char *path, partial *out, int meta_only, aniso_error *err)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -131,6 +131,11 @@ aniso_status partial_read(const char *path, partial *out, aniso_error *err)
         if (out->meta) aniso_error_set(err, ANISO_FORMAT, "%s: malformed metadata", path);
         goto fail;
     }
+    if (meta_only) {
+        free(text);
+        fclose(f);
+        return ANISO_OK;
+    }
     if (get(&r, &nl, 4) || nl == 0 || nl > ANISO_MAX_LAYERS + 2) {
         aniso_error_set(err, ANISO_FORMAT, "%s: truncated or malformed partial result", path);
         goto fail;
@@ -170,4 +175,14 @@ aniso_status partial_same(const char *pa, const aj *a, const char *pb, const aj 
     if (same) return ANISO_OK;
     return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                            "%s and %s: not parts of one profile (their '%s' differ)", pa, pb, k);
+}
+
+aniso_status partial_read(const char *path, partial *out, aniso_error *err)
+{
+    return read_impl(path, out, 0, err);
+}
+
+aniso_status partial_read_meta(const char *path, partial *out, aniso_error *err)
+{
+    return read_impl(path, out, 1, err);
 }

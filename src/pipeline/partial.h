@@ -25,6 +25,8 @@ typedef struct partial {
 aniso_status partial_write(const char *path, const aj *meta, aniso_moments *const *m, int n,
                            aniso_error *err);
 aniso_status partial_read(const char *path, partial *out, aniso_error *err);
+/* Only the metadata (out->n is 0); partial_read checks the rest. */
+aniso_status partial_read_meta(const char *path, partial *out, aniso_error *err);
 void partial_free(partial *p);
 
 /* Checks that b's metadata key k equals a's (as JSON); the message names

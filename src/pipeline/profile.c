@@ -162,6 +162,10 @@ typedef struct source {
     int in_doc;
     size_t context, body;
     uint64_t max_tokens, emitted, documents;
+    /* --shard I/N (or rank I of N): only documents and prompts whose index
+     * is I modulo N; n_shards 0: all */
+    int shard, n_shards;
+    uint64_t doc_index; /* documents read so far, this shard's or not */
 } source;
 
 /* One sequence: its ids (sequence capacity: the plan's max_seq), how many
@@ -178,6 +182,9 @@ static int source_next(source *s, seq *q, aniso_error *err)
     if (s->max_tokens && s->emitted >= s->max_tokens) return 0;
     size_t nb = s->before.n, na = s->after.n;
     if (!s->c) {
+        while (s->n_shards > 1 && s->next_prompt < s->prompts.n &&
+               s->next_prompt % (size_t)s->n_shards != (size_t)s->shard)
+            s->next_prompt++;
         if (s->next_prompt >= s->prompts.n) return 0;
         size_t p = s->next_prompt++, a = s->poff[p], n = s->poff[p + 1] - a;
         if (s->max_tokens && s->emitted + n > s->max_tokens)
@@ -195,6 +202,9 @@ static int source_next(source *s, seq *q, aniso_error *err)
         size_t len;
         int r = aniso_corpus_next(s->c, &text, &len, err);
         if (r <= 0) return r;
+        /* another shard's document: not even tokenized */
+        if (s->n_shards > 1 && s->doc_index++ % (uint64_t)s->n_shards != (uint64_t)s->shard)
+            continue;
         s->doc.n = 0;
         aniso_error e2;
         if (aniso_tokenizer_encode(s->tk, text, len, 0, &s->doc, &e2)) {
@@ -299,9 +309,10 @@ static char *dtype_summary(const aniso_model *m)
 void aniso_profile_run_free(aniso_profile_run *r)
 {
     if (!r) return;
-    for (int i = 0; i < 5; i++) free(r->files[i]);
+    for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) free(r->files[i]);
     free(r->model), free(r->architecture), free(r->dtype), free(r->source_path);
     free(r->layers), free(r->raw_last), free(r->layer_ids), free(r->tokens_per_prompt);
+    free(r->parts);
     free(r);
 }
 
@@ -335,6 +346,7 @@ typedef struct describe {
     size_t n_prompts;
     double t_forward, t_moments;
     int parts;
+    int shard, n_shards; /* n_shards 0: the whole input */
 } describe;
 
 static aj *meta_build(const describe *d)
@@ -367,6 +379,13 @@ static aj *meta_build(const describe *d)
     bad = bad || aj_set(pre, "layers", layers) ||
           aj_set(pre, "keep_rows", aj_new_int((long long)d->keep_rows));
     layers = NULL;
+    if (d->n_shards > 0 && !bad) {
+        aj *sh = aj_new_array();
+        if (!sh || aj_append(sh, aj_new_int(d->shard)) || aj_append(sh, aj_new_int(d->n_shards)))
+            aj_free(sh), bad = 1;
+        else
+            bad = aj_set(in, "shard", sh);
+    }
     bad = bad || aj_set(in, "path", str_v(d->path)) || aj_set(in, "format", str_v(d->format)) ||
           aj_set(in, "max_tokens", aj_new_int((long long)d->max_tokens)) ||
           aj_set(in, "chunk_tokens", aj_new_int((long long)d->chunk_tokens));
@@ -432,13 +451,6 @@ static void counters_add(counters *c, uint64_t *docs, const aj *meta)
 
 /* ---- The report ---- */
 
-static char *out_path(const char *dir, const char *fmt_, const char *name, const char *stamp)
-{
-    char file[512];
-    snprintf(file, sizeof file, fmt_, name, stamp);
-    return path_join(dir, file);
-}
-
 /* Metrics of every measured layer, the analysis and the report files, from
  * the moments; run's model strings and info are already set. */
 static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, const int *ids,
@@ -495,23 +507,154 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
     const char *dir = out_dir ? out_dir : ".";
     aniso_status st = ensure_dir(dir, err);
     if (st) return st;
-    char *name = aniso_report_short_name(r->model);
-    if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
-    char stamp[32];
-    time_t tt = time(NULL);
-    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", localtime(&tt));
-    const char *fmts[5] = {"anisotropy_results_%s.json", "anisotropy_profile_%s.png",
-                           "eigenvalue_spectrum_%s.png", "norm_analysis_%s.png",
-                           "anisotropy_results_%s_%s.zip"};
-    for (int i = 0; i < 5; i++)
-        if (!(run->files[i] = out_path(dir, fmts[i], name, stamp))) {
-            free(name);
-            return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
-        }
     r->t_total = now() - t_start; /* the report's own writing is not counted */
-    st = aniso_report_write_all(run->files, name, r, err);
-    free(name);
-    return st;
+    return aniso_report_write_all(dir, run->formats, r, run->files, &run->n_files, err);
+}
+
+/* ---- Ranks (aniso_collective) ---- */
+
+/* A growing byte buffer: layer statistics on their way between ranks. */
+typedef struct membuf {
+    unsigned char *p;
+    size_t n, cap, at;
+} membuf;
+
+static int mb_put(void *user, const void *p, size_t len)
+{
+    membuf *b = user;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->n + len) cap *= 2;
+        unsigned char *q = realloc(b->p, cap);
+        if (!q) return -1;
+        b->p = q, b->cap = cap;
+    }
+    memcpy(b->p + b->n, p, len);
+    b->n += len;
+    return 0;
+}
+
+static int mb_get(void *user, void *p, size_t len)
+{
+    membuf *b = user;
+    if (len > b->n - b->at) return -1;
+    memcpy(p, b->p + b->at, len);
+    b->at += len;
+    return 0;
+}
+
+/* Every rank's verdict: ANISO_OK when all are fine; else err holds "rank
+ * R: reason" of the lowest failing rank (this rank's own message when it is
+ * the one) and *failed is set, so that no rank calls agree again. */
+static aniso_status coll_agree(const aniso_collective *co, aniso_status mine, aniso_error *err,
+                               int *failed)
+{
+    int bad = -1;
+    char msg[ANISO_ERROR_MSG_MAX];
+    msg[0] = 0;
+    const char *own = mine ? (err && err->msg[0] ? err->msg : "failed") : "";
+    if (co->agree(co->user, mine == ANISO_OK, own, &bad, msg, sizeof msg)) {
+        *failed = 1;
+        return aniso_error_set(err, ANISO_IO, "rank %d: the ranks could not exchange their status",
+                               co->rank);
+    }
+    if (bad < 0) return ANISO_OK;
+    *failed = 1;
+    return aniso_error_set(err, mine ? mine : ANISO_INVALID_ARGUMENT, "rank %d: %s", bad, msg);
+}
+
+/* The part a partial result's metadata describes. */
+static aniso_part_info part_of(const aj *meta)
+{
+    aniso_part_info pi = {.shard = -1};
+    aj *sh = aj_get(aj_get(meta, "input"), "shard");
+    if (aj_is_array(sh) && aj_size(sh) == 2) {
+        pi.shard = (int)aj_int(aj_at(sh, 0));
+        pi.n_shards = (int)aj_int(aj_at(sh, 1));
+    }
+    pi.sequences = meta_u64(meta, "progress", "sequences");
+    pi.documents = meta_u64(meta, "progress", "documents");
+    pi.tokens = meta_u64(meta, "progress", "tokens");
+    pi.measured = meta_u64(meta, "progress", "measured");
+    pi.t_forward = aj_num(aj_get(aj_get(meta, "timing"), "forward"));
+    return pi;
+}
+
+/* Rank 0 gathers every rank's statistics into m (rank order, one layer at
+ * a time: no more than one layer's statistics held extra) and their counts
+ * into c and *docs; parts gets one entry per rank. The other ranks send
+ * theirs (a failure there still sends one empty message per layer left, so
+ * that rank 0 never waits for what will not come). */
+static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, aniso_moments **m,
+                                int n, counters *c, uint64_t *docs, aniso_part_info *parts,
+                                size_t *tpp, size_t n_prompts, aniso_error *err)
+{
+    aniso_status st = ANISO_OK;
+    if (co->rank != 0) {
+        char *text = aj_dump(mine, 0);
+        if (!text || co->send(co->user, text, strlen(text)))
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "rank %d: cannot send its counts", co->rank);
+        free(text);
+        for (int l = 0; l < n; l++) {
+            membuf b = {0};
+            if (!st && (st = aniso_moments_write(m[l], mb_put, &b, err))) b.n = 0;
+            if (co->send(co->user, b.p, st ? 0 : b.n) && !st)
+                st = aniso_error_set(err, ANISO_IO, "rank %d: cannot send layer statistics",
+                                     co->rank);
+            free(b.p);
+        }
+        return st;
+    }
+    parts[0] = part_of(mine);
+    int failed = -1; /* the first rank whose message was unusable */
+    for (int r = 1; r < co->size; r++) {
+        void *buf = NULL;
+        size_t len = 0;
+        aj *meta = NULL;
+        if (co->recv(co->user, r, &buf, &len))
+            return aniso_error_set(err, ANISO_IO, "rank 0: cannot receive from rank %d", r);
+        if (!len || !(meta = aj_parse(buf, len, "rank counts", err))) {
+            if (failed < 0) failed = r;
+        } else {
+            const char *keys[] = {"fingerprint", "preprocessing"};
+            for (int k = 0; k < 2 && !st; k++)
+                st = partial_same("rank 0", mine, "this rank", meta, keys[k], err);
+            if (st && failed < 0) failed = r;
+            if (!st) {
+                counters_add(c, docs, meta);
+                parts[r] = part_of(meta);
+                /* prompts: each rank counted its own prompts' rows */
+                aj *t = aj_get(aj_get(meta, "progress"), "tokens_per_prompt");
+                for (size_t p = 0; tpp && p < n_prompts && p < aj_size(t); p++)
+                    tpp[p] += (size_t)aj_int(aj_at(t, p));
+            }
+            st = ANISO_OK;
+        }
+        aj_free(meta);
+        free(buf);
+    }
+    for (int l = 0; l < n; l++)
+        for (int r = 1; r < co->size; r++) {
+            void *buf = NULL;
+            size_t len = 0;
+            if (co->recv(co->user, r, &buf, &len))
+                return aniso_error_set(err, ANISO_IO, "rank 0: cannot receive from rank %d", r);
+            if (failed < 0 && !st) {
+                membuf b = {.p = buf, .n = len};
+                aniso_moments *o =
+                    len ? aniso_moments_read(mb_get, &b, len, "rank statistics", err) : NULL;
+                if (!o || b.at != len || (st = aniso_moments_merge(m[l], o, err))) failed = r;
+                st = ANISO_OK;
+                aniso_moments_free(o);
+            }
+            free(buf);
+        }
+    if (failed >= 0)
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "rank 0: the statistics of rank %d do not fit (another model, "
+                               "input or preprocessing, or the rank failed while sending)",
+                               failed);
+    return ANISO_OK;
 }
 
 /* ---- aniso_profile ---- */
@@ -531,9 +674,15 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     aj *meta = NULL;
     int have_pending = 0;
     counters cnt = {.ids_hash = FNV1A64_START};
+    /* with several ranks: each calls agree at the same three points (set
+     * up, measured, reported), or once with its failure */
+    const aniso_collective *co = o->collective && o->collective->size > 1 ? o->collective : NULL;
+    int coll_failed = 0;
+    char *ckpt_own = NULL;
     aniso_profile_run *run = calloc(1, sizeof *run);
     *out = NULL;
     if (!run) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    run->formats = o->formats;
     if (o->corpus_file && o->prompts_file) {
         st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                              "profile: give prompts or a corpus, not both");
@@ -543,6 +692,44 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         st = aniso_error_set(err, ANISO_INVALID_ARGUMENT, "profile: --resume needs --checkpoint");
         goto fail;
     }
+    /* Shards: --shard I/N, or this rank of several. */
+    if (co) {
+        if (o->shard_count) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --shard and MPI ranks cannot be combined");
+            goto fail;
+        }
+        src.shard = co->rank, src.n_shards = co->size;
+        if (o->checkpoint) {
+            size_t len = strlen(o->checkpoint) + 32;
+            if (!(ckpt_own = malloc(len))) {
+                st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+                goto fail;
+            }
+            snprintf(ckpt_own, len, "%s.%d-of-%d", o->checkpoint, co->rank, co->size);
+        }
+    } else if (o->shard_count) {
+        if (o->shard_count < 1 || o->shard_index < 0 || o->shard_index >= o->shard_count) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: shard %d of %d does not exist (shards are 0..N-1)",
+                                 o->shard_index, o->shard_count);
+            goto fail;
+        }
+        if (!o->checkpoint) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --shard needs --checkpoint FILE, the partial result "
+                                 "that aniso merge combines");
+            goto fail;
+        }
+        src.shard = o->shard_index, src.n_shards = o->shard_count;
+    }
+    if (src.n_shards > 1 && o->max_tokens) {
+        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                             "profile: --max-tokens cannot be combined with shards (where the "
+                             "input is cut would depend on the number of shards)");
+        goto fail;
+    }
+    const char *ckpt = ckpt_own ? ckpt_own : o->checkpoint;
     if (!(m = aniso_model_open(o->model, &o->open, err)) ||
         !(tk = aniso_tokenizer_open(aniso_model_dir(m), &o->open, err))) {
         st = err && err->code ? err->code : ANISO_INVALID_ARGUMENT;
@@ -679,12 +866,14 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                      .c = &cnt,
                      .tokens_per_prompt = run->tokens_per_prompt,
                      .n_prompts = src.prompts.n,
-                     .parts = 1};
+                     .parts = 1,
+                     .shard = src.shard,
+                     .n_shards = src.n_shards};
     uint64_t skip = 0;
     double t_fwd_before = 0, t_mom_before = 0;
     if (o->resume) {
         /* Continue from the checkpoint: same model, input and preprocessing. */
-        if ((st = partial_read(o->checkpoint, &resumed, err))) goto fail;
+        if ((st = partial_read(ckpt, &resumed, err))) goto fail;
         aj *now_meta = meta_build(&desc);
         if (!now_meta) {
             st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
@@ -692,12 +881,12 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         }
         const char *keys[] = {"fingerprint", "preprocessing", "input"};
         for (int k = 0; k < 3 && !st; k++)
-            st = partial_same(o->checkpoint, resumed.meta, "this run", now_meta, keys[k], err);
+            st = partial_same(ckpt, resumed.meta, "this run", now_meta, keys[k], err);
         aj_free(now_meta);
         if (st) goto fail;
         if (resumed.n != mt.n_meas) {
             st = aniso_error_set(err, ANISO_FORMAT, "%s: holds %d layers, this run measures %d",
-                                 o->checkpoint, resumed.n, mt.n_meas);
+                                 ckpt, resumed.n, mt.n_meas);
             goto fail;
         }
         for (int i = 0; i < mt.n_meas; i++) {
@@ -722,7 +911,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                 st = aniso_error_set(err, ANISO_FORMAT,
                                      "%s: layer %d's statistics do not match the checkpoint's "
                                      "description (width, row budget or count)",
-                                     o->checkpoint, mt.ids[i]);
+                                     ckpt, mt.ids[i]);
                 goto fail;
             }
         /* The input up to the checkpoint, read again: it must be the same
@@ -736,8 +925,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             }
             if (r == 0) {
                 st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
-                                     "%s: the input has fewer sequences than the checkpoint",
-                                     o->checkpoint);
+                                     "%s: the input has fewer sequences than the checkpoint", ckpt);
                 goto fail;
             }
             h = fnv1a64(h, q.ids, q.n * sizeof *q.ids);
@@ -748,12 +936,14 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                  "%s: the input's tokens up to the checkpoint are not those the "
                                  "checkpoint measured (the corpus changed?)",
-                                 o->checkpoint);
+                                 ckpt);
             goto fail;
         }
         cnt.ids_hash = h;
     }
     run->result.t_load = now() - t_start;
+    /* Every rank set up (model, input, checkpoint) before any measures. */
+    if (co && (st = coll_agree(co, ANISO_OK, err, &coll_failed))) goto fail;
 
     /* Chunks of whole sequences through the model. */
     double t_fwd0 = now(), t_fwd = 0, last_ckpt_tokens = (double)cnt.tokens;
@@ -830,7 +1020,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                 pr.fraction = (double)src.next_prompt / (double)src.prompts.n;
             o->progress(o->progress_user, &pr);
         }
-        if (o->checkpoint && o->checkpoint_every &&
+        if (ckpt && o->checkpoint_every &&
             (double)cnt.tokens - last_ckpt_tokens >= (double)o->checkpoint_every && !end) {
             desc.documents = src.documents;
             desc.t_forward = t_fwd_before + t_fwd - mt.t_moments;
@@ -840,14 +1030,14 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                 st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
                 goto fail;
             }
-            st = partial_write(o->checkpoint, ck, mt.m, mt.n_meas, err);
+            st = partial_write(ckpt, ck, mt.m, mt.n_meas, err);
             aj_free(ck);
             if (st) goto fail;
             last_ckpt_tokens = (double)cnt.tokens;
         }
         if (end) break;
     }
-    if (cnt.measured < 2) {
+    if (cnt.measured < 2 && !src.n_shards) {
         st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                              "%s: only %llu token%s to measure; the metrics need at least 2 (the "
                              "covariance divides by n - 1)",
@@ -861,17 +1051,66 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     desc.documents = documents;
     desc.t_forward = t_fwd_before + t_fwd - mt.t_moments;
     desc.t_moments = t_mom_before + mt.t_moments;
-    if (o->checkpoint) {
+    if (ckpt) {
         if (!(meta = meta_build(&desc))) {
             st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
             goto fail;
         }
-        if ((st = partial_write(o->checkpoint, meta, mt.m, mt.n_meas, err))) goto fail;
+        if ((st = partial_write(ckpt, meta, mt.m, mt.n_meas, err))) goto fail;
+    }
+    aniso_run_info *info = &run->info;
+    if (src.n_shards && !co) {
+        /* --shard: the partial result is the output */
+        *info = (aniso_run_info){.source = desc.source, .n_parts = 1};
+        info_counts(info, &cnt, documents);
+        run->result.n_tokens = (size_t)cnt.measured;
+        run->result.model = run->model;
+        goto done;
+    }
+    if (co) {
+        /* Every rank measured its shard; rank 0 gathers the statistics. */
+        if ((st = coll_agree(co, ANISO_OK, err, &coll_failed))) goto fail;
+        aj *mine = meta ? meta : meta_build(&desc);
+        run->parts = calloc((size_t)co->size, sizeof *run->parts);
+        if (!mine || !run->parts) {
+            if (mine != meta) aj_free(mine);
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+        counters mine_c = cnt;
+        if (co->rank == 0)
+            cnt.sequences = cnt.tokens = cnt.bos = cnt.special = cnt.first = cnt.excluded =
+                cnt.measured = 0,
+            documents = 0;
+        if (co->rank == 0) counters_add(&cnt, &documents, mine);
+        st = coll_reduce(co, mine, mt.m, mt.n_meas, &cnt, &documents, run->parts,
+                         run->tokens_per_prompt, src.prompts.n, err);
+        if (mine != meta) aj_free(mine);
+        if (st) goto fail;
+        if (co->rank != 0) {
+            /* this rank's part is done; rank 0 reports */
+            *info = (aniso_run_info){.source = desc.source, .n_parts = 1};
+            info_counts(info, &mine_c, documents);
+            run->result.n_tokens = (size_t)mine_c.measured;
+            run->result.model = run->model;
+            st = coll_agree(co, ANISO_OK, err, &coll_failed);
+            if (st) goto fail;
+            goto done;
+        }
+        if (cnt.measured < 2) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "%s: only %llu token%s to measure over all ranks; the metrics "
+                                 "need at least 2",
+                                 run->source_path ? run->source_path : "prompts",
+                                 (unsigned long long)cnt.measured, cnt.measured == 1 ? "" : "s");
+            goto fail;
+        }
+        desc.t_forward = 0;
+        for (int r = 0; r < co->size; r++) desc.t_forward += run->parts[r].t_forward;
     }
 
     /* The report. */
     aniso_profile_result *r = &run->result;
-    aniso_run_info *info = &run->info;
     *info = (aniso_run_info){.source = desc.source,
                              .source_path = run->source_path,
                              .format = desc.format,
@@ -881,7 +1120,9 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                              .exclude = o->mask.exclude,
                              .pos_from = o->mask.pos_from,
                              .pos_to = o->mask.pos_to,
-                             .n_parts = 1,
+                             .n_parts = co ? co->size : 1,
+                             .parts = co ? run->parts : NULL,
+                             .parts_via = co ? "mpi" : NULL,
                              .n_layers_measured = mt.n_meas,
                              .n_hidden = mt.n_hidden};
     info_counts(info, &cnt, documents);
@@ -903,11 +1144,15 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     if ((st = finish(run, mt.m, mt.ids, mt.n_meas, L, o->last_layer, o->out_dir, o->reference,
                      t_start, err)))
         goto fail;
+    /* the other ranks wait for the report */
+    if (co && (st = coll_agree(co, ANISO_OK, err, &coll_failed))) goto fail;
     goto done;
 fail:
+    if (co && !coll_failed) coll_agree(co, st ? st : ANISO_INVALID_ARGUMENT, err, &coll_failed);
     aniso_profile_run_free(run);
     run = NULL;
 done:
+    free(ckpt_own);
     aj_free(meta);
     partial_free(&resumed);
     for (int i = 0; mt.m && i < mt.n_meas; i++) aniso_moments_free(mt.m[i]);
@@ -933,16 +1178,77 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     double t_start = now();
     *out = NULL;
     if (n < 1) return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "merge: no partial results");
+    /* Shards (--shard I/N, a rank's checkpoint) are merged in shard order,
+     * as MPI's rank 0 reduces them, and only all of them together. */
+    const char **sorted = malloc(sizeof *sorted * (size_t)n);
+    int *shard_of = malloc(sizeof *shard_of * (size_t)n);
+    if (!sorted || !shard_of) {
+        free(sorted), free(shard_of);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+    }
+    aniso_status st = ANISO_OK;
+    int n_shards = -1;
+    for (int i = 0; i < n && !st; i++) {
+        partial pm = {0};
+        if ((st = partial_read_meta(paths[i], &pm, err))) break;
+        aniso_part_info pi = part_of(pm.meta);
+        partial_free(&pm);
+        int sharded = pi.n_shards > 0;
+        if (i > 0 && sharded != (n_shards > 0))
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "%s: a shard merged with a result that is not one (%s)",
+                                 paths[sharded ? i : 0], paths[sharded ? 0 : i]);
+        else if (sharded && n_shards > 0 && pi.n_shards != n_shards)
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "%s: shard %d of %d, where %s is one of %d", paths[i], pi.shard,
+                                 pi.n_shards, paths[0], n_shards);
+        else if (sharded && (pi.shard < 0 || pi.shard >= pi.n_shards))
+            st = aniso_error_set(err, ANISO_FORMAT, "%s: malformed shard", paths[i]);
+        n_shards = sharded ? pi.n_shards : 0;
+        shard_of[i] = pi.shard;
+        sorted[i] = paths[i];
+    }
+    if (!st && n_shards > 0) {
+        for (int k = 0; k < n_shards && !st; k++) {
+            int found = -1;
+            for (int i = 0; i < n; i++)
+                if (shard_of[i] == k) {
+                    if (found >= 0)
+                        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                             "%s and %s: shard %d of %d twice", paths[found],
+                                             paths[i], k, n_shards);
+                    found = i;
+                }
+            if (!st && found < 0)
+                st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                     "merge: shard %d of %d is missing (give every shard)", k,
+                                     n_shards);
+            if (!st) sorted[k] = paths[found];
+        }
+        if (!st && n != n_shards)
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT, "merge: %d shards of %d given", n,
+                                 n_shards);
+    }
+    free(shard_of);
+    if (st) {
+        free(sorted);
+        return st;
+    }
+    paths = sorted;
     partial acc = {0}, p = {0};
-    aniso_status st = partial_read(paths[0], &acc, err);
-    if (st) return st;
+    if ((st = partial_read(paths[0], &acc, err))) {
+        free(sorted);
+        return st;
+    }
     aniso_profile_run *run = calloc(1, sizeof *run);
     counters cnt = {0};
     uint64_t documents = 0;
     double t_fwd = 0, t_mom = 0;
     char **seen = NULL;
-    if (!run) {
+    if (!run || !(run->parts = calloc((size_t)n, sizeof *run->parts))) {
         partial_free(&acc);
+        free(run);
+        free(sorted);
         return aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
     }
     /* What every part's statistics must be: the width and row budget the
@@ -1000,9 +1306,17 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
         counters_add(&cnt, &documents, cur->meta);
+        run->parts[i] = part_of(cur->meta);
         t_fwd += aj_num(aj_get(aj_get(cur->meta, "timing"), "forward"));
         t_mom += aj_num(aj_get(aj_get(cur->meta, "timing"), "moments"));
         if (i > 0) partial_free(&p);
+    }
+    if (cnt.measured < 2) {
+        st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                             "merge: only %llu token%s measured in all; the metrics need at least "
+                             "2",
+                             (unsigned long long)cnt.measured, cnt.measured == 1 ? "" : "s");
+        goto fail;
     }
     const aj *meta = acc.meta, *pre = aj_get(meta, "preprocessing");
     const char *model = aj_str(aj_get(meta, "model")), *arch = aj_str(aj_get(meta, "architecture")),
@@ -1040,10 +1354,13 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     run->model = str_dup(model);
     run->architecture = str_dup(arch);
     run->dtype = str_dup(dtype);
+    const char *in_path = aj_str(aj_get(aj_get(meta, "input"), "path")),
+               *in_format = aj_str(aj_get(aj_get(meta, "input"), "format"));
+    if (in_path) run->source_path = str_dup(in_path);
     aj *mask = aj_get(pre, "mask");
     unsigned exclude = 0;
     const char *ex = aj_str(aj_get(mask, "exclude"));
-    if (!run->model || !run->architecture || !run->dtype || !ex ||
+    if (!run->model || !run->architecture || !run->dtype || !ex || (in_path && !run->source_path) ||
         aniso_token_roles_parse(ex, &exclude)) {
         free(ids);
         st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
@@ -1051,15 +1368,23 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     }
     aniso_profile_result *r = &run->result;
     const char *kind = aj_str(aj_get(pre, "source"));
-    run->info = (aniso_run_info){.source = kind && !strcmp(kind, "corpus") ? "corpus" : "prompts",
-                                 .context = (size_t)aj_int(aj_get(pre, "context")),
-                                 .last_layer = aniso_last_layer_name(pol),
-                                 .exclude = exclude,
-                                 .pos_from = (long)aj_int(aj_at(aj_get(mask, "positions"), 0)),
-                                 .pos_to = (long)aj_int(aj_at(aj_get(mask, "positions"), 1)),
-                                 .n_parts = n,
-                                 .n_layers_measured = acc.n,
-                                 .n_hidden = aniso_hidden_count(L, pol)};
+    int corpus = kind && !strcmp(kind, "corpus");
+    run->info =
+        (aniso_run_info){.source = corpus ? "corpus" : "prompts",
+                         .source_path = run->source_path,
+                         .format = corpus && in_format && !strcmp(in_format, "jsonl") ? "jsonl"
+                                   : corpus                                           ? "text"
+                                                                                      : NULL,
+                         .context = (size_t)aj_int(aj_get(pre, "context")),
+                         .last_layer = aniso_last_layer_name(pol),
+                         .exclude = exclude,
+                         .pos_from = (long)aj_int(aj_at(aj_get(mask, "positions"), 0)),
+                         .pos_to = (long)aj_int(aj_at(aj_get(mask, "positions"), 1)),
+                         .n_parts = n,
+                         .parts = run->parts,
+                         .parts_via = "merge",
+                         .n_layers_measured = acc.n,
+                         .n_hidden = aniso_hidden_count(L, pol)};
     info_counts(&run->info, &cnt, documents);
     r->model = run->model;
     r->architecture = run->architecture;
@@ -1085,11 +1410,13 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     partial_free(&acc);
     for (int i = 0; seen && i < n; i++) free(seen[i]);
     free(seen);
+    free(sorted);
     *out = run;
     return ANISO_OK;
 fail:
     for (int i = 0; seen && i < n; i++) free(seen[i]);
     free(seen);
+    free(sorted);
     partial_free(&p);
     partial_free(&acc);
     aniso_profile_run_free(run);

@@ -1,6 +1,20 @@
-/* figures.c - the notebook's figures, drawn with PLplot's cairo PNG driver at
- * 150 dpi: the 2 x 3 anisotropy profile, the eigenvalue spectrum at key
- * layers, the norm analysis, and the multi-model comparison. */
+/* figures.c - the notebook's figures, drawn with PLplot's cairo drivers: the
+ * 2 x 3 anisotropy profile, the eigenvalue spectrum at key layers, the norm
+ * analysis, and the multi-model comparison, each as PNG (150 dpi), PDF or
+ * SVG (vector, the same page in points).
+ *
+ * PLplot draws the lines, fills and text; the layout is done here, in
+ * points, the way matplotlib's tight_layout does it: tick labels are
+ * formatted and measured (plstrl) before the axes boxes are placed, so that
+ * no label overlaps a tick label or a neighbouring panel; log axes get
+ * labelled decades with grid lines on them (mantissas, or plain values, when
+ * they span less than a decade); legends go where they cover no data (as
+ * matplotlib's loc='best'), with head room made above the data when no
+ * corner is free, or below the panels. PLplot never opens the output file:
+ * it is opened here (plsfile), so that an unwritable path is an error
+ * returned, not a prompt or an exit inside PLplot, and the file is checked
+ * to be complete before it is renamed into place. */
+#include <errno.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdio.h>
@@ -10,239 +24,1090 @@
 #include "base/base.h"
 #include "report/figures.h"
 
-/* Colour slots of cmap0 that the figures set up. */
-enum { C_BG = 0, C_FG, C_BLUE, C_GREEN, C_MAGENTA, C_RED, C_CYAN, C_GREY, C_FILL, C_SERIES };
+/* Colour slots of cmap0. */
+enum {
+    C_BG = 0,
+    C_FG,
+    C_BLUE,
+    C_GREEN,
+    C_MAGENTA,
+    C_RED,
+    C_CYAN,
+    C_GRID,
+    C_FILL,
+    C_AXIS,
+    C_GREY,
+    C_EDGE,
+    C_WARN,
+    C_SERIES /* N_SERIES slots set by each figure */
+};
+#define N_SERIES 16
 
 static const unsigned char palette[][3] = {
-    {255, 255, 255}, {0, 0, 0},      {31, 119, 180},  {44, 160, 44},  {200, 0, 200},
-    {214, 39, 40},   {23, 190, 207}, {150, 150, 150}, {31, 119, 180},
+    {255, 255, 255}, {26, 26, 26},    {31, 119, 180},  {44, 160, 44},  {191, 0, 191},
+    {214, 39, 40},   {23, 190, 207},  {224, 224, 224}, {31, 119, 180}, {60, 60, 60},
+    {128, 128, 128}, {200, 200, 200}, {190, 60, 20},
 };
 
-/* Distinct colours for several series (spectrum layers, compared models). */
-static const unsigned char series_colors[][3] = {
-    {68, 1, 84},   {59, 82, 139},  {33, 145, 140},  {94, 201, 98}, {253, 231, 37},
-    {214, 39, 40}, {255, 127, 14}, {148, 103, 189}, {140, 86, 75}, {227, 119, 194},
+/* matplotlib's viridis at 0, 1/9, ..., 1 (interpolated in between). */
+static const unsigned char viridis[10][3] = {
+    {68, 1, 84},    {72, 40, 120},  {62, 73, 137},  {49, 104, 142}, {38, 130, 142},
+    {31, 158, 137}, {53, 183, 121}, {109, 205, 89}, {180, 222, 44}, {253, 231, 37},
 };
-#define N_SERIES_COLORS 10
+
+/* matplotlib's tab10, for models compared. */
+static const unsigned char tab10[10][3] = {
+    {31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
+    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
+};
+
+/* Type sizes in points (the notebook's: 16 suptitle, 14 titles, 12 labels). */
+#define F_SUPTITLE 16.0
+#define F_SUBTITLE 12.5
+#define F_TITLE    13.0
+#define F_LABEL    12.0
+#define F_TICK     10.5
+#define F_LEGEND   10.0
+#define TICK_MAJOR 3.5 /* tick lengths, points */
+#define TICK_MINOR 2.0
+
+/* The page being drawn. */
+static struct {
+    double unit;   /* device units per point */
+    double pw, ph; /* page size, mm (PLplot's mm) */
+    double font_pt;
+} G;
+
+#define PI_ 3.14159265358979323846
+
+static double pt_mm(double pt)
+{
+    return pt * G.unit * 25.4 / 72.0;
+}
+
+static void set_font(double pt, int bold)
+{
+    plschr(pt_mm(pt) * 0.75, 1.0); /* pango takes PLplot's size at 96 dpi, not 72 */
+    G.font_pt = pt;
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, bold ? PL_FCI_BOLD : PL_FCI_MEDIUM);
+}
+
+static void set_width(double pt)
+{
+    plwidth(pt * G.unit);
+}
+
+/* Dashes as matplotlib's '--' (3.7 on, 1.6 off, times the line width). */
+static void set_dashed(int dashed, double lw)
+{
+    if (!dashed) {
+        plstyl(0, NULL, NULL);
+        return;
+    }
+    PLINT mark = (PLINT)(pt_mm(3.7 * lw) * 1000), space = (PLINT)(pt_mm(1.6 * lw) * 1000);
+    plstyl(1, &mark, &space);
+}
+
+/* The whole page as the viewport, in normalised coordinates. */
+static void page_coords(void)
+{
+    plvpor(0, 1, 0, 1);
+    plwind(0, 1, 0, 1);
+}
+
+/* Advance widths of DejaVu Sans (fontconfig's "Sans" on Debian), 1/2048 em,
+ * for ' ' .. '~': PLplot does not export its own string measure. */
+static const short adv[95] = {
+    651,  821,  942,  1716, 1303, 1946, 1597, 563,  799,  799,  1024, 1716, 651,  739,  651,  690,
+    1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 1303, 690,  690,  1716, 1716, 1716, 1087,
+    2048, 1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604,  604,  1343, 1141, 1767, 1532, 1612,
+    1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403, 1251, 1403, 799,  690,  799,  1716, 1024,
+    1024, 1255, 1300, 1126, 1300, 1260, 721,  1300, 1298, 569,  569,  1186, 569,  1995, 1298, 1253,
+    1300, 1300, 842,  1067, 803,  1298, 1212, 1675, 1212, 1212, 1075, 1303, 690,  1303, 1716};
+
+/* The width of s (with PLplot's #u / #d escapes) in the current font, mm. */
+static double text_mm(const char *s)
+{
+    double w = 0, scale = 1;
+    int level = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
+        if (c[0] == '#' && (c[1] == 'u' || c[1] == 'd')) {
+            level += c[1] == 'u' ? 1 : -1;
+            scale = level ? 0.75 : 1;
+            c += 2;
+            continue;
+        }
+        if (*c < 0x80) {
+            w += scale * (*c >= 32 && *c < 127 ? adv[*c - 32] : 1303) / 2048.0;
+            c++;
+            continue;
+        }
+        w += scale * 0.75; /* λ, Σ, x and the like */
+        c++;
+        while ((*c & 0xc0) == 0x80) c++;
+    }
+    return w * pt_mm(G.font_pt) * 1.04;
+}
+
+static void set_rgb(int slot, const unsigned char *c, double alpha)
+{
+    plscol0a(slot, c[0], c[1], c[2], alpha);
+}
+
+static void set_viridis(int slot, double t)
+{
+    double f = fmin(fmax(t, 0), 1) * 9;
+    int i = (int)f < 9 ? (int)f : 8;
+    double u = f - i;
+    unsigned char c[3];
+    for (int k = 0; k < 3; k++)
+        c[k] = (unsigned char)lround(viridis[i][k] * (1 - u) + viridis[i + 1][k] * u);
+    set_rgb(slot, c, 1.0);
+}
+
+/* ---- Files ---- */
 
 typedef struct fig {
-    char *tmp;
-    char *path;
+    char *tmp, *path;
+    unsigned format;
 } fig;
 
-static int fig_open(fig *f, const char *path, int width, int height)
+const char *figure_format_ext(unsigned format)
+{
+    return format == ANISO_FIG_PDF ? "pdf" : format == ANISO_FIG_SVG ? "svg" : "png";
+}
+
+static const char *device_of(unsigned format)
+{
+    return format == ANISO_FIG_PDF ? "pdfcairo" : format == ANISO_FIG_SVG ? "svgcairo" : "pngcairo";
+}
+
+static int have_device(const char *dev)
+{
+    const char *menu[256], *names[256];
+    const char **pm = menu, **pn = names;
+    int n = 256;
+    plgDevs(&pm, &pn, &n);
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], dev)) return 1;
+    return 0;
+}
+
+/* Opens the page: width x height pixels at 150 dpi (the same size in
+ * points for the vector formats). */
+static aniso_status fig_open(fig *f, const char *path, unsigned format, int width, int height,
+                             aniso_error *err)
 {
     size_t n = strlen(path);
+    f->format = format;
     f->path = str_dup(path);
     f->tmp = malloc(n + 16);
-    if (!f->path || !f->tmp) return -1;
-    snprintf(f->tmp, n + 16, "%s.tmp.png", path);
-    plsdev("pngcairo");
-    plsfnam(f->tmp);
-    plspage(150, 150, width, height, 0, 0);
-    plscmap0n(C_SERIES + N_SERIES_COLORS);
+    if (!f->path || !f->tmp) {
+        free(f->path), free(f->tmp);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    snprintf(f->tmp, n + 16, "%s.tmp.%s", path, figure_format_ext(format));
+    const char *dev = device_of(format);
+    if (!have_device(dev)) {
+        free(f->path), free(f->tmp);
+        return aniso_error_set(err, ANISO_IO,
+                               "%s: PLplot has no '%s' driver (Debian: plplot-driver-cairo)", path,
+                               dev);
+    }
+    /* PLplot would prompt for another name, then exit the process, on a
+     * file it cannot open: the file is opened here and handed over. */
+    FILE *fp = fopen(f->tmp, "wb+");
+    if (!fp) {
+        aniso_status st = aniso_error_set(err, ANISO_IO, "%s: cannot write the figure: %s", path,
+                                          strerror(errno));
+        free(f->path), free(f->tmp);
+        return st;
+    }
+    int png = format != ANISO_FIG_PDF && format != ANISO_FIG_SVG;
+    G.unit = png ? 150.0 / 72.0 : 1.0;
+    plsdev(dev);
+    plsfile(fp); /* closed by plend */
+    if (png)
+        plspage(150, 150, width, height, 0, 0);
+    else
+        plspage(72, 72, (PLINT)lround(width * 72.0 / 150), (PLINT)lround(height * 72.0 / 150), 0,
+                0);
+    plscmap0n(C_SERIES + N_SERIES);
     for (int i = 0; i < (int)(sizeof palette / sizeof palette[0]); i++)
-        plscol0a(i, palette[i][0], palette[i][1], palette[i][2], i == C_FILL ? 0.3 : 1.0);
-    for (int i = 0; i < N_SERIES_COLORS; i++)
-        plscol0a(C_SERIES + i, series_colors[i][0], series_colors[i][1], series_colors[i][2], 1.0);
+        set_rgb(i, palette[i], i == C_FILL ? 0.3 : 1.0);
+    for (int i = 0; i < N_SERIES; i++) set_rgb(C_SERIES + i, tab10[i % 10], 1.0);
     plinit();
-    plfontld(1);
+    pladv(0);
+    PLFLT x0, x1, y0, y1;
+    plgspa(&x0, &x1, &y0, &y1);
+    G.pw = x1 - x0;
+    G.ph = y1 - y0;
+    page_coords();
+    return ANISO_OK;
+}
+
+static int has(const unsigned char *buf, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(buf + i, s, k)) return 1;
     return 0;
+}
+
+/* The written file is whole: its format's signature at both ends. */
+static int file_complete(const char *path, unsigned format)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    unsigned char head[8] = {0}, tail[64] = {0};
+    size_t nh = fread(head, 1, sizeof head, fp);
+    long size = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
+    size_t nt = 0;
+    if (size >= (long)sizeof tail && fseek(fp, -(long)sizeof tail, SEEK_END) == 0)
+        nt = fread(tail, 1, sizeof tail, fp);
+    fclose(fp);
+    if (nh < sizeof head || nt < sizeof tail) return 0;
+    if (format == ANISO_FIG_PDF)
+        return !memcmp(head, "%PDF-", 5) && has(tail, sizeof tail, "%%EOF");
+    if (format == ANISO_FIG_SVG)
+        return (!memcmp(head, "<?xml", 5) || !memcmp(head, "<svg", 4)) &&
+               has(tail, sizeof tail, "</svg>");
+    return !memcmp(head, "\x89PNG\r\n\x1a\n", 8) &&
+           !memcmp(tail + sizeof tail - 8, "IEND\xae\x42\x60\x82", 8);
 }
 
 static aniso_status fig_close(fig *f, aniso_error *err)
 {
     plend();
     aniso_status st = ANISO_OK;
-    if (rename(f->tmp, f->path) != 0) {
-        remove(f->tmp);
-        st = aniso_error_set(err, ANISO_IO, "%s: cannot write the figure", f->path);
-    }
+    if (!file_complete(f->tmp, f->format))
+        st = aniso_error_set(err, ANISO_IO,
+                             "%s: the figure could not be written in full (disk full?)", f->path);
+    else if (rename(f->tmp, f->path) != 0)
+        st = aniso_error_set(err, ANISO_IO, "%s: cannot write the figure: %s", f->path,
+                             strerror(errno));
+    if (st) remove(f->tmp);
     free(f->tmp);
     free(f->path);
     return st;
 }
 
+/* ---- Axes and ticks ---- */
+
+#define MAX_TICKS 48
+#define MAX_MINOR 256
+#define MAX_LABEL 48
+
+typedef struct axis {
+    double lo, hi; /* the range drawn (log10 of the values on a log axis) */
+    int log, integer;
+    int n;
+    double at[MAX_TICKS];
+    char lab[MAX_TICKS][MAX_LABEL];
+    int nminor;
+    double minor[MAX_MINOR];
+} axis;
+
+static double nice_step(double raw, int integer)
+{
+    if (!(raw > 0)) return 1;
+    double mag = pow(10, floor(log10(raw))), m = raw / mag;
+    double s = m <= 1.0001                 ? 1
+               : m <= 2.0001               ? 2
+               : (m <= 2.5001 && !integer) ? 2.5
+               : m <= 5.0001               ? 5
+                                           : 10;
+    s *= mag;
+    if (integer && s < 1) s = 1;
+    return s;
+}
+
+/* "1.5x10^-7" with PLplot's superscript escapes. */
+static void fmt_sci(char *buf, size_t cap, double v, double step)
+{
+    if (v == 0) {
+        snprintf(buf, cap, "0");
+        return;
+    }
+    int e = (int)floor(log10(fabs(v)));
+    int md = e - (int)floor(log10(step) + 1e-9);
+    md = md < 0 ? 0 : md > 8 ? 8 : md;
+    double m = v / pow(10, e);
+    if (md == 0 && fabs(fabs(m) - 1) < 1e-9)
+        snprintf(buf, cap, "%s10#u%d#d", m < 0 ? "-" : "", e);
+    else
+        snprintf(buf, cap, "%.*f×10#u%d#d", md, m, e);
+}
+
+static void fmt_num(char *buf, size_t cap, double v, double step)
+{
+    if (fabs(v) < step * 1e-6) v = 0;
+    int dec = (int)ceil(-log10(step) - 1e-9);
+    if (dec < 0) dec = 0;
+    while (dec < 12) {
+        double s = step * pow(10, dec);
+        if (fabs(s - round(s)) <= 1e-6 * s) break;
+        dec++;
+    }
+    if (dec <= 5 && fabs(v) < 1e6)
+        snprintf(buf, cap, "%.*f", dec, v);
+    else
+        fmt_sci(buf, cap, v, step);
+}
+
+static void add_major(axis *a, double at, const char *lab)
+{
+    if (a->n >= MAX_TICKS) return;
+    a->at[a->n] = at;
+    snprintf(a->lab[a->n], MAX_LABEL, "%s", lab);
+    a->n++;
+}
+
+static void add_minor(axis *a, double at)
+{
+    if (a->nminor < MAX_MINOR && at >= a->lo && at <= a->hi) a->minor[a->nminor++] = at;
+}
+
+static void linear_ticks(axis *a, double vlo, double vhi, int target, int to_log)
+{
+    /* The smallest 1-2-2.5-5 step that gives at most target + 1 ticks
+     * (matplotlib's MaxNLocator). */
+    double step = nice_step((vhi - vlo) / (target * 4.0), a->integer);
+    for (int guard = 0; guard < 64; guard++) {
+        double cnt = floor(vhi / step + 1e-9) - ceil(vlo / step - 1e-9) + 1;
+        if (cnt <= target + 1) break;
+        step = nice_step(step * 1.01, a->integer);
+    }
+    double first = ceil(vlo / step - 1e-9) * step;
+    for (int i = 0; i < MAX_TICKS; i++) {
+        double v = first + i * step;
+        if (v > vhi + step * 1e-9) break;
+        if (to_log && v <= 0) continue;
+        char lab[MAX_LABEL];
+        fmt_num(lab, sizeof lab, v, step);
+        add_major(a, to_log ? log10(v) : v, lab);
+    }
+}
+
+/* m x 10^k as a label: plain between 0.001 and 9999. */
+static void log_label(char *buf, size_t cap, int m, int k)
+{
+    if (k >= -3 && k <= 3)
+        snprintf(buf, cap, "%.*f", k < 0 ? -k : 0, m * pow(10, k));
+    else if (m == 1)
+        snprintf(buf, cap, "10#u%d#d", k);
+    else
+        snprintf(buf, cap, "%d×10#u%d#d", m, k);
+}
+
+static void log_ticks(axis *a)
+{
+    const double eps = 1e-9;
+    int k0 = (int)ceil(a->lo - eps), k1 = (int)floor(a->hi + eps);
+    int nd = k1 - k0 + 1;
+    if (nd >= 3 || (nd == 2 && a->hi - a->lo >= 2.2)) {
+        /* Decades: every one, or every step-th when there are many, the
+         * others as minor ticks; 2..9 as minor ticks over a few decades. */
+        int step = nd > 7 ? (int)ceil(nd / 6.0) : 1;
+        for (int k = k0; k <= k1; k++) {
+            char lab[MAX_LABEL];
+            snprintf(lab, sizeof lab, "10#u%d#d", k);
+            if (((k % step) + step) % step == 0)
+                add_major(a, k, lab);
+            else
+                add_minor(a, k);
+        }
+        if (step == 1 && a->hi - a->lo <= 4.5)
+            for (int k = k0 - 1; k <= k1; k++)
+                for (int m = 2; m <= 9; m++) add_minor(a, k + log10(m));
+        return;
+    }
+    /* Two decades or less: mantissas 1, 2, 5 (then 1..9) labelled. */
+    static const int m125[] = {1, 2, 5}, m19[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const int *sets[2] = {m125, m19};
+    int nsets[2] = {3, 9};
+    for (int s = 0; s < 2; s++) {
+        int cnt = 0;
+        for (int k = (int)floor(a->lo) - 1; k <= (int)ceil(a->hi); k++)
+            for (int j = 0; j < nsets[s]; j++) {
+                double t = k + log10(sets[s][j]);
+                cnt += t >= a->lo - eps && t <= a->hi + eps;
+            }
+        if (cnt < 3) continue;
+        for (int k = (int)floor(a->lo) - 1; k <= (int)ceil(a->hi); k++)
+            for (int m = 1; m <= 9; m++) {
+                double t = k + log10(m);
+                int major = 0;
+                for (int j = 0; j < nsets[s]; j++) major |= sets[s][j] == m;
+                if (t < a->lo - eps || t > a->hi + eps) continue;
+                if (major) {
+                    char lab[MAX_LABEL];
+                    log_label(lab, sizeof lab, m, k);
+                    add_major(a, t, lab);
+                } else {
+                    add_minor(a, t);
+                }
+            }
+        return;
+    }
+    /* A narrow span: plain values, evenly spaced in value. */
+    linear_ticks(a, pow(10, a->lo), pow(10, a->hi), 4, 1);
+}
+
+/* The range drawn, from the data's [lo, hi] (log10 on a log axis). A flat
+ * axis is widened (by 5% of its value, or to 1e-3 of it) so that every
+ * tick label differs. */
+static void set_range(axis *a, double lo, double hi, double pad, int sticky_lo)
+{
+    if (!isfinite(lo) || !isfinite(hi)) lo = 0, hi = 1;
+    double span = hi - lo, mag = fmax(fabs(lo), fabs(hi));
+    if (a->log) {
+        if (span < 0.1) {
+            double mid = (lo + hi) / 2;
+            lo = mid - 0.05, hi = mid + 0.05;
+        } else {
+            lo -= pad * span, hi += pad * span;
+        }
+    } else if (mag == 0 || span <= 1e-9 * mag) {
+        double half = mag == 0 ? 0.05 : 0.05 * mag, mid = (lo + hi) / 2;
+        lo = mid - half, hi = mid + half;
+    } else if (span < 1e-3 * mag) {
+        double mid = (lo + hi) / 2;
+        lo = mid - 5e-4 * mag, hi = mid + 5e-4 * mag;
+    } else {
+        double l0 = lo;
+        lo -= pad * span, hi += pad * span;
+        if (sticky_lo) lo = l0;
+    }
+    a->lo = lo, a->hi = hi;
+}
+
+static void make_ticks(axis *a)
+{
+    a->n = a->nminor = 0;
+    if (a->log)
+        log_ticks(a);
+    else
+        linear_ticks(a, a->lo, a->hi, a->integer ? 10 : 5, 0);
+}
+
+/* ---- Panels ---- */
+
+enum { M_NONE, M_CIRCLE, M_SQUARE, M_TRIANGLE, M_DIAMOND, M_PENTAGON };
+
 typedef struct series {
     const double *x, *y;
     int n;
-    int color;
+    int color, marker;
     const char *label;
-    const char *marker; /* a UTF-8 glyph drawn at each point, or NULL */
 } series;
 
+typedef struct vline {
+    double x;
+    int color;
+    double lw;
+    const char *label;
+} vline;
+
+typedef struct entry {
+    int color, marker, dashed;
+    double lw;
+    const char *label;
+} entry;
+
+#define MAX_PANEL_SERIES 16
+
 typedef struct panel {
-    double vx0, vx1, vy0, vy1; /* viewport, normalised device coordinates */
+    double cx0, cx1, cy0, cy1; /* the cell: box, labels and title (page, 0..1) */
     const char *title, *xlabel, *ylabel;
-    int logy;
-    double lstar; /* x of the dashed L* line; < -1e300 for none */
-    const char *lstar_label;
-    int legend;                      /* draw a legend of the series (and L*) */
-    double hline;                    /* y of a dotted grey line; NAN for none */
-    const double *band_lo, *band_hi; /* a shaded band around series 0, or NULL */
-    int legend_below;                /* the legend under the panel, outside it */
+    int logy, int_x;
+    series s[MAX_PANEL_SERIES];
+    int ns;
+    int fill;                        /* shade series 0 down to zero */
+    const double *band_lo, *band_hi; /* a band around series 0, or NULL */
+    double hline;                    /* y of a dotted line; NAN for none */
+    vline v[MAX_PANEL_SERIES];
+    int nv;
+    int legend; /* 0: none; 1: the vertical lines; 2: the series and them */
+    double marker_pt;
+    /* laid out */
+    axis ax, ay;
+    double *ty[MAX_PANEL_SERIES], *tlo, *thi; /* y as drawn (log10 on a log axis) */
+    double bx0, bx1, by0, by1;                /* the box (page, 0..1) */
+    entry e[2 * MAX_PANEL_SERIES];
+    int ne, ncol, where; /* legend entries, columns, position (-1: none) */
 } panel;
 
-static void minmax(const series *s, int ns, int logy, double *x0, double *x1, double *y0,
-                   double *y1)
+static double tr(const panel *p, double y)
 {
-    *x0 = *y0 = INFINITY;
-    *x1 = *y1 = -INFINITY;
-    for (int k = 0; k < ns; k++)
-        for (int i = 0; i < s[k].n; i++) {
-            double y = logy ? log10(s[k].y[i]) : s[k].y[i];
+    return p->logy ? (y > 0 ? log10(y) : NAN) : y;
+}
+
+static int panel_prepare(panel *p)
+{
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < p->ns; k++) {
+        const series *s = &p->s[k];
+        if (!(p->ty[k] = malloc(sizeof(double) * (size_t)(s->n > 0 ? s->n : 1)))) return -1;
+        for (int i = 0; i < s->n; i++) {
+            double y = p->ty[k][i] = tr(p, s->y[i]);
             if (!isfinite(y)) continue;
-            if (s[k].x[i] < *x0) *x0 = s[k].x[i];
-            if (s[k].x[i] > *x1) *x1 = s[k].x[i];
-            if (y < *y0) *y0 = y;
-            if (y > *y1) *y1 = y;
+            x0 = fmin(x0, s->x[i]), x1 = fmax(x1, s->x[i]);
+            y0 = fmin(y0, y), y1 = fmax(y1, y);
         }
-    if (!isfinite(*y0)) *y0 = 0, *y1 = 1;
-    if (!isfinite(*x0)) *x0 = 0, *x1 = 1;
-    double pad = (*y1 - *y0) * 0.06;
-    if (pad == 0) pad = fabs(*y0) * 0.05 + 0.05;
-    *y0 -= pad;
-    *y1 += pad;
-    double xp = (*x1 - *x0) * 0.03;
-    if (xp == 0) xp = 0.5;
-    *x0 -= xp;
-    *x1 += xp;
-}
-
-/* Draws one panel; fill_under (a series index or -1) is shaded down to the axis. */
-static void draw_panel(const panel *p, const series *s, int ns, int fill_under)
-{
-    double x0, x1, y0, y1;
-    if (p->band_lo) {
-        series r[3] = {s[0], s[0], s[0]};
-        r[1].y = p->band_lo;
-        r[2].y = p->band_hi;
-        minmax(r, 3, p->logy, &x0, &x1, &y0, &y1);
-    } else {
-        minmax(s, ns, p->logy, &x0, &x1, &y0, &y1);
     }
-    if (fill_under >= 0 && !p->logy && y0 > 0) y0 = 0; /* fill_between(y) shades down to 0 */
-    plvpor(p->vx0, p->vx1, p->vy0, p->vy1);
-    plwind(x0, x1, y0, y1);
-    plsxax(6, 0); /* plain tick labels, no "x10^k" scale factor */
-    plsyax(6, 0);
-    plschr(0, 0.55);
-    plcol0(C_GREY);
-    plwidth(0.5);
-    plbox("g", 0, 0, p->logy ? "g" : "g", 0, 0);
-    plcol0(C_FG);
-    plwidth(1.0);
-    if (p->logy) {
-        /* Decade labels drawn here, every k-th decade when there are many
-         * (PLplot's own log labels name every decade). */
-        plbox("bcnst", 0, 0, "bcstl", 1, 0);
-        int step = y1 - y0 > 7 ? (int)ceil((y1 - y0) / 6) : 1;
-        for (int k = (int)ceil(y0); k <= (int)floor(y1); k++) {
-            if (k % step) continue;
-            char lab[32];
-            snprintf(lab, sizeof lab, "10#u%d#d", k);
-            plmtex("lv", 0.6, (k - y0) / (y1 - y0), 1.0, lab);
-        }
-    } else {
-        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    }
-    plschr(0, 0.62);
-    plmtex("b", 2.6, 0.5, 0.5, p->xlabel);
-    plmtex("l", 4.6, 0.5, 0.5, p->ylabel);
-    plschr(0, 0.62);
-    plmtex("t", 1.0, 0.5, 0.5, p->title);
-    plschr(0, 0.55);
-    if (p->band_lo && ns > 0) {
-        int n = s[0].n;
-        double *px = malloc(sizeof(double) * 2 * (size_t)n),
-               *py = malloc(sizeof(double) * 2 * (size_t)n);
+    if (p->band_lo && p->ns > 0) {
+        int n = p->s[0].n;
+        p->tlo = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+        p->thi = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+        if (!p->tlo || !p->thi) return -1;
         for (int i = 0; i < n; i++) {
-            px[i] = s[0].x[i], py[i] = p->band_hi[i];
-            px[2 * n - 1 - i] = s[0].x[i], py[2 * n - 1 - i] = p->band_lo[i];
+            p->tlo[i] = tr(p, p->band_lo[i]);
+            p->thi[i] = tr(p, p->band_hi[i]);
+            if (isfinite(p->tlo[i])) y0 = fmin(y0, p->tlo[i]);
+            if (isfinite(p->thi[i])) y1 = fmax(y1, p->thi[i]);
         }
-        plcol0(C_FILL);
-        plfill(2 * n, px, py);
-        free(px), free(py);
     }
-    double *ly = malloc(sizeof(double) * 4096);
-    for (int k = 0; k < ns; k++) {
-        int n = s[k].n < 4096 ? s[k].n : 4096;
-        for (int i = 0; i < n; i++) ly[i] = p->logy ? log10(s[k].y[i]) : s[k].y[i];
-        if (k == fill_under && n > 1) {
-            double *fx = malloc(sizeof(double) * (size_t)(n + 2)),
-                   *fy = malloc(sizeof(double) * (size_t)(n + 2));
-            double base = y0 > 0 ? y0 : (y1 < 0 ? y1 : 0);
-            for (int i = 0; i < n; i++) fx[i] = s[k].x[i], fy[i] = ly[i];
-            fx[n] = s[k].x[n - 1], fy[n] = base;
-            fx[n + 1] = s[k].x[0], fy[n + 1] = base;
-            plcol0(C_FILL);
-            plfill(n + 2, fx, fy);
-            free(fx), free(fy);
-        }
-        plcol0(s[k].color);
-        plwidth(2.0);
-        plline(n, s[k].x, ly);
-        if (s[k].marker) plstring(n, s[k].x, ly, s[k].marker);
+    if (!isnan(p->hline) && isfinite(tr(p, p->hline)))
+        y0 = fmin(y0, tr(p, p->hline)), y1 = fmax(y1, tr(p, p->hline));
+    int sticky = 0;
+    if (p->fill && !p->logy && y0 > 0) y0 = 0, sticky = 1;
+    p->ax.integer = p->int_x;
+    p->ay.log = p->logy;
+    if (!isfinite(x0)) x0 = 0, x1 = 1;
+    double xs = x1 - x0;
+    p->ax.lo = x0 - (xs > 0 ? 0.04 * xs : 0.5);
+    p->ax.hi = x1 + (xs > 0 ? 0.04 * xs : 0.5);
+    set_range(&p->ay, y0, y1, 0.06, sticky);
+    make_ticks(&p->ax);
+    make_ticks(&p->ay);
+    return 0;
+}
+
+static void panel_free(panel *p)
+{
+    for (int k = 0; k < p->ns; k++) free(p->ty[k]);
+    free(p->tlo), free(p->thi);
+}
+
+/* Space (mm) the labels need around the box. */
+/* Where the labels go (mm from the box; text is centred on these). */
+static double ytick_width(const panel *p)
+{
+    set_font(F_TICK, 0);
+    double w = 0;
+    for (int i = 0; i < p->ay.n; i++) w = fmax(w, text_mm(p->ay.lab[i]));
+    return w;
+}
+
+#define XTICK_AT  (TICK_MAJOR + 3 + 0.6 * F_TICK)
+#define XLABEL_AT (XTICK_AT + 0.6 * F_TICK + 5 + 0.6 * F_LABEL)
+#define TITLE_AT  (5 + 0.6 * F_TITLE)
+
+static double ylabel_at(double tick_w)
+{
+    return pt_mm(TICK_MAJOR + 3 + 5 + 0.65 * F_LABEL) + tick_w;
+}
+
+static double need_left(const panel *p)
+{
+    return p->ylabel ? ylabel_at(ytick_width(p)) + pt_mm(0.65 * F_LABEL + 2)
+                     : pt_mm(TICK_MAJOR + 5) + ytick_width(p);
+}
+
+static double need_bottom(const panel *p)
+{
+    return pt_mm(p->xlabel ? XLABEL_AT + 0.65 * F_LABEL + 2 : XTICK_AT + 0.65 * F_TICK + 2);
+}
+
+static double need_top(const panel *p)
+{
+    return p->title ? pt_mm(TITLE_AT + 0.65 * F_TITLE + 2) : pt_mm(6);
+}
+
+/* Places the boxes of n panels in their cells with the same margins (the
+ * largest any of them needs). */
+static void layout(panel *ps, int n)
+{
+    double l = 0, b = 0, t = 0, r = pt_mm(8);
+    page_coords();
+    for (int i = 0; i < n; i++) {
+        l = fmax(l, need_left(&ps[i]));
+        b = fmax(b, need_bottom(&ps[i]));
+        t = fmax(t, need_top(&ps[i]));
     }
-    free(ly);
-    if (!isnan(p->hline)) {
-        double hx[2] = {x0, x1}, hy[2] = {p->hline, p->hline};
-        plcol0(C_GREY);
-        pllsty(3);
-        plwidth(1.0);
-        plline(2, hx, hy);
-        pllsty(1);
-    }
-    if (p->lstar > -1e300) {
-        double lx[2] = {p->lstar, p->lstar}, lyy[2] = {y0, y1};
-        plcol0(C_RED);
-        pllsty(2);
-        plwidth(2.0);
-        plline(2, lx, lyy);
-        pllsty(1);
-    }
-    plwidth(1.0);
-    if (p->legend) {
-        /* legend 1: the L* line only (as the notebook's single-series panels);
-         * 2: every series and L*. */
-        int first = p->legend == 1 ? ns : 0;
-        int nl = (p->legend == 1 ? 0 : ns) + (p->lstar > -1e300 && p->lstar_label ? 1 : 0);
-        PLINT opt[16], lcol[16], lsty[16], tcol[16], scol[16], snum[16];
-        PLFLT lw[16], ss[16];
-        const char *text[16], *sym[16];
-        for (int j = 0; j < nl && j < 16; j++) {
-            int k = first + j, is_l = k == ns;
-            opt[j] = PL_LEGEND_LINE | (!is_l && s[k].marker ? PL_LEGEND_SYMBOL : 0);
-            lcol[j] = is_l ? C_RED : s[k].color;
-            lsty[j] = is_l ? 2 : 1;
-            lw[j] = 2.0;
-            tcol[j] = C_FG;
-            scol[j] = lcol[j];
-            ss[j] = 0.6;
-            snum[j] = 1;
-            text[j] = is_l ? p->lstar_label : s[k].label;
-            sym[j] = !is_l && s[k].marker ? s[k].marker : "";
-        }
-        if (nl > 16) nl = 16;
-        PLFLT w, h;
-        plschr(0, 0.55);
-        pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-                 p->legend_below ? PL_POSITION_OUTSIDE | PL_POSITION_BOTTOM
-                                 : PL_POSITION_INSIDE | PL_POSITION_TOP | PL_POSITION_RIGHT,
-                 0.0, p->legend_below ? 0.16 : 0.02, 0.08, C_BG, C_GREY, 1, nl, 1, nl, opt, 0.6,
-                 0.55, 1.6, 0.0, tcol, text, NULL, NULL, NULL, NULL, lcol, lsty, lw, scol, ss, snum,
-                 sym);
+    for (int i = 0; i < n; i++) {
+        panel *p = &ps[i];
+        p->bx0 = p->cx0 + l / G.pw;
+        p->bx1 = p->cx1 - r / G.pw;
+        p->by0 = p->cy0 + b / G.ph;
+        p->by1 = p->cy1 - t / G.ph;
     }
 }
 
-static void suptitle(const char *t)
+/* Page coordinates of a point of the panel's data. */
+static double px_of(const panel *p, double x)
 {
-    plvpor(0.0, 1.0, 0.0, 1.0);
+    return p->bx0 + (x - p->ax.lo) / (p->ax.hi - p->ax.lo) * (p->bx1 - p->bx0);
+}
+
+static double py_of(const panel *p, double y)
+{
+    return p->by0 + (y - p->ay.lo) / (p->ay.hi - p->ay.lo) * (p->by1 - p->by0);
+}
+
+/* ---- Legends ---- */
+
+static void legend_size(const entry *e, int ne, int ncol, double *w, double *h)
+{
+    double em = pt_mm(F_LEGEND);
+    int rows = (ne + ncol - 1) / ncol;
+    set_font(F_LEGEND, 0);
+    double tw = 0;
+    for (int c = 0; c < ncol; c++) {
+        double m = 0;
+        for (int r = 0; r < rows && c * rows + r < ne; r++)
+            m = fmax(m, text_mm(e[c * rows + r].label));
+        tw += 2.2 * em + 0.6 * em + m;
+    }
+    *w = (tw + 1.2 * em * (ncol - 1) + 1.2 * em) / G.pw;
+    *h = (rows * 1.45 * em + 0.9 * em) / G.ph;
+}
+
+/* The segment (x0,y0)-(x1,y1) meets the rectangle (Liang-Barsky). */
+static int seg_hits(double x0, double y0, double x1, double y1, const double r[4])
+{
+    double t0 = 0, t1 = 1, dx = x1 - x0, dy = y1 - y0;
+    double pq[4][2] = {{-dx, x0 - r[0]}, {dx, r[1] - x0}, {-dy, y0 - r[2]}, {dy, r[3] - y0}};
+    for (int i = 0; i < 4; i++) {
+        double pp = pq[i][0], q = pq[i][1];
+        if (pp == 0) {
+            if (q < 0) return 0;
+            continue;
+        }
+        double t = q / pp;
+        if (pp < 0) {
+            if (t > t1) return 0;
+            if (t > t0) t0 = t;
+        } else {
+            if (t < t0) return 0;
+            if (t < t1) t1 = t;
+        }
+    }
+    return 1;
+}
+
+/* How much of the panel's data the rectangle (page coordinates) covers:
+ * line segments, markers, shaded areas and vertical lines. */
+static int covered(const panel *p, const double rect[4])
+{
+    double mx = pt_mm(p->marker_pt) / G.pw, my = pt_mm(p->marker_pt) / G.ph;
+    double r[4] = {rect[0] - mx, rect[1] + mx, rect[2] - my, rect[3] + my};
+    int hits = 0;
+    for (int k = 0; k < p->ns; k++) {
+        const series *s = &p->s[k];
+        double lx = NAN, ly = NAN;
+        for (int i = 0; i < s->n; i++) {
+            double y = p->ty[k][i];
+            if (!isfinite(y)) {
+                lx = NAN;
+                continue;
+            }
+            double x = px_of(p, s->x[i]), yy = py_of(p, y);
+            if (x >= r[0] && x <= r[1] && yy >= r[2] && yy <= r[3]) hits++;
+            if (!isnan(lx) && seg_hits(lx, ly, x, yy, r)) hits++;
+            lx = x, ly = yy;
+        }
+    }
+    /* Shaded areas: sampled across the rectangle. */
+    if (p->ns > 0 && (p->fill || p->tlo)) {
+        const series *s = &p->s[0];
+        for (int j = 0; j <= 64; j++) {
+            double x = r[0] + (r[1] - r[0]) * j / 64.0;
+            for (int i = 0; i + 1 < s->n; i++) {
+                double a = px_of(p, s->x[i]), b = px_of(p, s->x[i + 1]);
+                if (x < fmin(a, b) || x > fmax(a, b) || a == b) continue;
+                double u = (x - a) / (b - a), lo, hi;
+                if (p->tlo) {
+                    lo = py_of(p, p->tlo[i] + u * (p->tlo[i + 1] - p->tlo[i]));
+                    hi = py_of(p, p->thi[i] + u * (p->thi[i + 1] - p->thi[i]));
+                } else {
+                    hi = py_of(p, p->ty[0][i] + u * (p->ty[0][i + 1] - p->ty[0][i]));
+                    lo = p->by0;
+                }
+                if (fmin(lo, hi) <= r[3] && fmax(lo, hi) >= r[2]) hits++;
+                break;
+            }
+        }
+    }
+    for (int k = 0; k < p->nv; k++) {
+        double x = px_of(p, p->v[k].x);
+        if (x >= r[0] && x <= r[1]) hits += 10;
+    }
+    if (!isnan(p->hline) && isfinite(tr(p, p->hline))) {
+        double y = py_of(p, tr(p, p->hline));
+        if (y >= r[2] && y <= r[3]) hits++;
+    }
+    return hits;
+}
+
+/* matplotlib's order for loc='best': upper right, upper left, lower left,
+ * lower right, right, center left, center right, lower center, upper
+ * center, center. */
+static void legend_rect(const panel *p, int where, double w, double h, double out[4])
+{
+    static const double pos[10][2] = {{1, 1},   {0, 1},   {0, 0},   {1, 0},   {1, 0.5},
+                                      {0, 0.5}, {1, 0.5}, {0.5, 0}, {0.5, 1}, {0.5, 0.5}};
+    double ix = pt_mm(5) / G.pw, iy = pt_mm(5) / G.ph;
+    double fx = pos[where][0], fy = pos[where][1];
+    double x0 = p->bx0 + ix + (p->bx1 - p->bx0 - 2 * ix - w) * fx;
+    double y0 = p->by0 + iy + (p->by1 - p->by0 - 2 * iy - h) * fy;
+    out[0] = x0, out[1] = x0 + w, out[2] = y0, out[3] = y0 + h;
+}
+
+/* Raises the top of the y axis so that the data's top sits below a legend
+ * of height h (page units); 0 when that would take half the box. */
+static int make_room(panel *p, double h)
+{
+    double frac = (h + 2 * pt_mm(5) / G.ph) / (p->by1 - p->by0) + 0.02;
+    double top = -INFINITY;
+    for (int k = 0; k < p->ns; k++)
+        for (int i = 0; i < p->s[k].n; i++)
+            if (isfinite(p->ty[k][i])) top = fmax(top, p->ty[k][i]);
+    for (int i = 0; p->thi && i < p->s[0].n; i++)
+        if (isfinite(p->thi[i])) top = fmax(top, p->thi[i]);
+    if (!isfinite(top) || frac >= 0.5) return 0;
+    top += (pt_mm(p->marker_pt) / G.ph) / (p->by1 - p->by0) * (p->ay.hi - p->ay.lo);
+    double hi = p->ay.lo + (top - p->ay.lo) / (1 - frac);
+    if (hi > p->ay.hi) {
+        p->ay.hi = hi;
+        make_ticks(&p->ay);
+    }
+    return 1;
+}
+
+/* Chooses where the panel's legend goes (and in how many columns); when
+ * every place covers data, raises the top of the y axis to make room above
+ * the data. */
+static void legend_place(panel *p)
+{
+    p->ne = 0;
+    p->where = -1;
+    if (!p->legend) return;
+    if (p->legend == 2)
+        for (int k = 0; k < p->ns; k++)
+            p->e[p->ne++] = (entry){p->s[k].color, p->s[k].marker, 0, 2.0, p->s[k].label};
+    for (int k = 0; k < p->nv; k++)
+        if (p->v[k].label)
+            p->e[p->ne++] = (entry){p->v[k].color, M_NONE, 1, p->v[k].lw, p->v[k].label};
+    if (!p->ne) return;
+    /* In one column, then (for several entries) in two; without head room
+     * first, then with it. */
+    axis saved = p->ay;
+    int ncols[2] = {1, 2}, nc = p->ne > 2 ? 2 : 1;
+    int best = 0, best_hits = -1, best_ncol = 1;
+    axis best_ay = saved;
+    for (int room = 0; room < 2 && best_hits != 0; room++)
+        for (int c = 0; c < nc && best_hits != 0; c++) {
+            double w, h, r[4];
+            p->ay = saved;
+            legend_size(p->e, p->ne, ncols[c], &w, &h);
+            if (room && !make_room(p, h)) continue;
+            for (int where = 0; where < 10; where++) {
+                if (room && where != 0 && where != 1 && where != 8) continue;
+                legend_rect(p, where, w, h, r);
+                int hits = covered(p, r);
+                if (best_hits < 0 || hits < best_hits)
+                    best = where, best_hits = hits, best_ncol = ncols[c], best_ay = p->ay;
+                if (!hits) break;
+            }
+        }
+    p->ay = best_ay;
+    p->ncol = best_ncol;
+    p->where = best;
+}
+
+static void draw_marker(int marker, double x, double y, double size_pt)
+{
+    if (marker == M_NONE) return;
+    double rx = pt_mm(size_pt) / 2 / G.pw, ry = pt_mm(size_pt) / 2 / G.ph;
+    double px[32], py[32];
+    int n = 0;
+    double rot = 0, scale = 1;
+    switch (marker) {
+    case M_CIRCLE:
+        n = 24;
+        break;
+    case M_SQUARE:
+        n = 4, rot = PI_ / 4, scale = 1.25;
+        break;
+    case M_TRIANGLE:
+        n = 3, rot = PI_ / 2, scale = 1.3;
+        break;
+    case M_DIAMOND:
+        n = 4, rot = PI_ / 2, scale = 1.3;
+        break;
+    default:
+        n = 5, rot = PI_ / 2, scale = 1.15;
+        break;
+    }
+    for (int i = 0; i < n; i++) {
+        double a = rot + 2 * PI_ * i / n;
+        px[i] = x + scale * rx * cos(a) * (marker == M_DIAMOND ? 0.7 : 1);
+        py[i] = y + scale * ry * sin(a);
+    }
+    plfill(n, px, py);
+}
+
+static void draw_legend_at(const entry *e, int ne, int ncol, double x0, double y1, double w,
+                           double h, double marker_pt)
+{
+    double em = pt_mm(F_LEGEND), ex = em / G.pw, ey = em / G.ph;
+    int rows = (ne + ncol - 1) / ncol;
+    page_coords();
+    double bx[4] = {x0, x0 + w, x0 + w, x0}, by[4] = {y1 - h, y1 - h, y1, y1};
+    plcol0(C_BG);
+    plfill(4, bx, by);
+    double lx[5] = {x0, x0 + w, x0 + w, x0, x0}, ly[5] = {y1 - h, y1 - h, y1, y1, y1 - h};
+    plcol0(C_EDGE);
+    set_width(0.8);
+    plline(5, lx, ly);
+    set_font(F_LEGEND, 0);
+    double cx = x0 + 0.6 * ex;
+    for (int c = 0; c < ncol; c++) {
+        double tw = 0;
+        for (int r = 0; r < rows && c * rows + r < ne; r++) {
+            const entry *en = &e[c * rows + r];
+            double yc = y1 - 0.45 * ey - (r + 0.5) * 1.45 * ey;
+            double hx[2] = {cx, cx + 2.2 * ex}, hy[2] = {yc, yc};
+            plcol0(en->color);
+            set_width(en->lw);
+            set_dashed(en->dashed, en->lw);
+            plline(2, hx, hy);
+            set_dashed(0, 0);
+            draw_marker(en->marker, cx + 1.1 * ex, yc, marker_pt);
+            plcol0(C_FG);
+            plptex(cx + 2.8 * ex, yc, 1, 0, 0, en->label);
+            tw = fmax(tw, text_mm(en->label));
+        }
+        cx += (2.8 * em + tw + 1.2 * em) / G.pw;
+    }
+}
+
+/* ---- Drawing a panel ---- */
+
+static void draw_ticks(const panel *p)
+{
+    page_coords();
+    plcol0(C_AXIS);
+    double ma = pt_mm(TICK_MAJOR), mi = pt_mm(TICK_MINOR);
+    for (int pass = 0; pass < 2; pass++) {
+        const axis *a = pass ? &p->ay : &p->ax;
+        for (int i = 0; i < a->n + a->nminor; i++) {
+            int major = i < a->n;
+            double v = major ? a->at[i] : a->minor[i - a->n], len = major ? ma : mi;
+            set_width(major ? 0.8 : 0.6);
+            if (v < a->lo - 1e-12 || v > a->hi + 1e-12) continue;
+            double tx[2], ty[2];
+            if (pass == 0) {
+                tx[0] = tx[1] = px_of(p, v);
+                ty[0] = p->by0, ty[1] = p->by0 - len / G.ph;
+            } else {
+                ty[0] = ty[1] = py_of(p, v);
+                tx[0] = p->bx0, tx[1] = p->bx0 - len / G.pw;
+            }
+            plline(2, tx, ty);
+        }
+    }
+}
+
+static void draw_panel(panel *p)
+{
+    plvpor(p->bx0, p->bx1, p->by0, p->by1);
+    plwind(p->ax.lo, p->ax.hi, p->ay.lo, p->ay.hi);
+    /* Grid lines on the labelled ticks. */
+    plcol0(C_GRID);
+    set_width(0.7);
+    for (int i = 0; i < p->ax.n; i++) {
+        double gx[2] = {p->ax.at[i], p->ax.at[i]}, gy[2] = {p->ay.lo, p->ay.hi};
+        plline(2, gx, gy);
+    }
+    for (int i = 0; i < p->ay.n; i++) {
+        double gx[2] = {p->ax.lo, p->ax.hi}, gy[2] = {p->ay.at[i], p->ay.at[i]};
+        plline(2, gx, gy);
+    }
+    if (!isnan(p->hline) && isfinite(tr(p, p->hline))) {
+        double hx[2] = {p->ax.lo, p->ax.hi}, hy[2] = {tr(p, p->hline), tr(p, p->hline)};
+        PLINT mark = (PLINT)(pt_mm(1) * 1000), space = (PLINT)(pt_mm(2) * 1000);
+        plcol0(C_GREY);
+        set_width(1.0);
+        plstyl(1, &mark, &space);
+        plline(2, hx, hy);
+        plstyl(0, NULL, NULL);
+    }
+    /* Shaded areas under everything else. */
+    if (p->ns > 0 && (p->fill || p->tlo) && p->s[0].n > 1) {
+        int n = p->s[0].n;
+        double *fx = malloc(sizeof(double) * 2 * (size_t)(n + 1)),
+               *fy = malloc(sizeof(double) * 2 * (size_t)(n + 1));
+        if (fx && fy) {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                fx[m] = p->s[0].x[i], fy[m++] = p->tlo ? p->thi[i] : p->ty[0][i];
+            if (p->tlo) {
+                for (int i = n - 1; i >= 0; i--) fx[m] = p->s[0].x[i], fy[m++] = p->tlo[i];
+            } else {
+                double base = p->ay.lo > 0 ? p->ay.lo : (p->ay.hi < 0 ? p->ay.hi : 0);
+                fx[m] = p->s[0].x[n - 1], fy[m++] = base;
+                fx[m] = p->s[0].x[0], fy[m++] = base;
+            }
+            int ok = 1;
+            for (int i = 0; i < m; i++) ok &= isfinite(fy[i]);
+            plcol0(C_FILL);
+            if (ok) plfill(m, fx, fy);
+        }
+        free(fx), free(fy);
+    }
+    for (int k = 0; k < p->ns; k++) {
+        const series *s = &p->s[k];
+        plcol0(s->color);
+        set_width(2.0);
+        /* Runs of finite points (a log axis drops zeros). */
+        for (int i = 0; i < s->n;) {
+            int j = i;
+            while (j < s->n && isfinite(p->ty[k][j])) j++;
+            if (j - i > 1) plline(j - i, s->x + i, p->ty[k] + i);
+            i = j + 1;
+        }
+    }
+    for (int k = 0; k < p->nv; k++) {
+        double vx[2] = {p->v[k].x, p->v[k].x}, vy[2] = {p->ay.lo, p->ay.hi};
+        plcol0(p->v[k].color);
+        set_width(p->v[k].lw);
+        set_dashed(1, p->v[k].lw);
+        plline(2, vx, vy);
+        set_dashed(0, 0);
+    }
+    /* Markers in page coordinates (round whatever the axes' aspect),
+     * clipped to the box. */
+    plvpor(p->bx0, p->bx1, p->by0, p->by1);
+    plwind(p->bx0, p->bx1, p->by0, p->by1);
+    for (int k = 0; k < p->ns; k++) {
+        plcol0(p->s[k].color);
+        for (int i = 0; i < p->s[k].n; i++)
+            if (isfinite(p->ty[k][i]))
+                draw_marker(p->s[k].marker, px_of(p, p->s[k].x[i]), py_of(p, p->ty[k][i]),
+                            p->marker_pt);
+    }
+    /* The box, ticks and labels. */
+    plvpor(p->bx0, p->bx1, p->by0, p->by1);
+    plwind(0, 1, 0, 1);
+    plcol0(C_AXIS);
+    set_width(0.8);
+    plbox("bc", 0, 0, "bc", 0, 0);
+    draw_ticks(p);
+    plvpor(p->bx0, p->bx1, p->by0, p->by1);
     plwind(0, 1, 0, 1);
     plcol0(C_FG);
-    plschr(0, 0.95);
-    plmtex("t", -1.8, 0.5, 0.5, t);
-    plschr(0, 1.0);
+    set_font(F_TICK, 0);
+    PLFLT def, ch;
+    plgchr(&def, &ch);
+    double gap = (pt_mm(TICK_MAJOR + 3)) / ch, wmax = 0;
+    for (int i = 0; i < p->ax.n; i++) {
+        double f = (p->ax.at[i] - p->ax.lo) / (p->ax.hi - p->ax.lo);
+        if (f < -1e-9 || f > 1 + 1e-9) continue;
+        plmtex("b", pt_mm(XTICK_AT) / ch, f, 0.5, p->ax.lab[i]);
+    }
+    for (int i = 0; i < p->ay.n; i++) {
+        double f = (p->ay.at[i] - p->ay.lo) / (p->ay.hi - p->ay.lo);
+        if (f < -1e-9 || f > 1 + 1e-9) continue;
+        plmtex("lv", gap, f, 1.0, p->ay.lab[i]);
+        wmax = fmax(wmax, text_mm(p->ay.lab[i]));
+    }
+    set_font(F_LABEL, 0);
+    plgchr(&def, &ch);
+    if (p->xlabel) plmtex("b", pt_mm(XLABEL_AT) / ch, 0.5, 0.5, p->xlabel);
+    if (p->ylabel) plmtex("l", ylabel_at(wmax) / ch, 0.5, 0.5, p->ylabel);
+    if (p->title) {
+        set_font(F_TITLE, 0);
+        plgchr(&def, &ch);
+        plmtex("t", pt_mm(TITLE_AT) / ch, 0.5, 0.5, p->title);
+    }
+    if (p->where >= 0) {
+        double w, h, r[4];
+        legend_size(p->e, p->ne, p->ncol, &w, &h);
+        legend_rect(p, p->where, w, h, r);
+        draw_legend_at(p->e, p->ne, p->ncol, r[0], r[3], w, h, p->marker_pt);
+    }
+}
+
+/* Lays out, places the legends of and draws n panels. */
+static void draw_panels(panel *ps, int n)
+{
+    layout(ps, n);
+    for (int i = 0; i < n; i++) legend_place(&ps[i]);
+    layout(ps, n); /* head room may have changed the tick labels */
+    for (int i = 0; i < n; i++) draw_panel(&ps[i]);
+}
+
+/* ---- Titles ---- */
+
+/* The bold title block at the top of the page: lines[0] large, the others
+ * smaller (a line starting with '!' in the warning colour); returns its
+ * height in page units. */
+static double title_height(int nlines)
+{
+    return pt_mm(8 + F_SUPTITLE * 1.25 + (nlines - 1) * F_SUBTITLE * 1.3 + 7) / G.ph;
+}
+
+static void draw_title(const char *const *lines, int nlines)
+{
+    page_coords();
+    double y = 1 - pt_mm(8 + F_SUPTITLE * 0.6) / G.ph;
+    for (int i = 0; i < nlines; i++) {
+        const char *t = lines[i];
+        int warn = t[0] == '!';
+        set_font(i == 0 ? F_SUPTITLE : F_SUBTITLE, 1);
+        plcol0(warn ? C_WARN : C_FG);
+        plptex(0.5, y, 1, 0, 0.5, t + warn);
+        y -= pt_mm((i == 0 ? F_SUPTITLE * 0.6 : F_SUBTITLE * 0.6) + F_SUBTITLE * 0.7 + 3) / G.ph;
+    }
+    set_font(F_TICK, 0);
+    plcol0(C_FG);
+}
+
+/* "all tokens, n = 181 tokens of 16 prompts, d = 640" and friends. */
+static void describe(const aniso_profile_result *r, char *buf, size_t cap)
+{
+    char mask[160], src[96];
+    aniso_report_mask_desc(r, mask, sizeof mask);
+    const aniso_run_info *in = r->info;
+    if (in && in->source && !strcmp(in->source, "corpus"))
+        snprintf(src, sizeof src, "%llu document%s", (unsigned long long)in->n_documents,
+                 in->n_documents == 1 ? "" : "s");
+    else
+        snprintf(src, sizeof src, "%zu prompt%s", r->n_prompts, r->n_prompts == 1 ? "" : "s");
+    const char *last = in && in->last_layer && !strcmp(in->last_layer, "raw")
+                           ? ", last layer before the final norm"
+                           : "";
+    snprintf(buf, cap, "%s, n = %zu tokens from %s, d = %d%s", mask, r->n_tokens, src,
+             r->hidden_dim, last);
+}
+
+/* The title lines of a profile's figure: the heading, what was measured,
+ * and the warnings that apply. */
+static int profile_title(const aniso_profile_result *r, const char *heading, char lines[3][512])
+{
+    snprintf(lines[0], 512, "%s", heading);
+    describe(r, lines[1], 512);
+    aniso_report_warnings w;
+    aniso_report_warnings_get(r, &w);
+    if (!w.n) return 2;
+    size_t k = (size_t)snprintf(lines[2], 512, "!Caution: ");
+    for (int i = 0; i < w.n && k < 400; i++)
+        k += (size_t)snprintf(lines[2] + k, 512 - k, "%s%s", i ? "; " : "", w.what[i]);
+    snprintf(lines[2] + k, 512 - k, " (see the report's warnings)");
+    return 3;
 }
 
 static void normalise(double *out, const double *v, int n, int invert)
@@ -255,14 +1120,38 @@ static void normalise(double *out, const double *v, int n, int invert)
     }
 }
 
-aniso_status figure_profile(const char *path, const char *title, const aniso_profile_result *r,
-                            aniso_error *err)
+static void panel_init(panel *p, double cx0, double cx1, double cy0, double cy1, const char *title,
+                       const char *xlabel, const char *ylabel)
+{
+    memset(p, 0, sizeof *p);
+    p->cx0 = cx0, p->cx1 = cx1, p->cy0 = cy0, p->cy1 = cy1;
+    p->title = title, p->xlabel = xlabel, p->ylabel = ylabel;
+    p->hline = NAN;
+    p->marker_pt = 6;
+    p->where = -1;
+}
+
+static void add_series(panel *p, const double *x, const double *y, int n, int color, int marker,
+                       const char *label)
+{
+    if (p->ns < MAX_PANEL_SERIES) p->s[p->ns++] = (series){x, y, n, color, marker, label};
+}
+
+static void add_vline(panel *p, double x, int color, double lw, const char *label)
+{
+    if (p->nv < MAX_PANEL_SERIES) p->v[p->nv++] = (vline){x, color, lw, label};
+}
+
+/* ---- The figures ---- */
+
+aniso_status figure_profile(const char *path, unsigned format, const char *title,
+                            const aniso_profile_result *r, aniso_error *err)
 {
     int n = r->n_measured;
-    double *x = malloc(sizeof(double) * 8 * (size_t)n);
+    double *x = malloc(sizeof(double) * 9 * (size_t)n);
     if (!x) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
     double *idr = x + n, *er = x + 2 * n, *cs = x + 3 * n, *ev = x + 4 * n, *cv = x + 5 * n,
-           *nz = x + 6 * n, *tmp = x + 7 * n;
+           *nz = x + 6 * n, *ne = x + 7 * n, *nc = x + 8 * n;
     for (int i = 0; i < n; i++) {
         x[i] = r->layer_ids ? r->layer_ids[i] : i;
         idr[i] = r->layers[i].intrinsic_dim_ratio;
@@ -271,138 +1160,80 @@ aniso_status figure_profile(const char *path, const char *title, const aniso_pro
         ev[i] = r->layers[i].eigenvalue_variance;
         cv[i] = r->layers[i].norm_cv;
     }
-    fig f;
-    if (fig_open(&f, path, 2700, 1650)) {
-        free(x);
-        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    }
-    pladv(0);
-    char ls[64];
-    snprintf(ls, sizeof ls, "L* = %d", r->analysis.L_star);
-    double L = r->analysis.L_star;
-    const double cx[3][2] = {{0.065, 0.315}, {0.39, 0.64}, {0.715, 0.965}};
-    const double ry[2][2] = {{0.53, 0.86}, {0.07, 0.40}};
-    series s1 = {x, idr, n, C_BLUE, "Intrinsic Dim Ratio", "●"};
-    panel p1 = {
-        cx[0][0], cx[0][1],    ry[0][0], ry[0][1], "Primary Anisotropy: Variance Concentration",
-        "Layer",  "λ₁ / Σ λᵢ", 0,        L,        ls,
-        1,        NAN,         NULL,     NULL,     0};
-    draw_panel(&p1, &s1, 1, 0);
-    series s2 = {x, er, n, C_GREEN, "Effective Rank", "■"};
-    panel p2 = {cx[1][0],
-                cx[1][1],
-                ry[0][0],
-                ry[0][1],
-                "Effective Rank (lower = more anisotropic)",
-                "Layer",
-                "Effective Rank",
-                0,
-                L,
-                ls,
-                1,
-                NAN,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p2, &s2, 1, -1);
-    series s3 = {x, cs, n, C_MAGENTA, "Avg Cos Sim", "▲"};
-    panel p3 = {cx[2][0],
-                cx[2][1],
-                ry[0][0],
-                ry[0][1],
-                "Directional Anisotropy",
-                "Layer",
-                "Avg Cosine Sim to Mean",
-                0,
-                L,
-                ls,
-                1,
-                NAN,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p3, &s3, 1, -1);
-    series s4 = {x, ev, n, C_RED, "Eigenvalue Variance", "◆"};
-    panel p4 = {cx[0][0],
-                cx[0][1],
-                ry[1][0],
-                ry[1][1],
-                "Eigenvalue Variance",
-                "Layer",
-                "Var(λᵢ) [log scale]",
-                1,
-                L,
-                ls,
-                1,
-                NAN,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p4, &s4, 1, -1);
-    series s5 = {x, cv, n, C_CYAN, "Norm CV", "⬟"};
-    panel p5 = {cx[1][0],
-                cx[1][1],
-                ry[1][0],
-                ry[1][1],
-                "Norm Coefficient of Variation",
-                "Layer",
-                "Norm CV (std/mean)",
-                0,
-                L,
-                ls,
-                1,
-                NAN,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p5, &s5, 1, -1);
     normalise(nz, idr, n, 0);
-    normalise(tmp, er, n, 1);
-    double *nc = malloc(sizeof(double) * (size_t)n);
+    normalise(ne, er, n, 1);
     normalise(nc, cs, n, 0);
-    series s6[3] = {{x, nz, n, C_BLUE, "Intrinsic Dim Ratio", NULL},
-                    {x, tmp, n, C_GREEN, "1 - Effective Rank (norm)", NULL},
-                    {x, nc, n, C_MAGENTA, "Avg Cos Sim", NULL}};
-    panel p6 = {cx[2][0],
-                cx[2][1],
-                ry[1][0],
-                ry[1][1],
-                "All Metrics Normalized",
-                "Layer",
-                "Normalized Value",
-                0,
-                L,
-                ls,
-                2,
-                NAN,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p6, s6, 3, -1);
-    char t[512];
-    snprintf(t, sizeof t, "%s: Anisotropy Profile (%s, L* = %d)", title, r->normalization,
+    fig f;
+    aniso_status st = fig_open(&f, path, format, 2700, 1650, err);
+    if (st) {
+        free(x);
+        return st;
+    }
+    char ls[64], head[512], lines[3][512];
+    snprintf(ls, sizeof ls, "L* = %d", r->analysis.L_star);
+    snprintf(head, sizeof head, "%s: Anisotropy Profile (%s, L* = %d)", title, r->normalization,
              r->analysis.L_star);
-    suptitle(t);
-    free(nc);
+    int nl = profile_title(r, head, lines);
+    const char *tl[3] = {lines[0], lines[1], lines[2]};
+    double top = 1 - title_height(nl), bot = pt_mm(4) / G.ph, side = pt_mm(4) / G.pw;
+    double cw = (1 - 2 * side) / 3, rh = (top - bot) / 2;
+    panel ps[6];
+    static const char *const titles[6] = {"Primary Anisotropy: Variance Concentration",
+                                          "Effective Rank (lower = more anisotropic)",
+                                          "Directional Anisotropy",
+                                          "Eigenvalue Variance",
+                                          "Norm Coefficient of Variation",
+                                          "All Metrics Normalized"};
+    static const char *const ylabels[6] = {"λ#d1#u / Σ λ#di#u",      "Effective Rank",
+                                           "Avg Cosine Sim to Mean", "Var(λ#di#u) [log scale]",
+                                           "Norm CV (std/mean)",     "Normalized Value"};
+    for (int i = 0; i < 6; i++) {
+        int c = i % 3, row = i / 3;
+        panel_init(&ps[i], side + c * cw, side + (c + 1) * cw, bot + (1 - row) * rh,
+                   bot + (2 - row) * rh, titles[i], "Layer", ylabels[i]);
+        ps[i].int_x = 1;
+        ps[i].legend = i == 5 ? 2 : 1;
+        add_vline(&ps[i], r->analysis.L_star, C_RED, 2.0, ls);
+    }
+    add_series(&ps[0], x, idr, n, C_BLUE, M_CIRCLE, "Intrinsic Dim Ratio");
+    ps[0].fill = 1;
+    add_series(&ps[1], x, er, n, C_GREEN, M_SQUARE, "Effective Rank");
+    add_series(&ps[2], x, cs, n, C_MAGENTA, M_TRIANGLE, "Avg Cos Sim");
+    add_series(&ps[3], x, ev, n, C_RED, M_DIAMOND, "Eigenvalue Variance");
+    ps[3].logy = 1;
+    add_series(&ps[4], x, cv, n, C_CYAN, M_PENTAGON, "Norm CV");
+    add_series(&ps[5], x, nz, n, C_BLUE, M_NONE, "Intrinsic Dim Ratio");
+    add_series(&ps[5], x, ne, n, C_GREEN, M_NONE, "1 - Effective Rank (norm)");
+    add_series(&ps[5], x, nc, n, C_MAGENTA, M_NONE, "Avg Cos Sim");
+    int bad = 0;
+    for (int i = 0; i < 6; i++) bad |= panel_prepare(&ps[i]);
+    if (!bad) {
+        draw_panels(ps, 6);
+        draw_title(tl, nl);
+    }
+    for (int i = 0; i < 6; i++) panel_free(&ps[i]);
     free(x);
-    return fig_close(&f, err);
+    st = fig_close(&f, err);
+    if (!st && bad) {
+        remove(path);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    return st;
 }
 
-aniso_status figure_spectrum(const char *path, const char *title, const aniso_profile_result *r,
-                             aniso_error *err)
+aniso_status figure_spectrum(const char *path, unsigned format, const char *title,
+                             const aniso_profile_result *r, aniso_error *err)
 {
     fig f;
-    if (fig_open(&f, path, 1800, 900))
-        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    pladv(0);
-    series s[5];
-    char labels[5][32];
+    aniso_status st = fig_open(&f, path, format, 1800, 960, err);
+    if (st) return st;
+    char labels[5][32], head[512], lines[3][512];
     double xs[ANISO_TOP_EIGS], ys[5][ANISO_TOP_EIGS];
-    int ns = 0;
+    int layer[5], count[5], ns = 0;
     for (int i = 0; i < ANISO_TOP_EIGS; i++) xs[i] = i;
     for (int k = 0; k < 5; k++) {
         int l = r->analysis.spectrum_layers[k], dup = 0;
-        for (int j = 0; j < k; j++) dup |= r->analysis.spectrum_layers[j] == l;
+        for (int j = 0; j < ns; j++) dup |= layer[j] == l;
         if (dup) continue; /* drawn once */
         int at = l;
         for (int i = 0; r->layer_ids && i < r->n_measured; i++)
@@ -412,34 +1243,41 @@ aniso_status figure_spectrum(const char *path, const char *title, const aniso_pr
         for (int i = 0; i < m->n_eig; i++) sum += m->eigenvalues[i];
         for (int i = 0; i < m->n_eig; i++) ys[ns][i] = m->eigenvalues[i] / sum;
         snprintf(labels[ns], sizeof labels[ns], "Layer %d", l);
-        s[ns] =
-            (series){xs, ys[ns], m->n_eig, C_SERIES + (k * 2) % N_SERIES_COLORS, labels[ns], NULL};
-        ns++;
+        layer[ns] = l;
+        count[ns++] = m->n_eig;
     }
-    char t[512];
-    snprintf(t, sizeof t, "%s: Eigenvalue Spectrum at Key Layers (L* = %d)", title,
+    snprintf(head, sizeof head, "%s: Eigenvalue Spectrum at Key Layers (L* = %d)", title,
              r->analysis.L_star);
-    panel p = {0.09,
-               0.96,
-               0.12,
-               0.86,
-               t,
-               "Eigenvalue Index",
-               "Normalized Eigenvalue (log scale)",
-               1,
-               -INFINITY,
-               NULL,
-               2,
-               NAN,
-               NULL,
-               NULL,
-               0};
-    draw_panel(&p, s, ns, -1);
-    return fig_close(&f, err);
+    int nl = profile_title(r, head, lines);
+    const char *tl[3] = {lines[0], lines[1], lines[2]};
+    panel p;
+    panel_init(&p, pt_mm(4) / G.pw, 1 - pt_mm(4) / G.pw, pt_mm(4) / G.ph, 1 - title_height(nl),
+               NULL, "Eigenvalue Index", "Normalized Eigenvalue (log scale)");
+    p.logy = 1;
+    p.int_x = 1;
+    p.legend = 2;
+    /* viridis over the layers drawn, end to end (as the notebook's
+     * linspace(0, 1, n)). */
+    for (int k = 0; k < ns; k++) {
+        set_viridis(C_SERIES + k, ns > 1 ? (double)k / (ns - 1) : 0);
+        add_series(&p, xs, ys[k], count[k], C_SERIES + k, M_NONE, labels[k]);
+    }
+    int bad = panel_prepare(&p);
+    if (!bad) {
+        draw_panels(&p, 1);
+        draw_title(tl, nl);
+    }
+    panel_free(&p);
+    st = fig_close(&f, err);
+    if (!st && bad) {
+        remove(path);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    return st;
 }
 
-aniso_status figure_norms(const char *path, const char *title, const aniso_profile_result *r,
-                          aniso_error *err)
+aniso_status figure_norms(const char *path, unsigned format, const char *title,
+                          const aniso_profile_result *r, aniso_error *err)
 {
     int n = r->n_measured;
     double *x = malloc(sizeof(double) * 5 * (size_t)n);
@@ -453,105 +1291,141 @@ aniso_status figure_norms(const char *path, const char *title, const aniso_profi
         cv[i] = r->layers[i].norm_cv;
     }
     fig f;
-    if (fig_open(&f, path, 2100, 900)) {
+    aniso_status st = fig_open(&f, path, format, 2100, 900, err);
+    if (st) {
         free(x);
-        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        return st;
     }
-    pladv(0);
-    char ls[64];
+    char ls[64], head[512], lines[3][512];
     snprintf(ls, sizeof ls, "L* = %d", r->analysis.L_star);
-    double L = r->analysis.L_star;
-    series s1 = {x, mn, n, C_BLUE, "Mean norm", "●"};
-    panel p1 = {0.08,
-                0.47,
-                0.12,
-                0.78,
-                "Mean Embedding Norm (+/- 1 std)",
-                "Layer",
-                "Embedding Norm",
-                0,
-                L,
-                ls,
-                1,
-                NAN,
-                lo,
-                hi,
-                0};
-    draw_panel(&p1, &s1, 1, -1);
-    series s2 = {x, cv, n, C_GREEN, "Norm CV", "■"};
-    panel p2 = {0.56,
-                0.96,
-                0.12,
-                0.78,
-                "Norm Coefficient of Variation (low = more uniform norms)",
-                "Layer",
-                "CV = std/mean",
-                0,
-                L,
-                ls,
-                1,
-                0.0,
-                NULL,
-                NULL,
-                0};
-    draw_panel(&p2, &s2, 1, -1);
-    char t[512];
-    snprintf(t, sizeof t, "%s: %s Effect on Embedding Norms", title, r->normalization);
-    suptitle(t);
+    snprintf(head, sizeof head, "%s: %s Effect on Embedding Norms", title, r->normalization);
+    int nl = profile_title(r, head, lines);
+    const char *tl[3] = {lines[0], lines[1], lines[2]};
+    double top = 1 - title_height(nl), bot = pt_mm(4) / G.ph, side = pt_mm(4) / G.pw;
+    panel ps[2];
+    panel_init(&ps[0], side, 0.5, bot, top, "Mean Embedding Norm (+/- 1 std)", "Layer",
+               "Embedding Norm");
+    add_series(&ps[0], x, mn, n, C_BLUE, M_CIRCLE, "Mean norm");
+    ps[0].band_lo = lo;
+    ps[0].band_hi = hi;
+    panel_init(&ps[1], 0.5, 1 - side, bot, top,
+               "Norm Coefficient of Variation (low = more uniform norms)", "Layer",
+               "CV = std/mean");
+    add_series(&ps[1], x, cv, n, C_GREEN, M_SQUARE, "Norm CV");
+    ps[1].hline = 0.0;
+    int bad = 0;
+    for (int i = 0; i < 2; i++) {
+        ps[i].int_x = 1;
+        ps[i].legend = 1;
+        add_vline(&ps[i], r->analysis.L_star, C_RED, 2.0, ls);
+        bad |= panel_prepare(&ps[i]);
+    }
+    if (!bad) {
+        draw_panels(ps, 2);
+        draw_title(tl, nl);
+    }
+    for (int i = 0; i < 2; i++) panel_free(&ps[i]);
     free(x);
-    return fig_close(&f, err);
+    st = fig_close(&f, err);
+    if (!st && bad) {
+        remove(path);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    return st;
 }
 
-aniso_status figure_compare(const char *path, aniso_result_file *const *rs, int n, aniso_error *err)
+/* A compared model's name: a file path shortened to its file name. */
+static const char *model_label(const aniso_result_file *r, char *buf, size_t cap)
 {
-    fig f;
-    if (fig_open(&f, path, 2700, 1200))
-        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    pladv(0);
-    int nn = n < 16 ? n : 16;
-    series s[3][16];
-    double *xs[16];
+    const char *m = r->model;
+    const char *slash = strchr(m, '/');
+    size_t len = strlen(m);
+    /* A Hub id (owner/name) stays; a path goes to its last component. */
+    if (m[0] == '/' || m[0] == '.' || m[0] == '~' || (slash && strchr(slash + 1, '/')) ||
+        (len > 5 && !strcmp(m + len - 5, ".gguf"))) {
+        char *s = aniso_report_short_name(m);
+        snprintf(buf, cap, "%s", s ? s : m);
+        free(s);
+    } else {
+        snprintf(buf, cap, "%s", m);
+    }
+    size_t k = strlen(buf);
+    snprintf(buf + k, cap - k, " (%d layers", r->n - 1);
+    k = strlen(buf);
+    if (r->mask) snprintf(buf + k, cap - k, "; %s", r->mask), k = strlen(buf);
+    if (r->n_tokens > 0) snprintf(buf + k, cap - k, ", n = %lld", r->n_tokens), k = strlen(buf);
+    snprintf(buf + k, cap - k, ")");
+    return buf;
+}
+
+aniso_status figure_compare(const char *path, unsigned format, aniso_result_file *const *rs, int n,
+                            aniso_error *err)
+{
+    int nn = n < N_SERIES ? n : N_SERIES;
+    double *xs[N_SERIES] = {0};
+    char labels[N_SERIES][256];
+    int bad = 0;
     for (int k = 0; k < nn; k++) {
         int m = rs[k]->n;
-        xs[k] = malloc(sizeof(double) * (size_t)m);
-        for (int i = 0; i < m; i++) xs[k][i] = m > 1 ? (double)i / (m - 1) : 0;
-        int col = C_SERIES + (k * 3) % N_SERIES_COLORS;
-        s[0][k] = (series){xs[k], rs[k]->idr, m, col, rs[k]->model, "●"};
-        s[1][k] = (series){xs[k],
-                           rs[k]->erank ? rs[k]->erank : rs[k]->idr,
-                           rs[k]->erank ? m : 0,
-                           col,
-                           rs[k]->model,
-                           "■"};
-        s[2][k] = (series){
-            xs[k], rs[k]->cos ? rs[k]->cos : rs[k]->idr, rs[k]->cos ? m : 0, col, rs[k]->model,
-            "▲"};
+        if (!(xs[k] = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1)))) bad = 1;
+        for (int i = 0; xs[k] && i < m; i++) xs[k][i] = m > 1 ? (double)i / (m - 1) : 0;
+        model_label(rs[k], labels[k], sizeof labels[k]);
     }
-    const char *titles[3] = {"Intrinsic Dimension Ratio", "Effective Rank",
-                             "Avg Cosine Sim to Mean"};
-    const char *ylab[3] = {"λ₁ / Σ λᵢ", "Effective Rank", "Avg Cosine Sim"};
-    const double cx[3][2] = {{0.065, 0.315}, {0.39, 0.64}, {0.715, 0.965}};
+    fig f;
+    aniso_status st = bad ? aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path)
+                          : fig_open(&f, path, format, 2700, 1000, err);
+    if (st) {
+        for (int k = 0; k < nn; k++) free(xs[k]);
+        return st;
+    }
+    /* The legend: one row under the panels when it fits, else columns. */
+    entry e[N_SERIES];
+    static const int markers[3] = {M_CIRCLE, M_SQUARE, M_TRIANGLE};
+    for (int k = 0; k < nn; k++) e[k] = (entry){C_SERIES + k, M_CIRCLE, 0, 2.0, labels[k]};
+    int ncol = nn;
+    double lw, lh;
+    page_coords();
+    for (;; ncol--) {
+        legend_size(e, nn, ncol, &lw, &lh);
+        if (lw <= 0.96 || ncol == 1) break;
+    }
+    char head[128], sub[128];
+    snprintf(head, sizeof head, "Anisotropy Profiles on Relative Depth (layer / L)");
+    snprintf(sub, sizeof sub, "%d model%s; dashed lines: each model's L*", n, n == 1 ? "" : "s");
+    const char *tl[2] = {head, sub};
+    double top = 1 - title_height(2), side = pt_mm(4) / G.pw;
+    double bot = pt_mm(6) / G.ph + lh + pt_mm(4) / G.ph, cw = (1 - 2 * side) / 3;
+    static const char *const titles[3] = {"Intrinsic Dimension Ratio", "Effective Rank",
+                                          "Avg Cosine Sim to Mean"};
+    static const char *const ylab[3] = {"λ#d1#u / Σ λ#di#u", "Effective Rank (log scale)",
+                                        "Avg Cosine Sim"};
+    panel ps[3];
     for (int pnl = 0; pnl < 3; pnl++) {
-        panel p = {
-            cx[pnl][0], cx[pnl][1], 0.36,      0.84, titles[pnl],      "Relative depth (layer / L)",
-            ylab[pnl],  pnl == 1,   -INFINITY, NULL, pnl == 1 ? 2 : 0, NAN,
-            NULL,       NULL,       1};
-        draw_panel(&p, s[pnl], nn, -1);
-        /* Each model's L*: a dashed line in its colour. */
-        double x0, x1, y0, y1;
-        minmax(s[pnl], nn, pnl == 1, &x0, &x1, &y0, &y1);
+        panel *p = &ps[pnl];
+        panel_init(p, side + pnl * cw, side + (pnl + 1) * cw, bot, top, titles[pnl],
+                   "Relative depth (layer / L)", ylab[pnl]);
+        p->logy = pnl == 1;
+        p->marker_pt = 4.5;
         for (int k = 0; k < nn; k++) {
-            if (!s[pnl][k].n) continue;
-            double lx = rs[k]->n > 1 ? (double)rs[k]->analysis.L_star / (rs[k]->n - 1) : 0;
-            double px[2] = {lx, lx}, py[2] = {y0, y1};
-            plcol0(s[pnl][k].color);
-            pllsty(2);
-            plwidth(1.5);
-            plline(2, px, py);
-            pllsty(1);
+            const double *y = pnl == 0 ? rs[k]->idr : pnl == 1 ? rs[k]->erank : rs[k]->cos;
+            if (!y) continue;
+            add_series(p, xs[k], y, rs[k]->n, C_SERIES + k, markers[pnl], labels[k]);
+            add_vline(p, rs[k]->n > 1 ? (double)rs[k]->analysis.L_star / (rs[k]->n - 1) : 0,
+                      C_SERIES + k, 1.5, NULL);
         }
+        bad |= panel_prepare(p);
     }
-    suptitle("Anisotropy profiles on relative depth (dashed: each model's L*)");
+    if (!bad) {
+        draw_panels(ps, 3);
+        draw_legend_at(e, nn, ncol, 0.5 - lw / 2, pt_mm(6) / G.ph + lh, lw, lh, 4.5);
+        draw_title(tl, 2);
+    }
+    for (int pnl = 0; pnl < 3; pnl++) panel_free(&ps[pnl]);
     for (int k = 0; k < nn; k++) free(xs[k]);
-    return fig_close(&f, err);
+    st = fig_close(&f, err);
+    if (!st && bad) {
+        remove(path);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    return st;
 }

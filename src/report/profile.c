@@ -13,39 +13,101 @@
 #include "report/figures.h"
 #include "report/zipfile.h"
 
-aniso_status aniso_report_write_all(char *const files[5], const char *name,
-                                    const aniso_profile_result *r, aniso_error *err)
+static const unsigned fig_formats[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
+
+static char *file_in(const char *dir, const char *file)
 {
+    return path_join(dir, file);
+}
+
+static void unwind(char **files, int n, int written)
+{
+    for (int i = 0; i < written; i++) remove(files[i]);
+    for (int i = 0; i < n; i++) free(files[i]), files[i] = NULL;
+}
+
+aniso_status aniso_report_write_all(const char *dir, unsigned formats,
+                                    const aniso_profile_result *r, char **files, int *n_files,
+                                    aniso_error *err)
+{
+    static const char *const stems[3] = {"anisotropy_profile", "eigenvalue_spectrum",
+                                         "norm_analysis"};
+    typedef aniso_status (*figure_fn)(const char *, unsigned, const char *,
+                                      const aniso_profile_result *, aniso_error *);
+    static const figure_fn draw[3] = {figure_profile, figure_spectrum, figure_norms};
+    if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
+    *n_files = 0;
+    for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) files[i] = NULL;
+    char *name = aniso_report_short_name(r->model);
+    if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    char tag[160], stamp[32], file[768];
+    aniso_report_name_tag(r, tag, sizeof tag);
+    time_t tt = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", localtime(&tt));
+    /* The paths: json, each figure in each format, zip. */
+    int n = 0, bad = 0, fig_of[ANISO_REPORT_MAX_FILES];
+    unsigned fmt_of[ANISO_REPORT_MAX_FILES];
+    snprintf(file, sizeof file, "anisotropy_results_%s%s.json", name, tag);
+    bad |= !(files[n++] = file_in(dir, file));
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 3; j++) {
+            if (!(formats & fig_formats[j])) continue;
+            snprintf(file, sizeof file, "%s_%s%s.%s", stems[k], name, tag,
+                     figure_format_ext(fig_formats[j]));
+            fig_of[n] = k, fmt_of[n] = fig_formats[j];
+            bad |= !(files[n++] = file_in(dir, file));
+        }
+    snprintf(file, sizeof file, "anisotropy_results_%s%s_%s.zip", name, tag, stamp);
+    bad |= !(files[n++] = file_in(dir, file));
+    if (bad) {
+        unwind(files, n, 0);
+        free(name);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    }
     aniso_status st;
     int written = 0;
-    if ((st = aniso_report_write_json(files[0], r, err))) goto unwind;
+    if ((st = aniso_report_write_json(files[0], r, err))) goto fail;
     written = 1;
-    if ((st = figure_profile(files[1], name, r, err))) goto unwind;
-    written = 2;
-    if ((st = figure_spectrum(files[2], name, r, err))) goto unwind;
-    written = 3;
-    if ((st = figure_norms(files[3], name, r, err))) goto unwind;
-    written = 4;
-    /* The bundle holds the four files as the notebook's does: JSON last. */
-    const char *members[4] = {files[1], files[2], files[3], files[0]};
-    if ((st = zip_bundle(files[4], members, 4, err))) goto unwind;
+    for (int i = 1; i < n - 1; i++) {
+        if ((st = draw[fig_of[i]](files[i], fmt_of[i], name, r, err))) goto fail;
+        written = i + 1;
+    }
+    /* The bundle holds the others as the notebook's does: JSON last. */
+    const char *members[ANISO_REPORT_MAX_FILES];
+    for (int i = 1; i < n - 1; i++) members[i - 1] = files[i];
+    members[n - 2] = files[0];
+    if ((st = zip_bundle(files[n - 1], members, n - 1, err))) goto fail;
+    free(name);
+    *n_files = n;
     return ANISO_OK;
-unwind:
-    for (int i = 0; i < written; i++) remove(files[i]);
+fail:
+    unwind(files, n, written);
+    free(name);
     return st;
 }
 
-aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_dir,
-                           char **json_path, char **png_path, aniso_error *err)
+aniso_status aniso_compare_write(aniso_result_file *const *rs, int n, const char *out_dir,
+                                 unsigned formats, char **files, int *n_files, aniso_error *err)
 {
     const char *dir = out_dir ? out_dir : ".";
     aniso_status st = ensure_dir(dir, err);
     if (st) return st;
-    *json_path = path_join(dir, "comparison.json");
-    *png_path = path_join(dir, "comparison.png");
+    if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
+    int nf = 0, missing = 0;
+    unsigned fmt_of[4];
+    *n_files = 0;
+    files[nf++] = path_join(dir, "comparison.json");
+    for (int j = 0; j < 3; j++)
+        if (formats & fig_formats[j]) {
+            char file[32];
+            snprintf(file, sizeof file, "comparison.%s", figure_format_ext(fig_formats[j]));
+            fmt_of[nf] = fig_formats[j];
+            files[nf++] = path_join(dir, file);
+        }
+    for (int i = 0; i < nf; i++) missing |= !files[i];
     int *order = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     aj *o = aj_new_object(), *models = aj_new_array(), *rank = aj_new_array();
-    int bad = !*json_path || !*png_path || !order || !o || !models || !rank;
+    int bad = missing || !order || !o || !models || !rank;
     for (int i = 0; i < n; i++) order[i] = i;
     /* Ranked by flatness: the smallest profile range first (stable). */
     for (int i = 1; i < n && !bad; i++)
@@ -112,9 +174,30 @@ aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_
     char *text = bad ? NULL : aj_dump(o, 2);
     aj_free(models), aj_free(rank), aj_free(o);
     free(order);
-    if (!text) return aniso_error_set(err, ANISO_NO_MEMORY, "compare: out of memory");
-    st = afile_write_text(*json_path, text, err);
+    if (!text) {
+        unwind(files, nf, 0);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "compare: out of memory");
+    }
+    st = afile_write_text(files[0], text, err);
     free(text);
-    if (!st && (st = figure_compare(*png_path, rs, n, err))) remove(*json_path);
+    int written = st ? 0 : 1;
+    for (int i = 1; i < nf && !st; i++)
+        if (!(st = figure_compare(files[i], fmt_of[i], rs, n, err))) written = i + 1;
+    if (st) {
+        unwind(files, nf, written);
+        return st;
+    }
+    *n_files = nf;
+    return ANISO_OK;
+}
+
+aniso_status aniso_compare(aniso_result_file *const *rs, int n, const char *out_dir,
+                           char **json_path, char **png_path, aniso_error *err)
+{
+    char *files[4] = {0};
+    int nf = 0;
+    aniso_status st = aniso_compare_write(rs, n, out_dir, ANISO_FIG_PNG, files, &nf, err);
+    *json_path = files[0];
+    *png_path = files[1];
     return st;
 }

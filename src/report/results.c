@@ -1,6 +1,8 @@
 /* results.c - the JSON report of a profile run, and result files read back
  * (ours, or the notebook's, which predate some keys). */
 #include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,11 @@ static int set_str(aj *o, const char *k, const char *v)
     return aj_set(o, k, aj_new_string(v, strlen(v)));
 }
 
+static int set_str_item(aj *a, const char *v)
+{
+    return aj_append(a, aj_new_string(v, strlen(v)));
+}
+
 static int add_info(aj *sel, const aniso_profile_result *r)
 {
     const aniso_run_info *in = r->info;
@@ -108,6 +115,31 @@ static int add_info(aj *sel, const aniso_profile_result *r)
           aj_set(src, "partial_results_merged", aj_new_int(in->n_parts)) ||
           aj_set(sel, "input", src);
     src = NULL;
+    /* A result made in parts: each part's counts and forward time. */
+    aj *parts = in->parts ? aj_new_array() : NULL;
+    bad = bad || (in->parts && !parts);
+    for (int i = 0; parts && i < in->n_parts && !bad; i++) {
+        const aniso_part_info *pi = &in->parts[i];
+        aj *po = aj_new_object();
+        bad = !po ||
+              (pi->n_shards > 0 && (aj_set(po, "shard", aj_new_int(pi->shard)) ||
+                                    aj_set(po, "of", aj_new_int(pi->n_shards)))) ||
+              aj_set(po, "sequences", aj_new_int((long long)pi->sequences)) ||
+              aj_set(po, "documents", aj_new_int((long long)pi->documents)) ||
+              aj_set(po, "tokens", aj_new_int((long long)pi->tokens)) ||
+              aj_set(po, "tokens_measured", aj_new_int((long long)pi->measured)) ||
+              aj_set(po, "forward_seconds", aj_new_real(pi->t_forward));
+        if (bad)
+            aj_free(po);
+        else
+            bad = aj_append(parts, po);
+    }
+    if (parts && !bad) {
+        bad = aj_set(sel, "parts", parts) ||
+              (in->parts_via && set_str(sel, "parts_via", in->parts_via));
+        parts = NULL;
+    }
+    aj_free(parts);
     aj_free(pos), aj_free(counts), aj_free(src);
     return bad;
 }
@@ -174,6 +206,19 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     bad = bad || aj_set(o, "flatness_percent", aj_new_real(a->flatness_percent)) ||
           aj_set(o, "layers", layers);
     layers = NULL;
+    /* Why the verdicts above may mean nothing. */
+    aniso_report_warnings w;
+    aniso_report_warnings_get(r, &w);
+    aj *wl = aj_new_array(), *concl = aj_new_object();
+    bad = bad || !wl || !concl;
+    for (int i = 0; i < w.n && !bad; i++) bad = set_str_item(wl, w.text[i]);
+    bad = bad || aj_set(concl, "bell_curve", aj_new_bool(w.bell_conclusive)) ||
+          aj_set(concl, "flatness", aj_new_bool(w.flatness_conclusive));
+    if (!bad) {
+        bad = aj_set(o, "warnings", wl) || aj_set(o, "conclusive", concl);
+        wl = concl = NULL;
+    }
+    aj_free(wl), aj_free(concl);
     if (!bad && r->raw_last) {
         aj *raw = layer_object(r->raw_last, r->n_layers);
         bad = !raw || aj_set(o, "raw_last_layer", raw);
@@ -256,6 +301,23 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
     if (aj_is_number(v = aj_get(o, "profile_range"))) r->has_range = 1, r->range = aj_num(v);
     if (aj_is_number(v = aj_get(o, "max_anisotropy"))) r->has_max = 1, r->max = aj_num(v);
     if (aj_is_bool(v = aj_get(o, "is_bell_curve"))) r->has_bell = 1, r->is_bell = aj_bool(v);
+    /* What was measured, when the file says (ours do). */
+    if (aj_is_number(v = aj_get(o, "n_tokens"))) r->n_tokens = (long long)aj_num(v);
+    aj *sel = aj_get(o, "token_selection");
+    if (aj_is_object(sel)) {
+        aniso_run_info in = {0};
+        aniso_profile_result pr = {.info = &in};
+        const char *ex = aj_str(aj_get(sel, "exclude"));
+        aj *pos = aj_get(sel, "positions");
+        if (!ex || aniso_token_roles_parse(ex, &in.exclude))
+            in.exclude = aj_bool(aj_get(sel, "skip_first_token")) ? ANISO_TOKEN_FIRST : 0;
+        if (aj_is_array(pos) && aj_size(pos) == 2) {
+            if (aj_is_number(aj_at(pos, 0))) in.pos_from = (long)aj_num(aj_at(pos, 0));
+            if (aj_is_number(aj_at(pos, 1))) in.pos_to = (long)aj_num(aj_at(pos, 1));
+        }
+        char desc[160];
+        r->mask = str_dup(aniso_report_mask_desc(&pr, desc, sizeof desc));
+    }
     aj_free(o);
     free(buf);
     return r;
@@ -270,7 +332,7 @@ void aniso_result_free(aniso_result_file *r)
 {
     if (!r) return;
     free(r->path), free(r->model), free(r->normalization), free(r->idr), free(r->erank),
-        free(r->cos);
+        free(r->cos), free(r->mask);
     free(r);
 }
 
@@ -281,4 +343,150 @@ void aniso_result_reference(const aniso_result_file *r, aniso_reference *ref)
     ref->profile_range = r->has_range ? r->range : r->analysis.profile_range;
     ref->max_anisotropy = r->has_max ? r->max : r->analysis.max_anisotropy;
     ref->L_star = r->has_L_star ? r->L_star : r->analysis.L_star;
+}
+
+/* ---- Names, descriptions and warnings of a result ---- */
+
+int aniso_figure_formats_parse(const char *s, unsigned *formats)
+{
+    static const char *const names[3] = {"png", "pdf", "svg"};
+    unsigned f = 0;
+    const char *p = s;
+    if (!s || !*s) return -1;
+    for (;;) {
+        size_t k = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < 3; i++)
+            if (k == 3 && !strncmp(p, names[i], 3)) found = i;
+        if (found < 0 || (f & (1u << found))) return -1;
+        f |= 1u << found;
+        if (!p[k]) break;
+        p += k + 1;
+    }
+    *formats = f;
+    return 0;
+}
+
+static unsigned mask_roles(const aniso_profile_result *r)
+{
+    return r->info ? r->info->exclude : r->skip_first_token ? ANISO_TOKEN_FIRST : 0;
+}
+
+const char *aniso_report_mask_desc(const aniso_profile_result *r, char *buf, size_t cap)
+{
+    unsigned ex = mask_roles(r);
+    long from = r->info ? r->info->pos_from : 0, to = r->info ? r->info->pos_to : 0;
+    const char *parts[3];
+    int n = 0;
+    if (ex & ANISO_TOKEN_BOS) parts[n++] = "BOS";
+    if (ex & ANISO_TOKEN_FIRST) parts[n++] = "first token";
+    if (ex & ANISO_TOKEN_SPECIAL) parts[n++] = "special tokens";
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && k < cap; i++) {
+        const char *sep = i == 0 ? "" : i == n - 1 ? " and " : ", ";
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", sep, parts[i]);
+    }
+    if (n && k < cap) k += (size_t)snprintf(buf + k, cap - k, " excluded");
+    if ((from > 0 || to > 0) && k < cap) {
+        if (to > 0)
+            k += (size_t)snprintf(buf + k, cap - k, "%spositions %ld to %ld", n ? "; " : "", from,
+                                  to - 1);
+        else
+            k += (size_t)snprintf(buf + k, cap - k, "%spositions %ld on", n ? "; " : "", from);
+    }
+    if (!buf[0]) snprintf(buf, cap, "all tokens");
+    return buf;
+}
+
+const char *aniso_report_name_tag(const aniso_profile_result *r, char *buf, size_t cap)
+{
+    unsigned ex = mask_roles(r);
+    const aniso_run_info *in = r->info;
+    size_t k = 0;
+    buf[0] = '\0';
+    if (ex) {
+        char roles[64];
+        aniso_token_roles_str(ex, roles, sizeof roles);
+        for (char *c = roles; *c; c++)
+            if (*c == ',') *c = '-';
+        k += (size_t)snprintf(buf + k, cap - k, "_excl-%s", roles);
+    }
+    if (in && (in->pos_from > 0 || in->pos_to > 0) && k < cap) {
+        if (in->pos_to > 0)
+            k += (size_t)snprintf(buf + k, cap - k, "_pos-%ld-%ld", in->pos_from, in->pos_to);
+        else
+            k += (size_t)snprintf(buf + k, cap - k, "_pos-%ld-end", in->pos_from);
+    }
+    if (in && in->last_layer && strcmp(in->last_layer, "hf") && k < cap)
+        snprintf(buf + k, cap - k, "_last-%s", in->last_layer);
+    return buf;
+}
+
+static void warn(aniso_report_warnings *w, const char *what, const char *fmt_, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn(aniso_report_warnings *w, const char *what, const char *fmt_, ...)
+{
+    if (w->n >= ANISO_MAX_WARNINGS) return;
+    va_list ap;
+    va_start(ap, fmt_);
+    vsnprintf(w->text[w->n], sizeof w->text[w->n], fmt_, ap);
+    va_end(ap);
+    w->what[w->n++] = what;
+}
+
+void aniso_report_warnings_get(const aniso_profile_result *r, aniso_report_warnings *w)
+{
+    const aniso_profile_analysis *a = &r->analysis;
+    memset(w, 0, sizeof *w);
+    size_t n = r->n_tokens;
+    int L = r->n_layers, few = 0, flat = 0, short_phase = 0;
+    if (n < 10 || n < 2 * (size_t)L) {
+        few = 1;
+        warn(w, "too few tokens",
+             "only %zu tokens per layer (fewer than %s): every metric is a small-sample estimate "
+             "and the profile's shape is noise; measure more prompts or a corpus",
+             n, n < 10 ? "10" : "twice the number of layers");
+    }
+    int p1 = 0, p2 = 0;
+    for (int i = 0; i < r->n_measured; i++) {
+        int id = r->layer_ids ? r->layer_ids[i] : i;
+        if (id < a->L_star)
+            p1++;
+        else
+            p2++;
+    }
+    if (p1 < 3 || p2 < 3) {
+        short_phase = 1;
+        warn(w, "a phase of fewer than 3 layers",
+             "phase 1 (layers before L* = %d) has %d layer%s and phase 2 (layers %d on) %d: a "
+             "phase of fewer than 3 layers has no meaningful slope, so the bell-curve test "
+             "cannot be concluded",
+             a->L_star, p1, p1 == 1 ? "" : "s", a->L_star, p2);
+    }
+    double mn = INFINITY;
+    for (int i = 0; i < r->n_measured; i++) mn = fmin(mn, r->layers[i].intrinsic_dim_ratio);
+    if (r->n_measured > 0 && mn > 0.999) {
+        flat = 1;
+        warn(w, "flat profile (every ratio ~1.0)",
+             "every layer's intrinsic dimension ratio is ~1.0 (lowest %.6f): the tokens' "
+             "covariance has a single direction (too few or identical tokens), so L*, the "
+             "phases and the flatness test carry no information",
+             mn);
+    } else if (a->profile_range < 1e-3) {
+        flat = 1;
+        warn(w, "flat profile",
+             "the profile is flat (range %.2g, below 1e-3): L*, the phases and the flatness "
+             "test rest on differences of that size",
+             a->profile_range);
+    }
+    if ((double)n < r->hidden_dim / 10.0)
+        warn(w, "n far below d",
+             "n = %zu tokens is far below d = %d (fewer than d / 10): the covariance has rank at "
+             "most n - 1, so the effective rank is capped at %zu and the spectrum describes the "
+             "sample rather than the %d-dimensional geometry",
+             n, r->hidden_dim, n > 0 ? n - 1 : 0, r->hidden_dim);
+    w->bell_conclusive = !few && !short_phase && !flat;
+    w->flatness_conclusive = !few && !flat;
 }

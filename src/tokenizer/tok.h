@@ -1,6 +1,6 @@
 /* tok.h - internal structures of the tokenizer.json pipeline:
  *   added tokens -> normalizer -> pre-tokenizer -> BPE -> post-processor,
- * as the tokenizers library runs it (see TOKENIZERS.md). Components are
+ * as the tokenizers library runs it (see docs/TOKENIZERS.md). Components are
  * parsed from JSON once into these enums and structs; encoding never looks
  * at strings from the file again. */
 #ifndef ANISO_TOK_H

@@ -3,7 +3,7 @@
 the converter makes. The reference stays transformers' hidden states of the
 original Hugging Face model (tests/fixtures/forward/NAME/hidden.npy).
 
-What the converter does, per family (GGUF.md section 4; the llama.cpp
+What the converter does, per family (docs/GGUF.md section 4; the llama.cpp
 conversion code):
   all     names mapped to GGUF's (blk.N.attn_q, ...), shapes written reversed
           (gguf-py does this), 1-D tensors and norms stored as F32

@@ -3,11 +3,11 @@ evaluated in float64 with numpy and scipy (scipy.stats.linregress).
 
 Writes into tests/fixtures/metrics/ (or OUTDIR):
   NAME.npy       float32 matrices (tokens x dims) to measure
-  expected.json  per matrix, every metric of METRICS.md section 2; per
+  expected.json  per matrix, every metric of docs/METRICS.md section 2; per
                  profile, every field of the analysis of section 3
 
 The metric function is the notebook's compute_anisotropy_metrics with the
-matrix upcast to float64 first (METRICS.md: float64 arithmetic), so the
+matrix upcast to float64 first (docs/METRICS.md: float64 arithmetic), so the
 covariance route is used for every shape: the C code's Gram route for
 n < d is checked against it.
 
@@ -73,7 +73,7 @@ def notebook_analysis(values, ref_range=0.934):
         if len(phase) > 1:
             res = stats.linregress(range(len(phase)), phase)
             r, p = float(res.rvalue), float(res.pvalue)
-            # METRICS.md: r = 0 when either variance is 0 (older scipy's rule);
+            # docs/METRICS.md: r = 0 when either variance is 0 (older scipy's rule);
             # scipy 1.17 returns nan there instead, and then t = 0 gives p = 1.
             if np.isnan(r):
                 r = 0.0

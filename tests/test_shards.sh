@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Shards of a corpus profile: --shard I/N + aniso merge, and (when
+# ANISO_MPI_BIN names an MPI build of aniso) mpirun -np 2, against the
+# single-process run, to 1e-12 relative; and how they fail.
+#   test_shards.sh ANISO JSON_CLOSE FIXTURES CORPUS
+set -u
+aniso=$1 close=$2 fx=$3 corpus=$4
+mpi=${ANISO_MPI_BIN:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/  /' "$tmp/out" | head -5; }
+# what may differ: timings, and how the result was put together
+skip=(timing_seconds parts parts_via partial_results_merged)
+model=$fx/forward/gemma3-f32
+run=(--threads 1 --corpus "$corpus" --context 64)
+report=anisotropy_results_gemma3-f32.json
+
+"$aniso" profile --quiet "${run[@]}" --out "$tmp/single" "$model" >"$tmp/out" 2>&1 &&
+    ok || bad single-run
+for n in 2 3; do
+    parts=()
+    for ((i = n - 1; i >= 0; i--)); do # given out of order: merge sorts them
+        "$aniso" profile --quiet "${run[@]}" --shard "$i/$n" --checkpoint "$tmp/p$i-$n" \
+            "$model" >"$tmp/out" 2>&1 || bad "shard-$i-of-$n"
+        parts+=("$tmp/p$i-$n")
+    done
+    "$aniso" merge --quiet --out "$tmp/merged$n" "${parts[@]}" >"$tmp/out" 2>&1 &&
+        ok || bad "merge-$n"
+    "$close" "$tmp/single/$report" "$tmp/merged$n/$report" 1e-12 "${skip[@]}" >"$tmp/out" &&
+        ok || bad "shards-$n-equal-single"
+done
+# the report says how it was made
+tr -d ' \n' <"$tmp/merged3/$report" | grep -q '"parts_via":"merge"' && ok || bad merged-parts
+# refusals, one line each
+expect_fail() { # name status pattern command...
+    local name=$1 want=$2 pat=$3
+    shift 3
+    "$@" >"$tmp/out" 2>&1
+    local rc=$?
+    if [ $rc -eq "$want" ] && grep -qE -- "$pat" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -eq 1 ]; then
+        ok
+    else
+        bad "$name (rc=$rc)"
+    fi
+}
+expect_fail merge-missing-shard 1 '^aniso: merge: shard 1 of 3 is missing' \
+    "$aniso" merge --out "$tmp/x" "$tmp/p0-3" "$tmp/p2-3"
+expect_fail merge-shard-twice 1 'shard 0 of 3 twice' \
+    "$aniso" merge --out "$tmp/x" "$tmp/p0-3" "$tmp/p0-3" "$tmp/p2-3"
+expect_fail merge-mixed-counts 1 'shard 1 of 2, where .* is one of 3' \
+    "$aniso" merge --out "$tmp/x" "$tmp/p0-3" "$tmp/p1-2" "$tmp/p2-3"
+expect_fail shard-needs-checkpoint 2 '^aniso profile: --shard needs --checkpoint' \
+    "$aniso" profile "${run[@]}" --shard 0/2 "$model"
+expect_fail shard-malformed 2 '^aniso profile: --shard takes I/N' \
+    "$aniso" profile "${run[@]}" --shard 2/2 --checkpoint "$tmp/y" "$model"
+expect_fail shard-max-tokens 1 'cannot be combined with shards' \
+    "$aniso" profile "${run[@]}" --shard 0/2 --max-tokens 100 --checkpoint "$tmp/y" "$model"
+[ ! -e "$tmp/x" ] && ok || bad nothing-written
+
+if [ -n "$mpi" ]; then
+    mpirun=(mpirun -np 2 --oversubscribe)
+    [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)
+    "${mpirun[@]}" "$mpi" profile --quiet "${run[@]}" --out "$tmp/mpi" \
+        --checkpoint "$tmp/ck" "$model" >"$tmp/out" 2>&1 && ok || bad mpi-run
+    "$close" "$tmp/single/$report" "$tmp/mpi/$report" 1e-12 "${skip[@]}" >"$tmp/out" &&
+        ok || bad mpi-equal-single
+    # bitwise what --shard + merge of the same N gives
+    "$close" "$tmp/merged2/$report" "$tmp/mpi/$report" 0 "${skip[@]}" >"$tmp/out" &&
+        ok || bad mpi-equal-merge-bitwise
+    tr -d ' \n' <"$tmp/mpi/$report" | grep -q '"parts_via":"mpi"' && ok || bad mpi-parts
+    # each rank's checkpoint is a shard that merge accepts
+    "$aniso" merge --quiet --out "$tmp/ckm" "$tmp/ck.0-of-2" "$tmp/ck.1-of-2" >"$tmp/out" 2>&1 &&
+        "$close" "$tmp/mpi/$report" "$tmp/ckm/$report" 0 "${skip[@]}" >"$tmp/out" &&
+        ok || bad mpi-checkpoints-merge
+    # a failing rank (its checkpoint cannot be written) stops every rank:
+    # one line naming it, nonzero status, no report
+    mkdir -p "$tmp/ck2.1-of-2"
+    "${mpirun[@]}" "$mpi" profile --quiet "${run[@]}" --out "$tmp/mpi-fail" \
+        --checkpoint "$tmp/ck2" "$model" >"$tmp/out" 2>&1
+    rc=$?
+    if [ $rc -ne 0 ] && grep -qE '^aniso: rank 1: ' "$tmp/out" &&
+        [ "$(grep -c '^aniso: ' "$tmp/out")" -eq 1 ] && [ ! -e "$tmp/mpi-fail" ]; then
+        ok
+    else
+        bad "mpi-failing-rank (rc=$rc)"
+    fi
+else
+    echo "test_shards: no MPI build (ANISO_MPI_BIN unset): mpirun checks skipped"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
