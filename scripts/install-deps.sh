@@ -13,12 +13,14 @@ pkgs=(
     libplplot-dev plplot-driver-cairo fonts-dejavu-core  # figures
     libzip-dev                       # result bundles
     zlib1g-dev                       # checksums of partial results
+    libcurl4-openssl-dev             # aniso fetch: downloads from the Hugging Face Hub
     bible-kjv                        # a real English corpus (the King James Bible) for tests and benchmarks
     libcmocka-dev                    # unit tests
     libopenmpi-dev openmpi-bin       # the MPI build (mpirun -np N aniso profile)
     clang                            # libFuzzer targets
     xz-utils                         # compressed test fixtures
     python3-pip ca-certificates      # fetching the default model from PyPI
+    python3-venv                     # scripts/test-python.sh (python3 -m venv; not pulled in by python3-pip)
 )
 
 missing=()

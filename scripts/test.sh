@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
+echo "== Python for the fetch test's transformers check (huggingface_hub + transformers, no torch)"
+[ -x "$HOME/.cache/aniso/oracle-venv/bin/python" ] || scripts/make-hub-venv.sh
+
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
 cmake --build build -j "$jobs"
@@ -30,3 +33,6 @@ ANISO_MPI_BIN="$PWD/build-mpi/aniso" tests/test_shards.sh build/aniso build/test
 
 echo "== Installed library: cmake --install, pkg-config, examples/"
 scripts/check-install.sh build
+
+echo "== Python package: pip install ./python in a fresh venv, then pytest"
+scripts/test-python.sh build

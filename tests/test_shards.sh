@@ -31,6 +31,10 @@ for n in 2 3; do
     "$close" "$tmp/single/$report" "$tmp/merged$n/$report" 1e-12 "${skip[@]}" >"$tmp/out" &&
         ok || bad "shards-$n-equal-single"
 done
+# merge writes the formats asked
+"$aniso" merge --quiet --format svg --out "$tmp/msvg" "$tmp/p0-2" "$tmp/p1-2" >"$tmp/out" 2>&1 &&
+    [ -s "$tmp/msvg/anisotropy_profile_gemma3-f32.svg" ] && [ ! -e "$tmp/msvg/anisotropy_profile_gemma3-f32.png" ] &&
+    ok || bad merge-format
 # the report says how it was made
 tr -d ' \n' <"$tmp/merged3/$report" | grep -q '"parts_via":"merge"' && ok || bad merged-parts
 # refusals, one line each

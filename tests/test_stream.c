@@ -277,7 +277,7 @@ static aniso_profile_run *merge(const char *const *parts, int n, const char *out
 {
     aniso_profile_run *run = NULL;
     aniso_error err;
-    if (aniso_merge(parts, n, out, NULL, &run, &err)) fail_msg("%s", err.msg);
+    if (aniso_merge(parts, n, out, 0, NULL, &run, &err)) fail_msg("%s", err.msg);
     return run;
 }
 
@@ -321,7 +321,7 @@ static void merged_halves(void **state)
     const char *twice[] = {ca, cb, ca};
     aniso_profile_run *dup = NULL;
     aniso_error derr;
-    assert_int_not_equal(aniso_merge(twice, 3, out, NULL, &dup, &derr), ANISO_OK);
+    assert_int_not_equal(aniso_merge(twice, 3, out, 0, NULL, &dup, &derr), ANISO_OK);
     char *dmsg = fmt("%s and %s: the same part (same input and progress) twice", ca, ca);
     assert_string_equal(derr.msg, dmsg);
     free(dmsg);
@@ -331,7 +331,7 @@ static void merged_halves(void **state)
     aniso_profile_run_free(profile(&o));
     aniso_profile_run *bad = NULL;
     aniso_error err;
-    assert_int_not_equal(aniso_merge(parts, 2, out, NULL, &bad, &err), ANISO_OK);
+    assert_int_not_equal(aniso_merge(parts, 2, out, 0, NULL, &bad, &err), ANISO_OK);
     char *want = fmt("%s and %s: not parts of one profile (their 'preprocessing' differ)", ca, cb);
     assert_string_equal(err.msg, want);
     free(want);

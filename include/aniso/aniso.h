@@ -2,10 +2,13 @@
 #ifndef ANISO_ANISO_H
 #define ANISO_ANISO_H
 
+#include <stddef.h>
+
 #include "aniso/error.h"
 #include "aniso/safetensors.h"
 #include "aniso/gguf.h"
 #include "aniso/hf.h"
+#include "aniso/hub.h"
 #include "aniso/model.h"
 #include "aniso/tokenizer.h"
 #include "aniso/forward.h"
@@ -23,6 +26,17 @@ extern "C" {
 
 /* "0.1.0" */
 const char *aniso_version(void);
+
+/* sizeof(TYPE) for the public struct named TYPE_NAME ("aniso_profile_opts"),
+ * or 0 for a name it does not know: bindings that mirror the structs (the
+ * Python package's ctypes layouts) check their sizes against it. Knows
+ * aniso_error, aniso_rope, aniso_hparams, aniso_config_opts,
+ * aniso_open_opts, aniso_model_stats, aniso_ids, aniso_prompts, aniso_batch,
+ * aniso_plan_opts, aniso_forward_opts, aniso_mask, aniso_progress,
+ * aniso_collective, aniso_reference, aniso_linreg, aniso_layer_metrics,
+ * aniso_profile_analysis, aniso_part_info, aniso_run_info,
+ * aniso_profile_result, aniso_profile_opts and aniso_profile_run. */
+size_t aniso_abi_sizeof(const char *type_name);
 
 #ifdef __cplusplus
 }

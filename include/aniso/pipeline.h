@@ -120,8 +120,9 @@ void aniso_profile_run_free(aniso_profile_run *r);
 
 /* Merges partial results (checkpoint files of disjoint parts of a corpus,
  * made with the same model, tokenizer, mask, layers and preprocessing) and
- * writes the report into out_dir, as aniso_profile does. */
-aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
+ * writes the report into out_dir, as aniso_profile does, its figures in
+ * formats (ANISO_FIG_*; 0: png). */
+aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, unsigned formats,
                          const aniso_reference *reference, aniso_profile_run **out,
                          aniso_error *err);
 

@@ -25,9 +25,9 @@ aniso_status aniso_report_tokens_json(const char *path, const char *model_name,
 /* One part of a result made in parts (a shard of --shard I/N, an MPI rank,
  * or a merged partial result). */
 typedef struct aniso_part_info {
-    int shard, n_shards;         /* I of N, or -1 and 0 when the part is not a shard */
+    int shard, n_shards; /* I of N, or -1 and 0 when the part is not a shard */
     uint64_t sequences, documents, tokens, measured;
-    double t_forward;            /* seconds */
+    double t_forward; /* seconds */
 } aniso_part_info;
 
 typedef struct aniso_run_info {

@@ -23,6 +23,17 @@ char *cli_model_path(const char *model, aniso_error *err);
 /* The same for commands that also take a tokenizer.json file. */
 char *cli_tokenizer_path(const char *model, aniso_error *err);
 
+/* --download (one of CLI_MODEL_OPTIONS): set when given. */
+extern int cli_download;
+/* MODEL as cli_model_path or cli_tokenizer_path gave it (path, which this
+ * takes over) made ready to open: for a Hub id ORG/NAME that the cache
+ * lacks at revision (or holds incompletely), with --download (and
+ * HF_HUB_OFFLINE unset), fetched first as 'aniso fetch' does (a progress
+ * bar on a terminal unless quiet); for a cached snapshot of GGUF files,
+ * the path of its GGUF file. Anything else is returned as it is. NULL with
+ * err set on failure. */
+char *cli_hub_model(char *path, const char *revision, int quiet, aniso_error *err);
+
 /* Output paths, checked before any model work: --out FILE must not be a
  * folder or special file (its folder is created if missing); --out DIR
  * must be a folder if it exists. 0, or -1 with err set. */
@@ -35,12 +46,14 @@ int cli_edit_distance(const char *a, const char *b);
 /* The options every command that reads a model folder takes:
  *   --hf-version 4|5        the transformers rules config.json is read by
  *   --ignore-config-key K   accept config key K unread (repeatable)
+ *   --download              fetch a Hub id the cache lacks (cli_hub_model)
  * CLI_MODEL_OPTIONS goes into a getopt_long table; cli_model_option
  * handles their codes (0: handled, EXIT_USAGE: bad value, -1: not one of
  * them). */
-enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY };
+enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY, CLI_OPT_DOWNLOAD };
 #define CLI_MODEL_OPTIONS                                                                          \
     {"hf-version", required_argument, NULL, CLI_OPT_HF_VERSION},                                   \
+        {"download", no_argument, NULL, CLI_OPT_DOWNLOAD},                                         \
     {                                                                                              \
         "ignore-config-key", required_argument, NULL, CLI_OPT_IGNORE_KEY                           \
     }
@@ -48,14 +61,16 @@ enum { CLI_OPT_HF_VERSION = 0x1000, CLI_OPT_IGNORE_KEY };
     "  --hf-version 4|5 read config.json by the rules of transformers 4.57 or 5.x\n"               \
     "                   (default: the transformers_version the file records)\n"                    \
     "  --ignore-config-key KEY\n"                                                                  \
-    "                   accept a config.json key aniso does not know (repeatable)\n"
+    "                   accept a config.json key aniso does not know (repeatable)\n"               \
+    "  --download       fetch MODEL (ORG/NAME) from the Hugging Face Hub first if the\n"           \
+    "                   cache lacks it, as 'aniso fetch' does\n"
 int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_opts *co);
 /* The MODEL forms, for every --help that takes one. */
 #define CLI_MODEL_HELP                                                                             \
     "\nMODEL is a Hugging Face model folder (config.json with model.safetensors or its\n"          \
     "index), a GGUF file, a model id ORG/NAME in the local Hugging Face cache\n"                   \
-    "($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub; aniso does not\n"           \
-    "download: 'hf download ORG/NAME' does), or gemma-3-270m, the default model\n"                 \
+    "($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub; --download or\n"            \
+    "'aniso fetch ORG/NAME' puts it there), or gemma-3-270m, the default model\n"                  \
     "(scripts/fetch-default-model.sh). Options may come before or after MODEL; '--'\n"             \
     "ends them.\n"
 
@@ -68,6 +83,7 @@ int cmd_hidden(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 /* MPI (built with -DANISO_MPI=ON): starts the job, and returns its ranks
  * as a collective when there are several (NULL: one process, or a build

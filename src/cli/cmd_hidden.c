@@ -123,6 +123,7 @@ int cmd_hidden(int argc, char **argv)
         (prompts_file ? aniso_prompts_load(prompts_file, &prompts, &err)
                       : aniso_prompts_default(&prompts, &err)) ||
         !(model_path = cli_model_path(argv[optind], &err)) ||
+        !(model_path = cli_hub_model(model_path, revision, quiet, &err)) ||
         !(m = aniso_model_open(model_path, &o, &err)) ||
         !(tk = aniso_tokenizer_open(aniso_model_dir(m), &o, &err)) ||
         aniso_tokenizer_encode_prompts(tk, &prompts, &ids, &offsets, &err)) {

@@ -154,6 +154,7 @@ int cmd_inspect(int argc, char **argv)
     aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
     aniso_error err;
     char *path = cli_model_path(argv[optind], &err);
+    if (path) path = cli_hub_model(path, revision, 0, &err);
     aniso_model *m = path ? aniso_model_open(path, &o, &err) : NULL;
     free(cache);
     if (!m) {

@@ -343,6 +343,7 @@ int cmd_profile(int argc, char **argv)
     aniso_error err;
     if (o.out_dir && cli_check_out_dir(o.out_dir, &err)) return cli_fail(&err);
     char *mpath = cli_model_path(argv[optind], &err);
+    if (mpath) mpath = cli_hub_model(mpath, o.open.revision, quiet, &err);
     if (!mpath) return cli_fail(&err);
     o.model = mpath;
     o.name = argv[optind];
@@ -388,8 +389,8 @@ int cmd_profile(int argc, char **argv)
 
 static void merge_help(FILE *f)
 {
-    fprintf(f, "usage: aniso merge [--out DIR] [--reference RESULT.json] [--quiet] PART "
-               "PART ...\n\n"
+    fprintf(f, "usage: aniso merge [--out DIR] [--format png,pdf,svg] [--reference RESULT.json] "
+               "[--quiet] PART PART ...\n\n"
                "Merge partial results (the --checkpoint files of 'aniso profile' runs over\n"
                "disjoint parts of a corpus, with the same model, tokenizer, token selection,\n"
                "layers and context) and write the report of the whole, as 'aniso profile'\n"
@@ -397,6 +398,7 @@ static void merge_help(FILE *f)
                "options:\n"
                "  --out DIR            output folder, created if missing (default: .)\n"
                "  --reference FILE     an earlier result JSON to test flatness against\n"
+               "  --format LIST        figure formats, any of png,pdf,svg (default: png)\n"
                "  --quiet              print only the written files' paths\n"
                "  -h, --help           show this help\n");
 }
@@ -404,14 +406,13 @@ static void merge_help(FILE *f)
 int cmd_merge(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"reference", required_argument, NULL, 'R'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'}, {"reference", required_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},     {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *ref_file = NULL;
     int quiet = 0, c;
+    unsigned formats = ANISO_FIG_PNG;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -423,6 +424,11 @@ int cmd_merge(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'f':
+            if (aniso_figure_formats_parse(optarg, &formats))
+                return cli_usage_error(
+                    "merge", "--format takes png, pdf and svg, comma-separated, not '%s'", optarg);
             break;
         case 'h':
             merge_help(stdout);
@@ -437,8 +443,8 @@ int cmd_merge(int argc, char **argv)
     aniso_reference ref;
     if (ref_file && load_reference(ref_file, &ref, &err)) return cli_fail(&err);
     aniso_profile_run *run = NULL;
-    if (aniso_merge((const char *const *)argv + optind, argc - optind, out, ref_file ? &ref : NULL,
-                    &run, &err))
+    if (aniso_merge((const char *const *)argv + optind, argc - optind, out, formats,
+                    ref_file ? &ref : NULL, &run, &err))
         return cli_fail(&err);
     summary(run, quiet);
     aniso_profile_run_free(run);

@@ -140,6 +140,7 @@ int cmd_tokenize(int argc, char **argv)
     aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
     aniso_error err;
     char *mpath = cli_tokenizer_path(argv[optind], &err);
+    if (mpath) mpath = cli_hub_model(mpath, revision, 0, &err);
     aniso_tokenizer *tk = mpath ? aniso_tokenizer_open(mpath, &o, &err) : NULL;
     free(mpath);
     free(cache);

@@ -16,6 +16,7 @@ static const struct {
     {"profile", cmd_profile, "measure the anisotropy profile and write the report (main job)"},
     {"compare", cmd_compare, "overlay several results on relative depth, ranked by flatness"},
     {"merge", cmd_merge, "merge partial results of a corpus profile and write the report"},
+    {"fetch", cmd_fetch, "download a model from the Hugging Face Hub into the local cache"},
 };
 
 static void usage(FILE *f)

@@ -238,6 +238,10 @@ int cli_model_option(const char *cmd, int code, const char *arg, aniso_config_op
             return cli_usage_error(cmd, "--hf-version must be 4 or 5, not '%s'", arg);
         return 0;
     }
+    if (code == CLI_OPT_DOWNLOAD) {
+        cli_download = 1;
+        return 0;
+    }
     if (code == CLI_OPT_IGNORE_KEY) {
         if (n_keys == 64) return cli_usage_error(cmd, "too many --ignore-config-key options");
         keys[n_keys++] = arg;

@@ -1171,7 +1171,7 @@ done:
 
 /* ---- aniso_merge ---- */
 
-aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
+aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, unsigned formats,
                          const aniso_reference *reference, aniso_profile_run **out,
                          aniso_error *err)
 {
@@ -1245,6 +1245,7 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir,
     uint64_t documents = 0;
     double t_fwd = 0, t_mom = 0;
     char **seen = NULL;
+    if (run) run->formats = formats;
     if (!run || !(run->parts = calloc((size_t)n, sizeof *run->parts))) {
         partial_free(&acc);
         free(run);
