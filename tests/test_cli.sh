@@ -164,6 +164,9 @@ check compare-quiet 0 '^[^ ]*comparison\.json$' '' -- "$aniso" compare --quiet -
     "$fx/results/anisotropy_results_gemma.json" "$fx/results/anisotropy_results_pythia.json"
 check profile-options-after-model 0 'anisotropy_results_gpt2-f32\.json$' '' -- \
     "$aniso" profile "$fx/forward/gpt2-f32" --quiet --threads 2 --out "$tmp/after"
+check profile-format-none 0 'anisotropy_results_gpt2-f32\.json$' '' -- \
+    "$aniso" profile "$fx/forward/gpt2-f32" --quiet --threads 2 --format none --out "$tmp/jsononly"
+check profile-format-none-only-json 0 '' '' -- bash -c "[ \"\$(ls '$tmp/jsononly' | wc -l)\" -eq 1 ]"
 printf '{"text": "The capital of France"}\n\n{"text": "is Paris"}\n' >"$tmp/ok.jsonl"
 check hidden-jsonl 0 "^$tmp/y.npy$" '' -- \
     "$aniso" hidden --prompts "$tmp/ok.jsonl" --out "$tmp/y.npy" "$fx/forward/gptneox-f32"

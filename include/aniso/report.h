@@ -74,10 +74,13 @@ typedef struct aniso_profile_result {
 } aniso_profile_result;
 
 /* Figure formats: any non-empty set (0 means PNG alone). */
-enum { ANISO_FIG_PNG = 1u, ANISO_FIG_PDF = 2u, ANISO_FIG_SVG = 4u };
+/* ANISO_FIG_NONE: the JSON report alone (no figures, no bundle); it wins
+ * over the others. */
+enum { ANISO_FIG_PNG = 1u, ANISO_FIG_PDF = 2u, ANISO_FIG_SVG = 4u, ANISO_FIG_NONE = 8u };
 
 /* Parses "png,pdf,svg" (any non-empty comma-separated subset, each once)
- * into ANISO_FIG_* flags; -1 when malformed. */
+ * into ANISO_FIG_* flags, or "none" (ANISO_FIG_NONE: the JSON alone); -1
+ * when malformed. */
 int aniso_figure_formats_parse(const char *s, unsigned *formats);
 
 /* json, 3 figures in up to 3 formats, zip */

@@ -187,3 +187,10 @@ def test_abi_mismatch_is_an_import_error(monkeypatch):
     monkeypatch.setitem(_lib.MIRRORED, "aniso_error", Short)
     with pytest.raises(ImportError, match="aniso_error: C sizeof 1028, ctypes 4"):
         _lib._check_abi()
+
+
+def test_profile_json_only(tmp_path, gpt2):
+    """formats=() writes the JSON report alone; the dict is the same."""
+    r = gpt2.profile(out_dir=tmp_path / "j", formats=())
+    assert [p.name for p in (tmp_path / "j").iterdir()] == ["anisotropy_results_gpt2-f32.json"]
+    assert r["n_layers"] == 3

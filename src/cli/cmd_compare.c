@@ -18,7 +18,7 @@ static void help(FILE *f)
                "comparison.png (or .pdf, .svg) into DIR (default: .).\n\n"
                "options:\n"
                "  --out DIR     output folder, created if missing\n"
-               "  --format LIST figure formats, any of png,pdf,svg (default: png)\n"
+               "  --format LIST figure formats, any of png,pdf,svg (default: png), or none\n"
                "  --quiet       print only the written files' paths\n"
                "  -h, --help    show this help\n");
 }

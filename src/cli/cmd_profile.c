@@ -54,7 +54,8 @@ static void help(FILE *f)
             "output and run:\n"
             "  --out DIR            output folder, created if missing (default: .)\n"
             "  --format LIST        figure formats, any of png,pdf,svg (default: png); each\n"
-            "                       figure is written in each, and the zip holds them all\n"
+            "                       figure is written in each, and the zip holds them all;\n"
+            "                       none: the JSON report alone\n"
             "  --reference FILE     an earlier result JSON to test flatness against (default:\n"
             "                       the notebook's Pythia-6.9B numbers)\n"
             "  --chunk-tokens N     tokens per forward pass (default 4096)\n"
@@ -398,7 +399,8 @@ static void merge_help(FILE *f)
                "options:\n"
                "  --out DIR            output folder, created if missing (default: .)\n"
                "  --reference FILE     an earlier result JSON to test flatness against\n"
-               "  --format LIST        figure formats, any of png,pdf,svg (default: png)\n"
+               "  --format LIST        figure formats, any of png,pdf,svg, or none (the JSON\n"
+               "                       alone; default: png)\n"
                "  --quiet              print only the written files' paths\n"
                "  -h, --help           show this help\n");
 }

@@ -35,6 +35,7 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     typedef aniso_status (*figure_fn)(const char *, unsigned, const char *,
                                       const aniso_profile_result *, aniso_error *);
     static const figure_fn draw[3] = {figure_profile, figure_spectrum, figure_norms};
+    int json_only = (formats & ANISO_FIG_NONE) != 0;
     if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
     *n_files = 0;
     for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) files[i] = NULL;
@@ -49,7 +50,7 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     unsigned fmt_of[ANISO_REPORT_MAX_FILES];
     snprintf(file, sizeof file, "anisotropy_results_%s%s.json", name, tag);
     bad |= !(files[n++] = file_in(dir, file));
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3 && !json_only; k++)
         for (int j = 0; j < 3; j++) {
             if (!(formats & fig_formats[j])) continue;
             snprintf(file, sizeof file, "%s_%s%s.%s", stems[k], name, tag,
@@ -58,7 +59,7 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
             bad |= !(files[n++] = file_in(dir, file));
         }
     snprintf(file, sizeof file, "anisotropy_results_%s%s_%s.zip", name, tag, stamp);
-    bad |= !(files[n++] = file_in(dir, file));
+    if (!json_only) bad |= !(files[n++] = file_in(dir, file));
     if (bad) {
         unwind(files, n, 0);
         free(name);
@@ -68,6 +69,11 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     int written = 0;
     if ((st = aniso_report_write_json(files[0], r, err))) goto fail;
     written = 1;
+    if (json_only) {
+        free(name);
+        *n_files = 1;
+        return ANISO_OK;
+    }
     for (int i = 1; i < n - 1; i++) {
         if ((st = draw[fig_of[i]](files[i], fmt_of[i], name, r, err))) goto fail;
         written = i + 1;
@@ -92,7 +98,10 @@ aniso_status aniso_compare_write(aniso_result_file *const *rs, int n, const char
     const char *dir = out_dir ? out_dir : ".";
     aniso_status st = ensure_dir(dir, err);
     if (st) return st;
-    if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
+    if (formats & ANISO_FIG_NONE)
+        formats = 0; /* comparison.json alone */
+    else if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG)))
+        formats = ANISO_FIG_PNG;
     int nf = 0, missing = 0;
     unsigned fmt_of[4];
     *n_files = 0;

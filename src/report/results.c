@@ -353,6 +353,10 @@ int aniso_figure_formats_parse(const char *s, unsigned *formats)
     unsigned f = 0;
     const char *p = s;
     if (!s || !*s) return -1;
+    if (!strcmp(s, "none")) {
+        *formats = ANISO_FIG_NONE;
+        return 0;
+    }
     for (;;) {
         size_t k = strcspn(p, ",");
         int found = -1;

@@ -38,6 +38,7 @@ TokenRecord = Dict[str, Any]
 # counts they set are process-wide (forward.h). The GIL is released during
 # them, so other Python threads would otherwise start one.
 _RUN_LOCK = threading.Lock()
+ANISO_FIG_NONE = 8  # include/aniso/report.h: the JSON report alone
 
 DEFAULT_MODEL = "gemma-3-270m"
 _DEFAULT_FILE = "gemma-3-270m-q4_k_m.gguf"
@@ -557,7 +558,7 @@ class Model:
         context: Optional[int] = None,
         max_tokens: Optional[int] = None,
         out_dir: Optional[PathLike] = None,
-        formats: Union[str, Sequence[str]] = ("png",),
+        formats: Optional[Union[str, Sequence[str]]] = None,
         reference: Union[None, PathLike, Mapping[str, Any]] = None,
         threads: int = 0,
         progress: Optional[ProgressFn] = None,
@@ -581,7 +582,9 @@ class Model:
 
         Output: the report files are written into ``out_dir`` (created if
         missing); when None, into a temporary folder removed afterwards.
-        ``formats``: figure formats (png, pdf, svg). ``reference``: an
+        ``formats``: figure formats (png, pdf, svg); ``()`` writes the JSON
+        alone; None (the default) draws png figures when ``out_dir`` is
+        given and none when the report is only returned. ``reference``: an
         earlier result JSON's path, or a dict with name, profile_range,
         max_anisotropy and L_star (default: the notebook's Pythia-6.9B).
         ``progress(done, total)`` after each chunk: prompts done of all
@@ -651,9 +654,14 @@ class Model:
                     raise InvalidArgumentError(f"positions takes A:B with A < B, not {positions!r}")
                 o.mask.pos_from, o.mask.pos_to = pf.value, pt.value
             o.last_layer = _last_layer(last_layer)
+            if formats is None:
+                # figures only when the report goes somewhere to be kept
+                formats = ("png",) if out_dir is not None else ()
             fs = formats if isinstance(formats, str) else ",".join(formats)
             fl = c_uint()
-            if lib.aniso_figure_formats_parse(fs.encode(), byref(fl)):
+            if not fs:
+                fl.value = ANISO_FIG_NONE
+            elif lib.aniso_figure_formats_parse(fs.encode(), byref(fl)):
                 raise InvalidArgumentError(f"formats takes png, pdf and svg, not {formats!r}")
             o.formats = fl.value
             ref = None
