@@ -61,6 +61,11 @@ expect_fail shard-malformed 2 '^aniso profile: --shard takes I/N' \
     "$aniso" profile "${run[@]}" --shard 2/2 --checkpoint "$tmp/y" "$model"
 expect_fail shard-max-tokens 1 'cannot be combined with shards' \
     "$aniso" profile "${run[@]}" --shard 0/2 --max-tokens 100 --checkpoint "$tmp/y" "$model"
+# shards of two different inputs are not one result
+head -c 3000 "$corpus" >"$tmp/other.txt"
+"$aniso" profile --quiet "${run[@]/$corpus/$tmp/other.txt}" --shard 1/2 --checkpoint "$tmp/q1-2" \
+    "$model" >"$tmp/out" 2>&1 || bad shard-other-input
+expect_fail merge-other-input 1 'input' "$aniso" merge --out "$tmp/x" "$tmp/p0-2" "$tmp/q1-2"
 [ ! -e "$tmp/x" ] && ok || bad nothing-written
 
 if [ -n "$mpi" ]; then

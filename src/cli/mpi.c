@@ -29,7 +29,8 @@ static int agree(void *user, int ok, const char *msg, int *bad, char *bad_msg, s
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     int *all = malloc(sizeof *all * (size_t)size);
-    if (!all) return -1;
+    /* a rank that cannot take part would leave the others waiting */
+    if (!all) MPI_Abort(MPI_COMM_WORLD, 1);
     if (MPI_Allgather(&ok, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD) != MPI_SUCCESS) {
         free(all);
         return -1;
@@ -73,7 +74,7 @@ static int recv_from(void *user, int from, void **out, size_t *n)
         MPI_SUCCESS)
         return -1;
     char *buf = malloc(len ? (size_t)len : 1);
-    if (!buf) return -1;
+    if (!buf) MPI_Abort(MPI_COMM_WORLD, 1); /* the sender would wait forever */
     for (uint64_t at = 0; at < len; at += PIECE) {
         size_t k = len - at < PIECE ? (size_t)(len - at) : PIECE;
         if (MPI_Recv(buf + at, (int)k, MPI_BYTE, from, TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=

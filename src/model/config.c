@@ -51,8 +51,8 @@ static const char *alias(const cfg *c, const char *k)
 }
 
 /* The name under which the file holds key k: k itself, else its alias (the
- * alias wins when both are present, as in transformers, whose attribute
- * map sets the standard name last). For messages about a missing key: the
+ * standard name wins when both are present, as in transformers, whose
+ * attribute map sets it last). For messages about a missing key: the
  * family's own name. */
 static const char *file_key(const cfg *c, const char *k)
 {
@@ -656,6 +656,11 @@ static aniso_status parse_rope(cfg *c, aniso_hparams *hp, aniso_error *err)
             return aniso_error_set(err, ANISO_UNSUPPORTED,
                                    "%s: %d rotary dimensions per head are more than aniso's %d",
                                    c->name, hp->n_rot, 2 * ANISO_MAX_ROPE_FACTORS);
+        if (rs[i]->type == ANISO_ROPE_DYNAMIC && hp->n_rot < 4)
+            return aniso_error_set(err, ANISO_UNSUPPORTED,
+                                   "%s: rope type 'dynamic' needs at least 4 rotary dimensions "
+                                   "(its base exponent divides by n - 2)",
+                                   c->name);
         if (rs[i]->type == ANISO_ROPE_LONGROPE && rs[i]->n_factors != hp->n_rot / 2)
             return aniso_error_set(err, ANISO_FORMAT,
                                    "%s: longrope's short_factor and long_factor have %d entries; "

@@ -582,18 +582,26 @@ static aniso_part_info part_of(const aj *meta)
 
 /* Rank 0 gathers every rank's statistics into m (rank order, one layer at
  * a time: no more than one layer's statistics held extra) and their counts
- * into c and *docs; parts gets one entry per rank. The other ranks send
- * theirs (a failure there still sends one empty message per layer left, so
- * that rank 0 never waits for what will not come). */
+ * into c and *docs; parts gets one entry per rank. The protocol: from each
+ * rank one counts message (its partial-result metadata, or on failure
+ * {"layers_sent": N}), then N layer messages (empty after a failure), N the
+ * number of layers the rank measures; rank 0 receives exactly what each
+ * rank sends, whatever goes wrong, so that no rank waits for what will not
+ * come. */
 static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, aniso_moments **m,
                                 int n, counters *c, uint64_t *docs, aniso_part_info *parts,
                                 size_t *tpp, size_t n_prompts, aniso_error *err)
 {
     aniso_status st = ANISO_OK;
     if (co->rank != 0) {
-        char *text = aj_dump(mine, 0);
-        if (!text || co->send(co->user, text, strlen(text)))
-            st = aniso_error_set(err, ANISO_NO_MEMORY, "rank %d: cannot send its counts", co->rank);
+        char *text = mine ? aj_dump(mine, 0) : NULL, fallback[64];
+        if (!text) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "rank %d: out of memory for its counts",
+                                 co->rank);
+            snprintf(fallback, sizeof fallback, "{\"layers_sent\": %d}", n);
+        }
+        if (co->send(co->user, text ? text : fallback, strlen(text ? text : fallback)) && !st)
+            st = aniso_error_set(err, ANISO_IO, "rank %d: cannot send its counts", co->rank);
         free(text);
         for (int l = 0; l < n; l++) {
             membuf b = {0};
@@ -606,53 +614,65 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
         return st;
     }
     parts[0] = part_of(mine);
-    int failed = -1; /* the first rank whose message was unusable */
+    int failed = -1, most = n; /* the first rank whose messages are unusable */
+    int *sent = calloc((size_t)co->size, sizeof *sent);
+    if (!sent) return aniso_error_set(err, ANISO_NO_MEMORY, "rank 0: out of memory");
     for (int r = 1; r < co->size; r++) {
         void *buf = NULL;
         size_t len = 0;
         aj *meta = NULL;
-        if (co->recv(co->user, r, &buf, &len))
+        if (co->recv(co->user, r, &buf, &len)) {
+            free(sent);
             return aniso_error_set(err, ANISO_IO, "rank 0: cannot receive from rank %d", r);
-        if (!len || !(meta = aj_parse(buf, len, "rank counts", err))) {
-            if (failed < 0) failed = r;
-        } else {
-            const char *keys[] = {"fingerprint", "preprocessing"};
-            for (int k = 0; k < 2 && !st; k++)
-                st = partial_same("rank 0", mine, "this rank", meta, keys[k], err);
-            if (st && failed < 0) failed = r;
-            if (!st) {
-                counters_add(c, docs, meta);
-                parts[r] = part_of(meta);
-                /* prompts: each rank counted its own prompts' rows */
-                aj *t = aj_get(aj_get(meta, "progress"), "tokens_per_prompt");
-                for (size_t p = 0; tpp && p < n_prompts && p < aj_size(t); p++)
-                    tpp[p] += (size_t)aj_int(aj_at(t, p));
-            }
-            st = ANISO_OK;
+        }
+        meta = len ? aj_parse(buf, len, "rank counts", err) : NULL;
+        aj *layers = aj_get(aj_get(meta, "preprocessing"), "layers"),
+           *ls = aj_get(meta, "layers_sent");
+        sent[r] = aj_is_array(layers) ? (int)aj_size(layers)
+                  : aj_is_integer(ls) ? (int)aj_int(ls)
+                                      : 0;
+        if (sent[r] < 0 || sent[r] > ANISO_MAX_LAYERS + 2) sent[r] = 0;
+        if (sent[r] > most) most = sent[r];
+        int ok = meta && aj_is_array(layers) && sent[r] == n;
+        const char *keys[] = {"fingerprint", "preprocessing"};
+        for (int k = 0; k < 2 && ok; k++)
+            ok = partial_same("rank 0", mine, "this rank", meta, keys[k], err) == ANISO_OK;
+        if (!ok && failed < 0) failed = r;
+        if (ok) {
+            counters_add(c, docs, meta);
+            parts[r] = part_of(meta);
+            /* prompts: each rank counted its own prompts' rows */
+            aj *t = aj_get(aj_get(meta, "progress"), "tokens_per_prompt");
+            for (size_t p = 0; tpp && p < n_prompts && p < aj_size(t); p++)
+                tpp[p] += (size_t)aj_int(aj_at(t, p));
         }
         aj_free(meta);
         free(buf);
     }
-    for (int l = 0; l < n; l++)
+    for (int l = 0; l < most; l++)
         for (int r = 1; r < co->size; r++) {
+            if (l >= sent[r]) continue;
             void *buf = NULL;
             size_t len = 0;
-            if (co->recv(co->user, r, &buf, &len))
+            if (co->recv(co->user, r, &buf, &len)) {
+                free(sent);
                 return aniso_error_set(err, ANISO_IO, "rank 0: cannot receive from rank %d", r);
-            if (failed < 0 && !st) {
+            }
+            if (failed < 0 && l < n) {
                 membuf b = {.p = buf, .n = len};
                 aniso_moments *o =
                     len ? aniso_moments_read(mb_get, &b, len, "rank statistics", err) : NULL;
-                if (!o || b.at != len || (st = aniso_moments_merge(m[l], o, err))) failed = r;
-                st = ANISO_OK;
+                if (!o || b.at != len || aniso_moments_merge(m[l], o, err)) failed = r;
                 aniso_moments_free(o);
             }
             free(buf);
         }
+    free(sent);
     if (failed >= 0)
         return aniso_error_set(err, ANISO_FORMAT,
                                "rank 0: the statistics of rank %d do not fit (another model, "
-                               "input or preprocessing, or the rank failed while sending)",
+                               "input, layers or preprocessing, or the rank failed while "
+                               "sending)",
                                failed);
     return ANISO_OK;
 }
@@ -1068,13 +1088,16 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         goto done;
     }
     if (co) {
-        /* Every rank measured its shard; rank 0 gathers the statistics. */
-        if ((st = coll_agree(co, ANISO_OK, err, &coll_failed))) goto fail;
+        /* Every rank measured its shard; rank 0 gathers the statistics.
+         * What the reduction needs is allocated before the ranks agree, so
+         * that no rank leaves after the others have started it. */
         aj *mine = meta ? meta : meta_build(&desc);
         run->parts = calloc((size_t)co->size, sizeof *run->parts);
-        if (!mine || !run->parts) {
+        aniso_status ready = mine && run->parts
+                                 ? ANISO_OK
+                                 : aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+        if ((st = coll_agree(co, ready, err, &coll_failed))) {
             if (mine != meta) aj_free(mine);
-            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
             goto fail;
         }
         counters mine_c = cnt;
@@ -1166,6 +1189,27 @@ done:
     aniso_tokenizer_free(tk);
     aniso_model_free(m);
     *out = run;
+    return st;
+}
+
+/* Whether partial results a and b (shards) describe the same input apart
+ * from the shard they measured. */
+static aniso_status same_input_but_shard(const char *pa, const aj *a, const char *pb, const aj *b,
+                                         aniso_error *err)
+{
+    aj *wa = aj_new_object(), *wb = aj_new_object();
+    aj *ca = aj_copy(aj_get(a, "input")), *cb = aj_copy(aj_get(b, "input"));
+    int bad = !wa || !wb || !ca || !cb;
+    if (!bad) {
+        bad = aj_set(ca, "shard", aj_new_null());
+        bad = aj_set(cb, "shard", aj_new_null()) || bad;
+        bad = aj_set(wa, "input", ca) || bad;
+        bad = aj_set(wb, "input", cb) || bad;
+        ca = cb = NULL;
+    }
+    aniso_status st = bad ? aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory")
+                          : partial_same(pa, wa, pb, wb, "input", err);
+    aj_free(ca), aj_free(cb), aj_free(wa), aj_free(wb);
     return st;
 }
 
@@ -1269,6 +1313,9 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
             const char *keys[] = {"fingerprint", "preprocessing"};
             for (int k = 0; k < 2 && !st; k++)
                 st = partial_same(paths[0], acc.meta, paths[i], p.meta, keys[k], err);
+            /* shards are parts of one input: the same input but for the shard */
+            if (!st && n_shards > 0)
+                st = same_input_but_shard(paths[0], acc.meta, paths[i], p.meta, err);
             if (st) goto fail;
             if (p.n != acc.n) {
                 st = aniso_error_set(err, ANISO_FORMAT, "%s: %d layers where %s has %d", paths[i],

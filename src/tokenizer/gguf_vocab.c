@@ -16,6 +16,7 @@
 #include "base/base.h"
 #include "io/json.h"
 #include "tokenizer/tok.h"
+#include "tokenizer/unicode.h"
 
 static const char llama3_regex[] =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
@@ -135,9 +136,15 @@ aniso_tokenizer *tokenizer_from_gguf(const aniso_gguf *g, aniso_error *err)
     int bad = !vocab || !added || !mlist || !root || strmap_init(&seen, n);
     for (size_t i = 0; i < n && !bad; i++) {
         const aniso_gguf_str *t = &toks->strs[i];
+        size_t at;
         if (t->len == 0 || memchr(t->p, 0, (size_t)t->len)) {
             aniso_error_set(err, ANISO_FORMAT, "%s: token %zu is empty or holds a NUL byte", path,
                             i);
+            goto fail;
+        }
+        if (!uc_valid(t->p, (size_t)t->len, &at)) {
+            aniso_error_set(err, ANISO_FORMAT, "%s: token %zu is not valid UTF-8 (byte %zu)", path,
+                            i, at);
             goto fail;
         }
         if (strmap_get(&seen, t->p, (size_t)t->len) >= 0) {
@@ -172,9 +179,16 @@ aniso_tokenizer *tokenizer_from_gguf(const aniso_gguf *g, aniso_error *err)
         free(key);
     }
     if (bad) goto nomem;
-    if (gpt2)
-        for (uint64_t i = 0; i < merges->count && !bad; i++)
-            bad = aj_append(mlist, aj_new_string(merges->strs[i].p, (size_t)merges->strs[i].len));
+    for (uint64_t i = 0; gpt2 && i < merges->count && !bad; i++) {
+        aj *ms = aj_new_string(merges->strs[i].p, (size_t)merges->strs[i].len);
+        if (!ms) { /* found by fuzz_gguf: a merge that is not UTF-8 */
+            aniso_error_set(err, ANISO_FORMAT, "%s: merge %llu is not valid UTF-8", path,
+                            (unsigned long long)i);
+            goto fail;
+        }
+        bad = aj_append(mlist, ms);
+    }
+    if (bad) goto nomem;
     aj *m = obj_type("BPE");
     bad = bad || !m || aj_set(m, "vocab", vocab) || (vocab = NULL, aj_set(m, "merges", mlist)) ||
           (mlist = NULL, aj_set(m, "byte_fallback", aj_new_bool(spm))) || aj_set(root, "model", m);
