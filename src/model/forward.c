@@ -292,9 +292,12 @@ struct aniso_state {
     float *wbuf;   /* the largest converted weight block */
     float *scores; /* (ATTN_BLOCK, max_seq) attention scores */
     /* Rotary tables of the global [0] and sliding [1] settings for every
-     * position a plan allows; a length-dependent setting's table is rebuilt
-     * when a sequence's length needs other frequencies. */
-    rope_table rope[2];
+     * position a plan allows, with the frequencies of the loaded model; and
+     * for a length-dependent setting, the table of the last other
+     * frequencies a sequence needed (longrope's long ones, or dynamic's for
+     * one length), so that chunks mixing short and long sequences do not
+     * rebuild a table per layer. */
+    rope_table rope[2], other[2];
 };
 
 void aniso_state_free(aniso_state *s)
@@ -303,8 +306,7 @@ void aniso_state_free(aniso_state *s)
     float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,   s->att,
                     s->o, s->o2, s->g, s->u, s->wbuf, s->scores};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
-    rope_free(&s->rope[0]);
-    rope_free(&s->rope[1]);
+    for (int i = 0; i < 2; i++) rope_free(&s->rope[i]), rope_free(&s->other[i]);
     free(s);
 }
 
@@ -328,6 +330,9 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
     for (int i = 0; i < 2 && hp->n_rot; i++) {
         if (rope_alloc(&s->rope[i], hp->n_rot, p->max_seq)) goto nomem;
         rope_fill(&s->rope[i], rp[i], hp->n_rot, 0, p->max_seq);
+        /* key 0 there means "not filled": it never holds the loaded frequencies */
+        if (aniso_rope_length_dependent(rp[i]) && rope_alloc(&s->other[i], hp->n_rot, p->max_seq))
+            goto nomem;
     }
     return s;
 nomem:
@@ -341,14 +346,18 @@ nomem:
 /* ---- One run ---- */
 
 /* The rotary table of setting which (0 global, 1 sliding) for a sequence
- * of Tp tokens: the one built for the plan's longest sequence, unless the
- * frequencies depend on the length and differ at Tp. */
+ * of Tp tokens: the loaded model's, unless the frequencies depend on the
+ * length and differ at Tp. */
 static const rope_table *rope_for(aniso_state *s, int which, size_t Tp)
 {
     const aniso_hparams *hp = s->p->hp;
     const aniso_rope *rp = which ? &hp->rope_local : &hp->rope;
-    rope_table *r = &s->rope[which];
-    if (rope_key(rp, Tp) != r->key) rope_fill(r, rp, hp->n_rot, Tp, s->p->max_seq);
+    size_t k = rope_key(rp, Tp);
+    if (k == 0) return &s->rope[which];
+    rope_table *r = &s->other[which];
+    /* dynamic: the frequencies are Tp's own, needed at positions below Tp */
+    if (r->key != k)
+        rope_fill(r, rp, hp->n_rot, Tp, rp->type == ANISO_ROPE_DYNAMIC ? Tp : s->p->max_seq);
     return r;
 }
 
