@@ -3,10 +3,8 @@
 # Pentateuch of the King James Bible (about 200k tokens, context 512), run as
 # 1 rank x 2 threads and as 2 ranks x 1 thread on this machine, side by side:
 # wall time, tokens/s, parallel efficiency of the second against the first,
-# and the largest relative difference between the two reports (json_close).
-# The two runs use different thread counts, and on this model the forward
-# pass's BLAS products round differently with 1 and 2 threads (about 1e-9 in
-# the metrics); the same thread count gives ~1e-13 (tests/test_shards.sh).
+# and the largest relative difference between the two reports (json_close;
+# the shards merge in another order than one process accumulates, ~1e-13).
 #   bench/mpi.sh [RANGE]
 # Needs build/ (Release, with tests: json_close) and build-mpi/ (-DANISO_MPI=ON),
 # as scripts/test.sh makes them.

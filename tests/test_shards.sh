@@ -68,6 +68,21 @@ head -c 3000 "$corpus" >"$tmp/other.txt"
 expect_fail merge-other-input 1 'input' "$aniso" merge --out "$tmp/x" "$tmp/p0-2" "$tmp/q1-2"
 [ ! -e "$tmp/x" ] && ok || bad nothing-written
 
+# The thread count does not change the numbers (attention runs one head per
+# thread): the default model over 512-token windows, 1 and 2 threads.
+default=${ANISO_MODELS:-$HOME/.cache/aniso/models}/gemma-3-270m-q4_k_m.gguf
+if [ -f "$default" ]; then
+    head -c 6000 "$corpus" >"$tmp/six.txt"
+    for t in 1 2; do
+        "$aniso" profile --quiet --threads $t --corpus "$tmp/six.txt" --context 512 \
+            --out "$tmp/thr$t" "$default" >"$tmp/out" 2>&1 || bad "threads-$t"
+    done
+    "$close" "$tmp"/thr1/anisotropy_results_*.json "$tmp"/thr2/anisotropy_results_*.json 0 \
+        timing_seconds >"$tmp/out" && ok || bad threads-bitwise
+else
+    echo "test_shards: no default model ($default): thread check skipped"
+fi
+
 if [ -n "$mpi" ]; then
     mpirun=(mpirun -np 2 --oversubscribe)
     [ "$(id -u)" -eq 0 ] && mpirun+=(--allow-run-as-root)

@@ -290,7 +290,7 @@ struct aniso_state {
     float *o2;     /* (T, H) the MLP output of a parallel block */
     float *g, *u;  /* (T, F) */
     float *wbuf;   /* the largest converted weight block */
-    float *scores; /* (ATTN_BLOCK, max_seq) attention scores */
+    float *scores; /* (n_threads, ATTN_BLOCK, max_seq) attention scores, one block per thread */
     /* Rotary tables of the global [0] and sliding [1] settings for every
      * position a plan allows, with the frequencies of the loaded model; and
      * for a length-dependent setting, the table of the last other
@@ -319,11 +319,22 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
     if (!s) goto nomem;
     s->p = p;
     int fused = aniso_model_weight(p->m, ANISO_ROLE_ATTN_QKV, 0) != NULL;
+    size_t nthr = p->n_threads > 1 ? (size_t)p->n_threads : 1;
     float **bufs[] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
                       &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
-    size_t elems[] = {
-        T * H, T * H, T * Q, T * KV, T * KV,        fused ? T * 3 * Q : 1,          T * Q,
-        T * H, T * H, T * F, T * F,  p->wbuf_elems, (size_t)ATTN_BLOCK * p->max_seq};
+    size_t elems[] = {T * H,
+                      T * H,
+                      T * Q,
+                      T * KV,
+                      T * KV,
+                      fused ? T * 3 * Q : 1,
+                      T * Q,
+                      T * H,
+                      T * H,
+                      T * F,
+                      T * F,
+                      p->wbuf_elems,
+                      (size_t)ATTN_BLOCK * p->max_seq * nthr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
     const aniso_rope *rp[2] = {&hp->rope, &hp->rope_local};
@@ -445,13 +456,23 @@ static void attention(const pass *ps, int l)
             for (int h = 0; h < nkv; h++)
                 rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
         }
-        /* repeat_kv: query head h reads kv head h / (nh / nkv) */
+        /* repeat_kv: query head h reads kv head h / (nh / nkv). The heads
+         * run in parallel, each on one thread with its own scores buffer:
+         * every head's products are then computed the same way whatever the
+         * thread count (BLAS splits a product across threads differently,
+         * and its edge kernels round differently). */
+        int nt = ps->p->n_threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int h = 0; h < nh; h++) {
+            int me = 0;
+#ifdef _OPENMP
+            me = omp_get_thread_num();
+#endif
             size_t g = (size_t)(h / (nh / nkv)) * (size_t)D;
             attend_head(b->att + t0 * qs + (size_t)h * D, b->q + t0 * qs + (size_t)h * D, qs,
                         b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, scale,
-                        (float)hp->softcap, sliding ? hp->sliding_window : 0, b->scores,
-                        ps->p->n_threads);
+                        (float)hp->softcap, sliding ? hp->sliding_window : 0,
+                        b->scores + (size_t)me * ATTN_BLOCK * ps->p->max_seq, 1);
         }
     }
     lin(ps, b->o, b->att, ANISO_ROLE_ATTN_OUT, ANISO_ROLE_ATTN_OUT_B, l, nh * D, H);
