@@ -8,33 +8,7 @@ fx=$2
 tokdir=$3 # the unpacked NAME.tokenizer.json files
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# check NAME WANT_RC STDOUT_PATTERN STDERR_PATTERN -- CMD...
-# Patterns are grep -E regexes; "" means "must be empty".
-check() {
-    local name=$1 want=$2 outpat=$3 errpat=$4
-    shift 5
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$? ok=1
-    [ "$rc" -eq "$want" ] || ok=0
-    if [ -z "$outpat" ]; then [ ! -s "$tmp/out" ] || ok=0
-    else grep -qE -- "$outpat" "$tmp/out" || ok=0; fi
-    if [ -z "$errpat" ]; then [ ! -s "$tmp/err" ] || ok=0
-    else
-        grep -qE -- "$errpat" "$tmp/err" || ok=0
-        [ "$(wc -l <"$tmp/err")" -eq 1 ] || ok=0
-    fi
-    if [ $ok -eq 1 ]; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL $name: rc=$rc (want $want)"
-        sed 's/^/  stdout: /' "$tmp/out" | head -5
-        sed 's/^/  stderr: /' "$tmp/err" | head -5
-    fi
-}
+source "$(dirname "$0")/check.sh"
 
 check help 0 '^usage: aniso' '' -- "$aniso" --help
 check version 0 '^aniso [0-9]+\.[0-9]+\.[0-9]+$' '' -- "$aniso" --version

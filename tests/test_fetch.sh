@@ -22,33 +22,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-
-# check NAME WANT_RC STDOUT_PATTERN STDERR_PATTERN -- CMD... (as in test_cli.sh)
-check() {
-    local name=$1 want=$2 outpat=$3 errpat=$4
-    shift 5
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$? ok=1
-    [ "$rc" -eq "$want" ] || ok=0
-    if [ -z "$outpat" ]; then [ ! -s "$tmp/out" ] || ok=0
-    else grep -qE -- "$outpat" "$tmp/out" || ok=0; fi
-    if [ -z "$errpat" ]; then [ ! -s "$tmp/err" ] || ok=0
-    else
-        grep -qE -- "$errpat" "$tmp/err" || ok=0
-        [ "$(wc -l <"$tmp/err")" -eq 1 ] || ok=0
-    fi
-    result "$name" $ok "rc=$rc (want $want)"
-    if [ $ok -eq 0 ]; then
-        sed 's/^/  stdout: /' "$tmp/out" | head -5
-        sed 's/^/  stderr: /' "$tmp/err" | head -5
-    fi
-}
-# result NAME OK(1/0) DETAIL
-result() {
-    if [ "$2" -eq 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $3"; fi
-}
+source "$here/check.sh"
 # truth NAME DETAIL -- CMD...: passes when CMD succeeds
 truth() {
     local name=$1 detail=$2

@@ -44,6 +44,15 @@ aniso_status afile_write_text(const char *path, const char *text, aniso_error *e
 char *path_join(const char *a, const char *b);
 /* malloc'd copy; NULL when out of memory or s is NULL. */
 char *str_dup(const char *s);
+
+/* A growable byte buffer; after abuf_add its n bytes are followed by a NUL.
+ * Zero-initialised it is empty; the caller frees p. */
+typedef struct abuf {
+    char *p;
+    size_t n, cap;
+} abuf;
+/* Appends n bytes of s: 0, or -1 out of memory (the buffer unchanged). */
+int abuf_add(abuf *b, const void *s, size_t n);
 /* Writes "[d0, d1, ...]" into buf (truncated to cap) and returns buf. */
 const char *shape_str(char *buf, size_t cap, const int64_t *dims, int n);
 int is_dir(const char *path);

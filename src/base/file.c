@@ -158,6 +158,22 @@ aniso_status afile_write_text(const char *path, const char *text, aniso_error *e
     return afile_commit(&f, err);
 }
 
+int abuf_add(abuf *b, const void *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
 aniso_status ensure_dir(const char *dir, aniso_error *err)
 {
     if (is_dir(dir)) return ANISO_OK;

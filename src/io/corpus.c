@@ -10,27 +10,6 @@
 #include "io/json.h"
 #include "tokenizer/unicode.h"
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static int sbuf_add(sbuf *b, const void *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
 struct aniso_corpus {
     char *path;
     FILE *f;
@@ -40,7 +19,7 @@ struct aniso_corpus {
     ssize_t line_len; /* a line read ahead, or -1 */
     size_t line_no;   /* of the line in `line` */
     size_t doc_line;  /* where the current document starts */
-    sbuf doc;
+    abuf doc;
 };
 
 static int blank(const char *s, size_t n)
@@ -160,7 +139,7 @@ int aniso_corpus_next(aniso_corpus *c, const char **text, size_t *len, aniso_err
         aj *o = aj_parse(c->line, (size_t)n, c->path, &jerr);
         aj *t = aj_get(o, "text");
         int bad = !o ? 1 : !aj_is_string(t) ? 2 : 0;
-        if (!bad && sbuf_add(&c->doc, aj_str(t), aj_str_len(t))) bad = 3;
+        if (!bad && abuf_add(&c->doc, aj_str(t), aj_str_len(t))) bad = 3;
         aj_free(o);
         if (bad)
             return fail(c, err, bad == 3 ? ANISO_NO_MEMORY : ANISO_FORMAT,
@@ -170,12 +149,12 @@ int aniso_corpus_next(aniso_corpus *c, const char **text, size_t *len, aniso_err
     } else {
         /* Lines up to the next blank one, joined with newlines. */
         do {
-            if (c->doc.n && sbuf_add(&c->doc, "\n", 1))
+            if (c->doc.n && abuf_add(&c->doc, "\n", 1))
                 return fail(c, err, ANISO_NO_MEMORY, "out of memory");
             if (c->doc.n + (size_t)n > ANISO_CORPUS_MAX_DOC)
                 return fail(c, err, ANISO_UNSUPPORTED,
                             "a document (text between blank lines) larger than 256 MiB");
-            if (sbuf_add(&c->doc, c->line, (size_t)n))
+            if (abuf_add(&c->doc, c->line, (size_t)n))
                 return fail(c, err, ANISO_NO_MEMORY, "out of memory");
         } while ((n = next_line(c)) >= 0 && !blank(c->line, (size_t)n));
         if (n == -2) return fail(c, err, ANISO_IO, "read error");

@@ -128,28 +128,7 @@ static int sha256_file(const char *path, char out[65])
     return 0;
 }
 
-/* ---- small strings ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int overflow;
-} sbuf;
-
-static int sbuf_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap : 256;
-        while (c < b->n + n + 1) c *= 2;
-        char *p = realloc(b->p, c);
-        if (!p) return -1;
-        b->p = p, b->cap = c;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return 0;
-}
+/* ---- small strings (growable buffers: abuf, base.h) ---- */
 
 static char *str_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *str_fmt(const char *fmt, ...)
@@ -348,11 +327,17 @@ static aniso_status http_failed(aniso_error *err, const hub *h, const resp *r, c
                            code[0] ? " " : "", code);
 }
 
-static size_t to_sbuf(char *p, size_t size, size_t n, void *user)
+/* An API answer: its bytes, and whether it outgrew API_LIMIT or memory. */
+typedef struct api_body {
+    abuf b;
+    int overflow;
+} api_body;
+
+static size_t to_body(char *p, size_t size, size_t n, void *user)
 {
-    sbuf *b = user;
-    if (b->n + size * n > API_LIMIT || sbuf_add(b, p, size * n)) {
-        b->overflow = 1;
+    api_body *a = user;
+    if (a->b.n + size * n > API_LIMIT || abuf_add(&a->b, p, size * n)) {
+        a->overflow = 1;
         return 0;
     }
     return size * n;
@@ -362,30 +347,30 @@ static size_t to_sbuf(char *p, size_t size, size_t n, void *user)
 static aniso_status get_json(const hub *h, const char *url, aj **out, aniso_error *err)
 {
     resp r = {0};
-    sbuf b = {0};
+    api_body a = {0};
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *c = easy_new(h, url, 1, &hdrs, &r);
     if (!c) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: cannot start libcurl", h->id);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_sbuf);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl decodes */
     CURLcode rc = curl_easy_perform(c);
     curl_easy_cleanup(c);
     curl_slist_free_all(hdrs);
     aniso_status st = ANISO_OK;
-    if (rc != CURLE_OK && !b.overflow)
+    if (rc != CURLE_OK && !a.overflow)
         st = curl_failed(err, h, rc, url, errbuf);
-    else if (b.overflow)
+    else if (a.overflow)
         st = aniso_error_set(err, ANISO_IO, "%s: %s: answer too large", h->id, url);
     else if (r.code != 200)
         st = http_failed(err, h, &r, NULL, url);
-    else if (!(*out = aj_parse(b.p ? b.p : "", b.n, url, err)))
+    else if (!(*out = aj_parse(a.b.p ? a.b.p : "", a.b.n, url, err)))
         st = err ? err->code : ANISO_FORMAT;
-    free(b.p);
+    free(a.b.p);
     return st;
 }
 
@@ -821,10 +806,10 @@ static aniso_status link_blob(fetch *f, const want *w, aniso_error *err)
     if (!pointer) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", f->h.id);
     size_t depth = 2;
     for (const char *p = w->file; *p; p++) depth += *p == '/';
-    sbuf t = {0};
-    for (size_t i = 0; i < depth; i++) sbuf_add(&t, "../", 3);
-    sbuf_add(&t, "blobs/", 6);
-    sbuf_add(&t, w->etag, strlen(w->etag));
+    abuf t = {0};
+    for (size_t i = 0; i < depth; i++) abuf_add(&t, "../", 3);
+    abuf_add(&t, "blobs/", 6);
+    abuf_add(&t, w->etag, strlen(w->etag));
     target = t.p;
     char *slash = strrchr(pointer, '/');
     *slash = 0;
@@ -898,12 +883,12 @@ static int cmp_str(const void *a, const void *b)
 /* "a.gguf, b.gguf, ..." of the list (at most 20 names). */
 static char *name_list(char **names, size_t n)
 {
-    sbuf b = {0};
+    abuf b = {0};
     for (size_t i = 0; i < n && i < 20; i++) {
-        if (i) sbuf_add(&b, ", ", 2);
-        sbuf_add(&b, names[i], strlen(names[i]));
+        if (i) abuf_add(&b, ", ", 2);
+        abuf_add(&b, names[i], strlen(names[i]));
     }
-    if (n > 20) sbuf_add(&b, ", ...", 5);
+    if (n > 20) abuf_add(&b, ", ...", 5);
     return b.p ? b.p : str_dup("");
 }
 
@@ -1100,13 +1085,13 @@ aniso_hub_snapshot *aniso_hub_fetch(const char *model_id, const aniso_hub_opts *
     f.h = (hub){.id = model_id, .endpoint = endpoint, .token = opts->token, .rev = rev};
     if (f.h.token && !*f.h.token) f.h.token = NULL;
     f.h.user_agent = str_fmt("aniso/%s; %s", aniso_version(), curl_version());
-    sbuf fo = {0};
-    sbuf_add(&fo, "models--", 8);
+    abuf fo = {0};
+    abuf_add(&fo, "models--", 8);
     for (const char *p = model_id; *p; p++)
         if (*p == '/')
-            sbuf_add(&fo, "--", 2);
+            abuf_add(&fo, "--", 2);
         else
-            sbuf_add(&fo, p, 1);
+            abuf_add(&fo, p, 1);
     folder = fo.p;
     if (!endpoint || !f.h.user_agent || !folder || !(f.out = calloc(1, sizeof *f.out)) ||
         !(f.repo = path_join(opts->cache_dir, folder)) || !(f.blobs = path_join(f.repo, "blobs"))) {

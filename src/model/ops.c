@@ -87,20 +87,22 @@ static size_t map_row(const aniso_tensor *t, size_t r)
 static void conv1d_rows(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t n_in)
 {
     size_t ld = (size_t)t->map_dim, es = t->dtype == ANISO_DTYPE_F32 ? 4 : 2;
-    const unsigned char *p = (const unsigned char *)t->data + row0 * es;
+    /* one stored row (an input feature) at a time: contiguous reads (memcpy:
+     * mapped data need not be aligned), written down a column of out, the
+     * dtype chosen once per row */
     for (size_t k = 0; k < n_in; k++) {
-        const unsigned char *src = p + k * ld * es;
-        for (size_t r = 0; r < nrows; r++) {
-            float v;
-            uint16_t h;
-            if (es == 4) {
-                memcpy(&v, src + 4 * r, 4);
-            } else {
-                memcpy(&h, src + 2 * r, 2);
-                v = t->dtype == ANISO_DTYPE_BF16 ? bf16_to_f32(h) : f16_to_f32(h);
-            }
-            out[r * n_in + k] = v + t->shift;
-        }
+        const unsigned char *src = (const unsigned char *)t->data + (k * ld + row0) * es;
+        float *o = out + k, v;
+        uint16_t h;
+        if (t->dtype == ANISO_DTYPE_F32)
+            for (size_t r = 0; r < nrows; r++)
+                memcpy(&v, src + 4 * r, 4), o[r * n_in] = v + t->shift;
+        else if (t->dtype == ANISO_DTYPE_BF16)
+            for (size_t r = 0; r < nrows; r++)
+                memcpy(&h, src + 2 * r, 2), o[r * n_in] = bf16_to_f32(h) + t->shift;
+        else
+            for (size_t r = 0; r < nrows; r++)
+                memcpy(&h, src + 2 * r, 2), o[r * n_in] = f16_to_f32(h) + t->shift;
     }
 }
 

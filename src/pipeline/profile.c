@@ -513,30 +513,21 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
 
 /* ---- Ranks (aniso_collective) ---- */
 
-/* A growing byte buffer: layer statistics on their way between ranks. */
-typedef struct membuf {
-    unsigned char *p;
-    size_t n, cap, at;
-} membuf;
-
+/* Layer statistics on their way between ranks: written into an abuf, read
+ * back from a received message. */
 static int mb_put(void *user, const void *p, size_t len)
 {
-    membuf *b = user;
-    if (b->n + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->n + len) cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q) return -1;
-        b->p = q, b->cap = cap;
-    }
-    memcpy(b->p + b->n, p, len);
-    b->n += len;
-    return 0;
+    return abuf_add(user, p, len);
 }
+
+typedef struct msg_reader {
+    const unsigned char *p;
+    size_t n, at;
+} msg_reader;
 
 static int mb_get(void *user, void *p, size_t len)
 {
-    membuf *b = user;
+    msg_reader *b = user;
     if (len > b->n - b->at) return -1;
     memcpy(p, b->p + b->at, len);
     b->at += len;
@@ -604,7 +595,7 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
             st = aniso_error_set(err, ANISO_IO, "rank %d: cannot send its counts", co->rank);
         free(text);
         for (int l = 0; l < n; l++) {
-            membuf b = {0};
+            abuf b = {0};
             if (!st && (st = aniso_moments_write(m[l], mb_put, &b, err))) b.n = 0;
             if (co->send(co->user, b.p, st ? 0 : b.n) && !st)
                 st = aniso_error_set(err, ANISO_IO, "rank %d: cannot send layer statistics",
@@ -659,7 +650,7 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
                 return aniso_error_set(err, ANISO_IO, "rank 0: cannot receive from rank %d", r);
             }
             if (failed < 0 && l < n) {
-                membuf b = {.p = buf, .n = len};
+                msg_reader b = {.p = buf, .n = len};
                 aniso_moments *o =
                     len ? aniso_moments_read(mb_get, &b, len, "rank statistics", err) : NULL;
                 if (!o || b.at != len || aniso_moments_merge(m[l], o, err)) failed = r;
