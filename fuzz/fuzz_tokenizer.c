@@ -1,11 +1,13 @@
 /* fuzz_tokenizer.c - arbitrary bytes as tokenizer.json and as text.
  *
  * Even first byte: the rest is a tokenizer.json; if it loads, a fixed text
- * is encoded with it. Odd first byte: the rest is text, encoded with two
- * built-in tokenizers that exercise most components (byte-level BPE with
- * added tokens; byte-fallback BPE behind normalizer and pre-tokenizer
- * sequences). Every id must be below the tokenizer's n_ids, and every error
- * must be one line. */
+ * is encoded with it. Odd first byte: the rest is text, encoded with one of
+ * two built-in tokenizers (bit 1 of the first byte chooses) that exercise
+ * most components (byte-level BPE with added tokens; byte-fallback BPE
+ * behind normalizer and pre-tokenizer sequences). Every id must be below
+ * the tokenizer's n_ids, and every error must be one line. The seeds
+ * (tools/fuzz/make_tokenizer_seeds.py) are small, and scripts/fuzz.sh caps
+ * inputs at 768 bytes, so that a run makes >= 10k executions a second. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,14 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data + 1, size - 1);
     aniso_ids ids = {0};
     if (data[0] & 1) {
-        for (int k = 0; k < 2; k++) {
-            ids.n = 0;
-            if (aniso_tokenizer_encode(builtin[k], buf, size - 1, 1, &ids, &err) == ANISO_OK) {
-                for (size_t i = 0; i < ids.n; i++)
-                    if (ids.v[i] < 0 || ids.v[i] >= aniso_tokenizer_n_ids(builtin[k])) abort();
-            } else if (!err.msg[0] || strchr(err.msg, '\n')) {
-                abort();
-            }
+        aniso_tokenizer *tk = builtin[(data[0] >> 1) & 1];
+        if (aniso_tokenizer_encode(tk, buf, size - 1, 1, &ids, &err) == ANISO_OK) {
+            for (size_t i = 0; i < ids.n; i++)
+                if (ids.v[i] < 0 || ids.v[i] >= aniso_tokenizer_n_ids(tk)) abort();
+        } else if (!err.msg[0] || strchr(err.msg, '\n')) {
+            abort();
         }
     } else {
         aniso_tokenizer *tk = aniso_tokenizer_parse(buf, size - 1, "fuzz.json", &err);

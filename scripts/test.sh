@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds aniso and runs every test twice: a Release build, then a build with
-# AddressSanitizer + UndefinedBehaviorSanitizer; then installs the Release
-# build into a temporary prefix and builds examples/ against it through
-# pkg-config (scripts/check-install.sh). Build folders: build/ and
-# build-asan/. Run scripts/install-deps.sh first on a fresh machine.
+# Builds aniso and runs every test three times: a Release build, then a build
+# with AddressSanitizer (and LeakSanitizer) + UndefinedBehaviorSanitizer
+# (GCC), then the same with clang, whose UndefinedBehaviorSanitizer also
+# checks float-to-integer conversions (float-cast-overflow); then installs
+# the Release build into a temporary prefix and builds examples/ against it
+# through pkg-config (scripts/check-install.sh). Build folders: build/,
+# build-asan/ and build-clang/. Run scripts/install-deps.sh first on a fresh
+# machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -23,6 +26,14 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== clang: AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer (with float-cast-overflow) build and tests"
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DANISO_SANITIZE=ON \
+    -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
+cmake --build build-clang -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
+    ctest --test-dir build-clang --output-on-failure -j "$jobs"
 
 echo "== MPI build (Open MPI): mpirun -np 2 against the single-process run"
 cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DANISO_MPI=ON -DANISO_TESTS=OFF \

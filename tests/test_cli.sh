@@ -116,7 +116,7 @@ check tokenize-bad-file 1 '' "^aniso: $tmp/uni.json: unsupported model type 'Uni
 
 # hidden: usage and input errors (outputs are checked in test_forward).
 check hidden-no-out 2 '' '^aniso hidden: missing --out FILE' -- "$aniso" hidden "$fx/forward/gemma3-f32"
-check hidden-bad-threads 2 '' '^aniso hidden: --threads needs a positive number' -- \
+check hidden-bad-threads 2 '' "^aniso hidden: --threads needs a whole number from 1 to 4096, not '0'" -- \
     "$aniso" hidden --threads 0 --out "$tmp/x.npy" "$fx/forward/gemma3-f32"
 check hidden-no-tokenizer 1 '' "^aniso: $fx/models/llama-tiny/tokenizer.json: not found$" -- \
     "$aniso" hidden --out "$tmp/x.npy" "$fx/models/llama-tiny"
@@ -176,7 +176,7 @@ check compare-seed 0 '^google/gemma-2b +18 +9 +0\.500 +0\.6926 +0\.9725 +yes$' '
 check compare-pythia 0 '^EleutherAI/pythia-6\.9b +32 +7 +0\.219 +0\.9340 +0\.9941 +yes$' '' -- \
     "$aniso" compare --out "$tmp/cmp" "$fx/results/anisotropy_results_pythia.json" \
     "$fx/results/anisotropy_results_gemma.json"
-check compare-missing 1 '' "^aniso: $tmp/none.json: cannot open" -- "$aniso" compare "$tmp/none.json"
+check compare-missing 1 '' "^aniso: $tmp/none.json: not found$" -- "$aniso" compare "$tmp/none.json"
 check compare-no-files 2 '' '^aniso compare: missing RESULT.json files' -- "$aniso" compare
 # figure formats: each figure in each, the zip holding them all
 check profile-formats 0 "norm_analysis_gemma3-f32\.svg$" '' -- \
@@ -243,7 +243,7 @@ check corpus-part3 0 'anisotropy_results_gemma3-f32\.json$' '' -- \
     "$aniso" profile --quiet --corpus "$tmp/c2.txt" --context 20 --checkpoint "$tmp/p3.part" --out "$tmp/cp3" "$m3"
 check merge-mismatch 1 '' "^aniso: $tmp/p1.part and $tmp/p3.part: not parts of one profile \(their 'preprocessing' differ\)$" -- \
     "$aniso" merge --out "$tmp/merged2" "$tmp/p1.part" "$tmp/p3.part"
-check merge-missing 1 '' "^aniso: $tmp/none.part: cannot open the partial result$" -- \
+check merge-missing 1 '' "^aniso: $tmp/none.part: not found$" -- \
     "$aniso" merge "$tmp/none.part"
 printf 'not a partial result at all' >"$tmp/junk.part"
 check merge-junk 1 '' "^aniso: $tmp/junk.part: not an aniso partial result$" -- "$aniso" merge "$tmp/junk.part"
@@ -255,7 +255,7 @@ check corpus-bad-utf8 1 '' "^aniso: $tmp/bad.txt: the document at line 3 is not 
 printf '{"text": "ok"}\n{"txt": "no"}\n' >"$tmp/bad.jsonl"
 check corpus-bad-jsonl 1 '' "^aniso: $tmp/bad.jsonl: line 2: expected an object with a string \"text\"$" -- \
     "$aniso" profile --corpus "$tmp/bad.jsonl" --out "$tmp/cbad" "$m3"
-check corpus-missing 1 '' "^aniso: $tmp/nope.txt: No such file or directory$" -- \
+check corpus-missing 1 '' "^aniso: $tmp/nope.txt: not found$" -- \
     "$aniso" profile --corpus "$tmp/nope.txt" --out "$tmp/cbad" "$m3"
 check corpus-nothing-written 0 '' '' -- bash -c "[ ! -e '$tmp/cbad' ]"
 check bad-exclude 2 '' "^aniso profile: --exclude takes bos, first and special, comma-separated, not 'eos'" -- \

@@ -210,6 +210,12 @@ static void errors_name_the_key(void **state)
     expect_error("llama", "5.24.0", "\"sliding_window\": 4096",
                  "config.json: unknown key 'sliding_window' for llama (it may change the model; "
                  "--ignore-config-key sliding_window if it cannot)");
+    expect_error("mistral", "5.24.0", "\"num_key_value_heads\": 4, \"sliding_window\": 4096.5",
+                 "config.json: key 'sliding_window' = 4096.5 must be a whole number of tokens up "
+                 "to 1e9");
+    expect_error("mistral", "5.24.0", "\"num_key_value_heads\": 4, \"sliding_window\": 1e300",
+                 "config.json: key 'sliding_window' = 1e+300 must be a whole number of tokens up "
+                 "to 1e9");
     expect_error("llama", "5.24.0", "\"quantization_config\": {\"quant_method\": \"bitsandbytes\"}",
                  "config.json: key 'quantization_config': quantized checkpoints are not supported");
     expect_error("llama", "5.24.0", "\"is_causal\": false",

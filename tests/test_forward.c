@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -103,7 +105,10 @@ static void check_fixture_run(const char *name, fixture_run r)
     assert_int_equal(shape[1], ids.n);
     cmp c = {ref, ids.n, hp->d_model, 0, 0, name};
     aniso_batch b = {ids.v, offs, np};
-    aniso_forward_opts o = {.n_threads = 2, .tap = compare_layer, .tap_user = &c};
+    /* the YaRN fixture's longest prompt (158 tokens) runs past its
+     * max_position_embeddings (64), as transformers computes it */
+    aniso_forward_opts o = {
+        .n_threads = 2, .tap = compare_layer, .tap_user = &c, .allow_long_seq = 1};
     if (aniso_forward(m, &b, &o, &err)) fail_msg("%s: %s", name, err.msg);
     assert_int_equal(c.layers_seen, hp->n_layer + 1);
     /* --last-layer raw: the last layer is the residual stream after the last
@@ -119,8 +124,11 @@ static void check_fixture_run(const char *name, fixture_run r)
         size_t lsz = ids.n * (size_t)hp->d_model;
         memcpy(ref + (size_t)hp->n_layer * lsz, raw, lsz * sizeof *raw);
         cmp c2 = {ref, ids.n, hp->d_model, 0, 0, name};
-        aniso_forward_opts o2 = {
-            .n_threads = 2, .tap = compare_layer, .tap_user = &c2, .last_layer = ANISO_LAST_RAW};
+        aniso_forward_opts o2 = {.n_threads = 2,
+                                 .tap = compare_layer,
+                                 .tap_user = &c2,
+                                 .last_layer = ANISO_LAST_RAW,
+                                 .allow_long_seq = 1};
         if (aniso_forward(m, &b, &o2, &err)) fail_msg("%s: %s", name, err.msg);
         assert_int_equal(c2.layers_seen, hp->n_layer + 1);
         print_message("%-10s %-18s raw last layer: worst max|ours-HF|/max|HF| = %.2e\n", r.set,
@@ -259,6 +267,278 @@ static void hidden_command(void **state)
     free(dir), free(tmp), free(pfile), free(out), free(tokens), free(ppath);
 }
 
+/* ---- Checks before and during the pass ---- */
+
+static int count_layers(void *user, int layer, const float *x, size_t n_tok, int d,
+                        aniso_error *err)
+{
+    (void)layer, (void)x, (void)n_tok, (void)d, (void)err;
+    ++*(int *)user;
+    return 0;
+}
+
+/* aniso_forward on n_prompts prompts of ids, prompt p at [offs[p], offs[p + 1]). */
+static aniso_status forward_ids(const aniso_model *m, const int32_t *ids, const size_t *offs,
+                                size_t n_prompts, aniso_forward_opts *o, aniso_error *err)
+{
+    aniso_batch b = {ids, offs, n_prompts};
+    return aniso_forward(m, &b, o, err);
+}
+
+/* A fixture model copied into a fresh folder (*tmp, to be removed), its
+ * weights file patched by the caller. */
+static char *copy_fixture(const char *set, const char *name, char **tmp)
+{
+    *tmp = make_temp_dir();
+    char *src = fmt("%s/%s/%s", fixtures_dir(), set, name), *dst = fmt("%s/%s", *tmp, name);
+    assert_int_equal(mkdir(dst, 0700), 0);
+    copy_dir_files(src, dst);
+    free(src);
+    return dst;
+}
+
+/* The error of a forward pass of three short prompts through the model at
+ * dir, which must fail with code. */
+static void expect_forward_error(const char *dir, aniso_status code, const char *want)
+{
+    aniso_error err;
+    aniso_model *m = aniso_model_open(dir, NULL, &err);
+    if (!m) fail_msg("%s", err.msg);
+    int32_t ids[] = {1, 9, 3, 4, 1, 5, 6, 1, 7, 8, 2};
+    size_t offs[] = {0, 4, 7, 11};
+    int seen = 0;
+    aniso_forward_opts o = {.n_threads = 2, .tap = count_layers, .tap_user = &seen};
+    /* twice: a failed check is not recorded as passed */
+    for (int k = 0; k < 2; k++) {
+        aniso_status st = forward_ids(m, ids, offs, 3, &o, &err);
+        if (st != code || strcmp(err.msg, want))
+            fail_msg("got %d '%s'\nwant %d '%s'", st, err.msg, code, want);
+    }
+    aniso_model_free(m);
+}
+
+/* A NaN or infinity in a weight is found where the forward pass reads it,
+ * and named: file, tensor and element (in the file's order, whatever view
+ * or row order the model uses), for every dtype and layout. */
+static void nonfinite_weights(void **state)
+{
+    (void)state;
+    struct {
+        const char *set, *name, *tensor;
+        size_t elem;
+        float v;
+        const char *kind;
+    } cases[] = {
+        {"forward", "llama-f32", "model.layers.1.mlp.up_proj.weight", 1234, NAN, "NaN"},
+        {"forward", "llama-f32", "model.layers.2.input_layernorm.weight", 10, INFINITY, "Inf"},
+        {"forward", "llama-f32", "model.layers.0.self_attn.k_proj.bias", 31, -INFINITY, "-Inf"},
+        /* the embedding row of token 9, column 7 */
+        {"forward", "llama-f32", "model.embed_tokens.weight", 9 * 64 + 7, NAN, "NaN"},
+        {"forward", "gemma-bf16", "model.layers.0.mlp.gate_proj.weight", 1234, INFINITY, "Inf"},
+        {"forward", "gemma2-f16", "model.layers.1.self_attn.k_proj.weight", 2047, NAN, "NaN"},
+        /* Phi-3's fused qkv_proj: row 100 is in the v part (rows 96..127) */
+        {"forward", "phi3-f32", "model.layers.1.self_attn.qkv_proj.weight", 100 * 64 + 3, NAN,
+         "NaN"},
+        /* GPT-2's Conv1D c_attn, stored (in 64, out 192): column 130 is in v */
+        {"forward", "gpt2-f32", "transformer.h.0.attn.c_attn.weight", 10 * 192 + 130, INFINITY,
+         "Inf"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *tmp, *dir = copy_fixture(cases[i].set, cases[i].name, &tmp);
+        char *st = fmt("%s/model.safetensors", dir);
+        patch_tensor(st, cases[i].tensor, cases[i].elem, cases[i].v);
+        char *want = fmt("%s: tensor '%s' holds a non-finite value (%s) at element %zu", st,
+                         cases[i].tensor, cases[i].kind, cases[i].elem);
+        expect_forward_error(dir, ANISO_FORMAT, want);
+        free(want), free(st), free(dir);
+        rm_rf(tmp);
+        free(tmp);
+    }
+    /* A GGUF file's Llama q rows are permuted for llama.cpp's RoPE: the
+     * element is still the file's. */
+    char *tmp = make_temp_dir(), *src = fmt("%s/gguf/llama-f32.gguf", fixtures_dir());
+    char *dst = fmt("%s/llama.gguf", tmp);
+    size_t len;
+    unsigned char *img = (unsigned char *)read_text(src, &len);
+    aniso_error err;
+    aniso_gguf *g = aniso_gguf_open(src, &err);
+    if (!g) fail_msg("%s", err.msg);
+    const aniso_tensor *q = aniso_gguf_find_tensor(g, "blk.1.attn_q.weight");
+    assert_non_null(q);
+    unsigned char *at = NULL; /* where its first 64 floats are in the file */
+    for (size_t i = 0; i + 256 <= len && !at; i += 4)
+        if (!memcmp(img + i, q->data, 256)) at = img + i;
+    assert_non_null(at);
+    size_t elem = 5 * 64 + 3; /* file row 5 */
+    float nan = NAN;
+    memcpy(at + 4 * elem, &nan, 4);
+    write_file(dst, img, len);
+    char *want =
+        fmt("%s: tensor 'blk.1.attn_q.weight' holds a non-finite value (NaN) at element %zu", dst,
+            elem);
+    expect_forward_error(dst, ANISO_FORMAT, want);
+    aniso_gguf_free(g);
+    free(want), free(img), free(src), free(dst);
+    rm_rf(tmp);
+    free(tmp);
+}
+
+/* Exit status of a shell command. */
+static int run_status(const char *cmd)
+{
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Finite weights whose sums overflow float32: the pass stops at the first
+ * layer whose states are not finite, naming it, the token and the
+ * dimension; `aniso hidden` and `aniso profile` fail (exit 1) and write
+ * nothing. */
+static void overflowing_states(void **state)
+{
+    (void)state;
+    char *tmp, *dir = copy_fixture("forward", "llama-f32", &tmp);
+    char *st = fmt("%s/model.safetensors", dir);
+    /* block 1 adds 3e38 to dimension 12 twice (attention and MLP output):
+     * finite weights, an infinite sum */
+    patch_tensor(st, "model.layers.1.self_attn.o_proj.bias", 12, 3e38f);
+    patch_tensor(st, "model.layers.1.mlp.down_proj.bias", 12, 3e38f);
+    char *want = fmt("%s: the hidden states of layer 2 are not finite (Inf at token 0 of sequence "
+                     "0, dimension 12): float32 overflowed",
+                     dir);
+    expect_forward_error(dir, ANISO_UNSUPPORTED, want);
+    char *prompts = fmt("%s/prompts.txt", tmp), *npy = fmt("%s/out.npy", tmp),
+         *tokens = fmt("%s/out.tokens.json", tmp), *out = fmt("%s/report", tmp),
+         *log = fmt("%s/stderr.txt", tmp);
+    write_text(prompts, "In the beginning\nwas the word\n");
+    char *cmd = fmt("'%s' hidden --quiet --threads 2 --prompts '%s' --out '%s' '%s' 2>'%s'",
+                    aniso_bin, prompts, npy, dir, log);
+    assert_int_equal(run_status(cmd), 1);
+    assert_int_not_equal(access(npy, F_OK), 0);
+    assert_int_not_equal(access(tokens, F_OK), 0);
+    char *text = read_text(log, NULL);
+    if (!strstr(text, "the hidden states of layer 2 are not finite (Inf at token 0 of sequence 0, "
+                      "dimension 12): float32 overflowed"))
+        fail_msg("aniso hidden said: %s", text);
+    free(text), free(cmd);
+    cmd = fmt("'%s' profile --quiet --threads 2 --prompts '%s' --out '%s' '%s' 2>'%s'", aniso_bin,
+              prompts, out, dir, log);
+    assert_int_equal(run_status(cmd), 1);
+    assert_int_not_equal(access(out, F_OK), 0);
+    text = read_text(log, NULL);
+    if (!strstr(text, "the hidden states of layer 2 are not finite"))
+        fail_msg("aniso profile said: %s", text);
+    free(text), free(cmd);
+    free(prompts), free(npy), free(tokens), free(out), free(log), free(want), free(st), free(dir);
+    rm_rf(tmp);
+    free(tmp);
+}
+
+/* Prompts and windows longer than max_position_embeddings are refused before
+ * any work, naming the prompt, its length and the limit; a dynamic rope has
+ * no limit; a corpus's default context is cut to the limit. */
+static void sequence_limits(void **state)
+{
+    (void)state;
+    char *yarn = fmt("%s/forward/llama-yarn-f32", fixtures_dir()),
+         *dyn = fmt("%s/forward/llama-dynamic-f32", fixtures_dir());
+    aniso_error err;
+    aniso_model *m = aniso_model_open(yarn, NULL, &err), *md = aniso_model_open(dyn, NULL, &err);
+    assert_non_null(m);
+    assert_non_null(md);
+    assert_int_equal(aniso_max_seq_len(aniso_model_hparams(m)), 64);
+    assert_int_equal(aniso_max_seq_len(aniso_model_hparams(md)), 0); /* n_pos 24, dynamic */
+    int32_t ids[100];
+    for (int i = 0; i < 100; i++) ids[i] = 3 + i % 50;
+    size_t offs[] = {0, 30, 95, 100};
+    int seen = 0;
+    aniso_forward_opts o = {.n_threads = 1, .tap = count_layers, .tap_user = &seen};
+    assert_int_equal(forward_ids(m, ids, offs, 3, &o, &err), ANISO_INVALID_ARGUMENT);
+    char *want = fmt("%s: prompt 1 has 65 tokens, more than the model's 64 positions "
+                     "(max_position_embeddings); shorten it, or measure long text in windows "
+                     "with --corpus FILE --context N (N at most 64)",
+                     yarn);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(seen, 0);
+    o.allow_long_seq = 1;
+    assert_int_equal(forward_ids(m, ids, offs, 3, &o, &err), ANISO_OK);
+    assert_int_equal(seen, 4);
+    o.allow_long_seq = 0;
+    assert_int_equal(forward_ids(md, ids, offs, 3, &o, &err), ANISO_OK);
+    /* aniso_profile: prompts, then corpus windows */
+    char *tmp = make_temp_dir(), *pf = fmt("%s/prompts.txt", tmp), *cf = fmt("%s/corpus.txt", tmp),
+         *out = fmt("%s/out", tmp);
+    char *longline = calloc(1, 4000);
+    for (int i = 0; i < 300; i++) strcat(longline, i % 2 ? "dog " : "cat ");
+    char *ptext = fmt("a short prompt\n%s\n", longline);
+    write_text(pf, ptext);
+    write_text(cf, ptext);
+    aniso_profile_opts po = {.model = yarn,
+                             .prompts_file = pf,
+                             .out_dir = out,
+                             .n_threads = 1,
+                             .formats = ANISO_FIG_NONE};
+    aniso_profile_run *run = NULL;
+    assert_int_equal(aniso_profile(&po, &run, &err), ANISO_INVALID_ARGUMENT);
+    if (strncmp(err.msg, "profile: prompt 1 has ", 22) ||
+        !strstr(err.msg, " tokens, more than the 64 positions of ") ||
+        !strstr(err.msg, "(max_position_embeddings); measure long text in windows with --corpus "
+                         "FILE --context N (N at most 64)"))
+        fail_msg("%s", err.msg);
+    po.prompts_file = NULL;
+    po.corpus_file = cf;
+    po.context = 65;
+    assert_int_equal(aniso_profile(&po, &run, &err), ANISO_INVALID_ARGUMENT);
+    free(want);
+    want = fmt("profile: --context 65 is more than the 64 positions of %s "
+               "(max_position_embeddings); give --context 64 or less",
+               yarn);
+    assert_string_equal(err.msg, want);
+    po.context = 0; /* the default, 512, is cut to the model's 64 */
+    if (aniso_profile(&po, &run, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(run->info.context, 64);
+    aniso_profile_run_free(run);
+    free(longline), free(ptext), free(want);
+    rm_rf(tmp);
+    free(tmp), free(pf), free(cf), free(out);
+    aniso_model_free(m), aniso_model_free(md);
+    free(yarn), free(dyn);
+}
+
+/* The pass's memory is estimated before anything is allocated and checked
+ * against max_memory (or what the system has). */
+static void memory_limit(void **state)
+{
+    (void)state;
+    char *dir = fmt("%s/forward/llama-f32", fixtures_dir());
+    aniso_error err;
+    aniso_model *m = aniso_model_open(dir, NULL, &err);
+    assert_non_null(m);
+    int32_t ids[600];
+    for (int i = 0; i < 600; i++) ids[i] = 3 + i % 500;
+    size_t offs[] = {0, 200, 400, 600};
+    int seen = 0;
+    aniso_forward_opts o = {
+        .n_threads = 1, .tap = count_layers, .tap_user = &seen, .max_memory = 100000};
+    assert_int_equal(forward_ids(m, ids, offs, 3, &o, &err), ANISO_NO_MEMORY);
+    /* 600 tokens: (4 x 64 + 2 x 64 + 2 x 32 + 2 x 128) floats each, and more */
+    double mib = 0;
+    sscanf(err.msg, "forward needs about %lf", &mib);
+    char *want = fmt("forward needs about %.1f MiB; 97.7 KiB is the limit (--max-memory to change "
+                     "the limit)",
+                     mib);
+    assert_string_equal(err.msg, want);
+    free(want);
+    assert_true(mib > 600.0 * 704 * 4 / 1048576 && mib < 10);
+    assert_int_equal(seen, 0);
+    o.max_memory = (uint64_t)1 << 40;
+    assert_int_equal(forward_ids(m, ids, offs, 3, &o, &err), ANISO_OK);
+    o.max_memory = 0; /* what the system has: enough */
+    assert_int_equal(forward_ids(m, ids, offs, 3, &o, &err), ANISO_OK);
+    aniso_model_free(m);
+    free(dir);
+}
+
 /* Every family in both versions' fixtures, and 5.x's reading of the 4.57
  * folder where it differs. */
 static void check_fixture(const char *name)
@@ -305,22 +585,24 @@ int main(int argc, char **argv)
     }
     aniso_bin = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hidden_command), cmocka_unit_test(gguf_llama),
-        cmocka_unit_test(gguf_gemma),     cmocka_unit_test(gguf_gemma2),
-        cmocka_unit_test(gguf_gptneox),   cmocka_unit_test(gguf_gpt2),
-        cmocka_unit_test(gguf_qwen3),     cmocka_unit_test(gguf_olmo2),
-        cmocka_unit_test(gguf_phi3),      cmocka_unit_test(gguf_phi3_sw),
-        cmocka_unit_test(gguf_llama3),    cmocka_unit_test(gguf_no_window),
-        cmocka_unit_test(llama_f32),      cmocka_unit_test(llama3_bf16),
-        cmocka_unit_test(gemma_f32),      cmocka_unit_test(gemma_bf16),
-        cmocka_unit_test(gemma2_f32),     cmocka_unit_test(gemma2_f16),
-        cmocka_unit_test(gemma3_f32),     cmocka_unit_test(gemma3_bf16),
-        cmocka_unit_test(gptneox_f32),    cmocka_unit_test(gptneox_seq_bf16),
-        cmocka_unit_test(gpt2_f32),       cmocka_unit_test(gpt2_scaled_bf16),
-        cmocka_unit_test(qwen2_f32),      cmocka_unit_test(qwen3_bf16),
-        cmocka_unit_test(mistral_f32),    cmocka_unit_test(phi3_f32),
-        cmocka_unit_test(phi3_sw_bf16),   cmocka_unit_test(olmo2_f32),
-        cmocka_unit_test(llama_yarn_f32), cmocka_unit_test(llama_dynamic_f32),
+        cmocka_unit_test(nonfinite_weights), cmocka_unit_test(overflowing_states),
+        cmocka_unit_test(sequence_limits),   cmocka_unit_test(memory_limit),
+        cmocka_unit_test(hidden_command),    cmocka_unit_test(gguf_llama),
+        cmocka_unit_test(gguf_gemma),        cmocka_unit_test(gguf_gemma2),
+        cmocka_unit_test(gguf_gptneox),      cmocka_unit_test(gguf_gpt2),
+        cmocka_unit_test(gguf_qwen3),        cmocka_unit_test(gguf_olmo2),
+        cmocka_unit_test(gguf_phi3),         cmocka_unit_test(gguf_phi3_sw),
+        cmocka_unit_test(gguf_llama3),       cmocka_unit_test(gguf_no_window),
+        cmocka_unit_test(llama_f32),         cmocka_unit_test(llama3_bf16),
+        cmocka_unit_test(gemma_f32),         cmocka_unit_test(gemma_bf16),
+        cmocka_unit_test(gemma2_f32),        cmocka_unit_test(gemma2_f16),
+        cmocka_unit_test(gemma3_f32),        cmocka_unit_test(gemma3_bf16),
+        cmocka_unit_test(gptneox_f32),       cmocka_unit_test(gptneox_seq_bf16),
+        cmocka_unit_test(gpt2_f32),          cmocka_unit_test(gpt2_scaled_bf16),
+        cmocka_unit_test(qwen2_f32),         cmocka_unit_test(qwen3_bf16),
+        cmocka_unit_test(mistral_f32),       cmocka_unit_test(phi3_f32),
+        cmocka_unit_test(phi3_sw_bf16),      cmocka_unit_test(olmo2_f32),
+        cmocka_unit_test(llama_yarn_f32),    cmocka_unit_test(llama_dynamic_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

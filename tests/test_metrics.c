@@ -144,6 +144,22 @@ static void one_token_is_an_error(void **state)
                         "n - 1");
 }
 
+/* A non-finite value is named (row and column), never handed to LAPACK. */
+static void nonfinite_rows_are_an_error(void **state)
+{
+    (void)state;
+    float x[6 * 4];
+    for (int i = 0; i < 24; i++) x[i] = (float)(i % 7) - 3;
+    x[3 * 4 + 2] = NAN;
+    aniso_layer_metrics m;
+    aniso_error err;
+    assert_int_equal(aniso_metrics_compute(x, 6, 4, &m, &err), ANISO_INVALID_ARGUMENT);
+    assert_string_equal(err.msg, "metrics: row 3 holds a non-finite value (NaN) in column 2");
+    x[3 * 4 + 2] = 0, x[5 * 4 + 0] = -INFINITY;
+    assert_int_equal(aniso_metrics_compute(x, 6, 4, &m, &err), ANISO_INVALID_ARGUMENT);
+    assert_string_equal(err.msg, "metrics: row 5 holds a non-finite value (-Inf) in column 0");
+}
+
 static void short_phases(void **state)
 {
     (void)state;
@@ -169,6 +185,7 @@ int main(void)
         cmocka_unit_test(matrices),
         cmocka_unit_test(profiles),
         cmocka_unit_test(one_token_is_an_error),
+        cmocka_unit_test(nonfinite_rows_are_an_error),
         cmocka_unit_test(short_phases),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,13 +201,35 @@ static void too_few_rows(void **state)
     aniso_moments_free(m);
 }
 
+/* Statistics that are not finite (rows holding NaN) give the metrics an
+ * error that says why, in both regimes. */
+static void nonfinite_statistics(void **state)
+{
+    (void)state;
+    aniso_error err;
+    float x[10 * 4];
+    for (int i = 0; i < 40; i++) x[i] = (float)((i * 7) % 11) - 5;
+    x[17] = NAN;
+    aniso_layer_metrics out;
+    aniso_moments *m = aniso_moments_new(4, 1, &err); /* moments from the first row */
+    assert_int_equal(aniso_moments_add(m, x, 10, &err), ANISO_OK);
+    assert_int_equal(aniso_moments_metrics(m, &out, &err), ANISO_INVALID_ARGUMENT);
+    assert_string_equal(err.msg, "metrics: the covariance of the 10 x 4 matrix holds non-finite "
+                                 "values (its rows are too large for float64, or not finite)");
+    aniso_moments_free(m);
+    m = aniso_moments_new(8, 100, &err); /* rows kept (fewer than d = 8): the Gram route */
+    assert_int_equal(aniso_moments_add(m, x, 5, &err), ANISO_OK);
+    assert_int_equal(aniso_moments_metrics(m, &out, &err), ANISO_INVALID_ARGUMENT);
+    assert_string_equal(err.msg, "metrics: row 2 holds a non-finite value (NaN) in column 1");
+    aniso_moments_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gram_regime),
-        cmocka_unit_test(moments_regime),
-        cmocka_unit_test(serialisation),
-        cmocka_unit_test(too_few_rows),
+        cmocka_unit_test(gram_regime),          cmocka_unit_test(moments_regime),
+        cmocka_unit_test(serialisation),        cmocka_unit_test(too_few_rows),
+        cmocka_unit_test(nonfinite_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

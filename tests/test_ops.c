@@ -1,9 +1,12 @@
 /* test_ops.c - the forward pass's operations against scalar double
  * references on random inputs, and the half-precision conversions against
- * the compiler's own _Float16 and the bfloat16 bit layout. (An internal
- * test: it includes src/ headers.) */
+ * the compiler's own _Float16 (util.c) and the bfloat16 bit layout. (An internal
+ * test: it includes src/ headers.) And the checks of non-finite values and of
+ * memory (base/mem.c). */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +16,9 @@
 #include <cmocka.h>
 
 #include "base/half.h"
+#include "base/mem.h"
 #include "model/ops.h"
+#include "util.h"
 
 static double urand(unsigned *s)
 {
@@ -26,9 +31,7 @@ static void f16_all_values(void **state)
     (void)state;
     for (unsigned i = 0; i < 65536; i++) {
         uint16_t b = (uint16_t)i;
-        _Float16 h;
-        memcpy(&h, &b, 2);
-        float want = (float)h, got = f16_to_f32(b);
+        float want = test_f16_to_f32(b), got = f16_to_f32(b);
         if (want != want)
             assert_true(got != got);
         else
@@ -52,7 +55,7 @@ static aniso_tensor make_tensor(void *buf, const float *v, size_t n, aniso_dtype
         if (dt == ANISO_DTYPE_F32) {
             ((float *)buf)[i] = v[i];
         } else if (dt == ANISO_DTYPE_F16) {
-            _Float16 h = (_Float16)v[i];
+            uint16_t h = test_f32_to_f16(v[i]);
             memcpy((char *)buf + 2 * i, &h, 2);
         } else {
             uint32_t u;
@@ -87,7 +90,9 @@ static void linear_matches_reference(void **state)
         wbuf = malloc(sizeof(float) * linear_buffer_elems(&W));
         float *wq = malloc(sizeof(float) * n_in * n_out); /* the rounded weights */
         to_f32(wq, &W, 0, (size_t)n_in * n_out);
-        linear(y, x, &W, b, T, n_in, n_out, wbuf);
+        nonfinite bad;
+        linear(y, x, &W, b, T, n_in, n_out, wbuf, &bad);
+        assert_true(bad.at == SIZE_MAX);
         double maxerr = 0;
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) {
@@ -100,6 +105,152 @@ static void linear_matches_reference(void **state)
         free(wq);
     }
     free(x), free(w), free(y), free(wbuf), free(b), free(raw);
+}
+
+static void finds_nonfinite(void **state)
+{
+    (void)state;
+    float *v = calloc(10000, sizeof *v);
+    for (int i = 0; i < 10000; i++) v[i] = i % 2 ? FLT_MAX : -0x1p-149f; /* finite extremes */
+    assert_int_equal(first_nonfinite(v, 10000), 10000);
+    size_t at[] = {0, 4095, 4096, 9999};
+    float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
+    for (int k = 0; k < 4; k++) {
+        float keep = v[at[k]];
+        v[at[k]] = bad[k];
+        assert_int_equal(first_nonfinite(v, 10000), at[k]);
+        assert_int_equal(first_nonfinite(v, at[k]), at[k]); /* not within the first at[k] */
+        v[at[k]] = keep;
+    }
+    v[7000] = NAN, v[5000] = INFINITY;
+    assert_int_equal(first_nonfinite(v, 10000), 5000);
+    /* large arrays are searched by every thread: still the first one */
+    size_t n = 3u << 20;
+    float *w = calloc(n, sizeof *w);
+    assert_int_equal(first_nonfinite(w, n), n);
+    w[n - 1] = NAN;
+    assert_int_equal(first_nonfinite(w, n), n - 1);
+    w[(n / 3) * 2] = INFINITY, w[n / 2 + 1] = -INFINITY;
+    assert_int_equal(first_nonfinite(w, n), n / 2 + 1);
+    w[5] = NAN;
+    assert_int_equal(first_nonfinite(w, n), 5);
+    free(w);
+    assert_string_equal(nonfinite_name(NAN), "NaN");
+    assert_string_equal(nonfinite_name(INFINITY), "Inf");
+    assert_string_equal(nonfinite_name(-INFINITY), "-Inf");
+    free(v);
+}
+
+/* linear() with a checker: the first non-finite weight, in the model's
+ * element order, for every dtype and row layout, and file_index back to the
+ * file's order; y is zeroed and nothing is multiplied. */
+static void linear_finds_nonfinite_weights(void **state)
+{
+    (void)state;
+    unsigned s = 11;
+    enum { T = 3, n_in = 64, n_out = 40, N = n_in * n_out };
+    float x[T * n_in], w[N], y[T * n_out];
+    unsigned char raw[4 * N];
+    for (int i = 0; i < T * n_in; i++) x[i] = (float)urand(&s);
+    aniso_tensor probe = {.n_dims = 2, .shape = {n_out, n_in}};
+    float *wbuf = malloc(sizeof(float) * linear_buffer_elems(&probe));
+    aniso_dtype dts[] = {ANISO_DTYPE_F32, ANISO_DTYPE_F16, ANISO_DTYPE_BF16};
+    size_t pos[] = {0, 5 * n_in + 17, N - 1};
+    for (int d = 0; d < 3; d++)
+        for (int shifted = 0; shifted < 2; shifted++) /* float32 with a shift is converted */
+            for (int k = 0; k < 3; k++) {
+                for (int i = 0; i < N; i++) w[i] = (float)urand(&s);
+                w[pos[k]] = k == 1 ? NAN : -INFINITY;
+                aniso_tensor W = make_tensor(raw, w, N, dts[d]);
+                W.n_dims = 2, W.shape[0] = n_out, W.shape[1] = n_in;
+                W.shift = shifted ? -1.0f : 0.0f;
+                for (int i = 0; i < T * n_out; i++) y[i] = 1;
+                nonfinite bad;
+                linear(y, x, &W, NULL, T, n_in, n_out, wbuf, &bad);
+                assert_int_equal(bad.at, pos[k]);
+                assert_true(k == 1 ? isnan(bad.v) : bad.v == -INFINITY);
+                for (int i = 0; i < T * n_out; i++) assert_true(y[i] == 0);
+                assert_int_equal(file_index(&W, 0, pos[k] / n_in, pos[k] % n_in, n_in), pos[k]);
+                linear(y, x, &W, NULL, T, n_in, n_out, wbuf, NULL); /* unchecked: computed */
+            }
+    /* Q8_0: 34-byte blocks (a float16 scale, 32 int8); an infinite scale
+     * makes its block's values non-finite (Inf times q, NaN where q is 0). */
+    memset(raw, 0, sizeof raw);
+    for (int b = 0; b < N / 32; b++) {
+        unsigned char *blk = raw + 34 * b;
+        blk[0] = 0x00, blk[1] = 0x3c; /* 1.0 */
+        for (int j = 0; j < 32; j++) blk[2 + j] = (unsigned char)(j * 7 % 255);
+    }
+    /* block 37 (row 18, columns 32..63) scaled by +Inf */
+    int bad_block = 37;
+    raw[34 * bad_block] = 0x00, raw[34 * bad_block + 1] = 0x7c;
+    aniso_tensor Q = {
+        .dtype = ANISO_DTYPE_Q8_0, .n_dims = 2, .shape = {n_out, n_in}, .n_elem = N, .data = raw};
+    nonfinite bad;
+    linear(y, x, &Q, NULL, T, n_in, n_out, wbuf, &bad);
+    assert_int_equal(bad.at, (size_t)bad_block * 32);
+    assert_true(isnan(bad.v)); /* its first quant is 0 */
+    /* Llama's q/k row permutation (GGUF): model row r is file row map_row(r). */
+    for (int i = 0; i < N; i++) w[i] = (float)urand(&s);
+    size_t file_row = 9, col = 5; /* head 1 of 8-row heads: model row 8 + 4 */
+    w[file_row * n_in + col] = NAN;
+    aniso_tensor P = make_tensor(raw, w, N, ANISO_DTYPE_F32);
+    P.n_dims = 2, P.shape[0] = n_out, P.shape[1] = n_in;
+    P.row_map = ANISO_ROWS_LLAMA_QK, P.map_dim = 8, P.map_heads = n_out / 8;
+    linear(y, x, &P, NULL, T, n_in, n_out, wbuf, &bad);
+    assert_true(bad.at != SIZE_MAX);
+    assert_int_not_equal(bad.at / n_in, file_row); /* the model's order differs */
+    assert_int_equal(file_index(&P, 0, bad.at / n_in, bad.at % n_in, n_in), file_row * n_in + col);
+    /* GPT-2's Conv1D, stored (in, out) with 3 * n_out columns (a fused
+     * c_attn), the view starting at column n_out (k): model element (r, c)
+     * is stored element c * 3 n_out + n_out + r. */
+    float *cw = malloc(sizeof(float) * 3 * N);
+    for (int i = 0; i < 3 * N; i++) cw[i] = (float)urand(&s);
+    size_t in_k = 33, out_j = 7;
+    cw[in_k * 3 * n_out + n_out + out_j] = INFINITY;
+    aniso_tensor C = {.dtype = ANISO_DTYPE_F32,
+                      .n_dims = 2,
+                      .shape = {n_out, n_in},
+                      .n_elem = N,
+                      .data = cw + n_out,
+                      .row_map = ANISO_ROWS_CONV1D,
+                      .map_dim = 3 * n_out};
+    linear(y, x, &C, NULL, T, n_in, n_out, wbuf, &bad);
+    assert_int_equal(bad.at, out_j * n_in + in_k);
+    assert_int_equal(file_index(&C, n_out, out_j, in_k, n_in), in_k * 3 * n_out + n_out + out_j);
+    free(cw);
+    free(wbuf);
+}
+
+/* base/mem.c: sizes for messages, the check against a limit, and what the
+ * system says is available. */
+static void memory_checks(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(mem_str(512, b, sizeof b), "512 bytes");
+    assert_string_equal(mem_str(100000, b, sizeof b), "97.7 KiB");
+    assert_string_equal(mem_str(3435973837u, b, sizeof b), "3.2 GiB");
+    assert_string_equal(mem_str((uint64_t)250 << 20, b, sizeof b), "250 MiB");
+    aniso_error err;
+    assert_int_equal(mem_check("profile", 1000, "forward 1 KiB", 1000, &err), ANISO_OK);
+    assert_int_equal(mem_check("profile", (uint64_t)3435973837u,
+                               "forward 1.1 GiB, analysis 2.1 GiB", (uint64_t)1610612736, &err),
+                     ANISO_NO_MEMORY);
+    assert_string_equal(err.msg, "profile needs about 3.2 GiB (forward 1.1 GiB, analysis 2.1 GiB); "
+                                 "1.5 GiB is the limit (--max-memory to change the limit)");
+    /* this machine: something, and no more than it has */
+    uint64_t have = mem_available(), total = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) total = (uint64_t)kb * 1024;
+    if (f) fclose(f);
+    assert_true(have > 0 && have <= total);
+    assert_int_equal(mem_check("forward", have / 2, NULL, 0, &err), ANISO_OK);
+    assert_int_equal(mem_check("forward", total * 2, NULL, 0, &err), ANISO_NO_MEMORY);
+    assert_non_null(strstr(err.msg, " is available (--max-memory to change the limit)"));
 }
 
 static void norms_match_reference(void **state)
@@ -161,6 +312,9 @@ int main(void)
         cmocka_unit_test(f16_all_values),
         cmocka_unit_test(bf16_values),
         cmocka_unit_test(linear_matches_reference),
+        cmocka_unit_test(finds_nonfinite),
+        cmocka_unit_test(linear_finds_nonfinite_weights),
+        cmocka_unit_test(memory_checks),
         cmocka_unit_test(norms_match_reference),
         cmocka_unit_test(activations_match_reference),
     };

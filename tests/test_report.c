@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "base/base.h"
 #include "util.h"
 
 static const char *keys[] = {
@@ -417,13 +418,13 @@ static void report_warnings(void **state)
     free(tmp), free(model), free(pf);
 }
 
-/* A figure that cannot be written: an error, not a prompt or an exit in
- * PLplot, and nothing of the report left behind. */
+/* A figure whose place holds something other than a regular file: an
+ * error naming it, and nothing of the report left behind. */
 static void report_unwritable(void **state)
 {
     (void)state;
     char *tmp = make_temp_dir(), *model = fmt("%s/forward/gemma2-f32", fixtures_dir());
-    char *block = fmt("%s/eigenvalue_spectrum_gemma2-f32.svg.tmp.svg", tmp);
+    char *block = fmt("%s/eigenvalue_spectrum_gemma2-f32.svg", tmp);
     assert_int_equal(mkdir(block, 0755), 0);
     aniso_profile_opts o = {
         .model = model, .out_dir = tmp, .n_threads = 2, .formats = ANISO_FIG_PNG | ANISO_FIG_SVG};
@@ -431,13 +432,14 @@ static void report_unwritable(void **state)
     aniso_error err;
     assert_int_not_equal(aniso_profile(&o, &run, &err), ANISO_OK);
     assert_null(run);
-    char *want =
-        fmt("%s/eigenvalue_spectrum_gemma2-f32.svg: cannot write the figure: Is a directory", tmp);
+    char *want = fmt("%s/eigenvalue_spectrum_gemma2-f32.svg: exists and is a folder; aniso "
+                     "replaces only regular files with its results",
+                     tmp);
     assert_string_equal(err.msg, want);
     assert_int_equal(count_entries(tmp), 1); /* the blocking folder alone */
     /* The comparison: all or none too. */
     rmdir(block);
-    char *cblock = fmt("%s/comparison.pdf.tmp.pdf", tmp);
+    char *cblock = fmt("%s/comparison.pdf", tmp);
     assert_int_equal(mkdir(cblock, 0755), 0);
     char *p = fmt("%s/results/anisotropy_results_gemma.json", fixtures_dir());
     aniso_result_file *rf = aniso_result_load(p, &err);
@@ -453,6 +455,114 @@ static void report_unwritable(void **state)
     free(tmp), free(model), free(block), free(cblock), free(p), free(want);
 }
 
+static char *slurp_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *b = calloc(1, 256);
+    size_t n = fread(b, 1, 255, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static void put_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A result set that fails while it is put in place leaves every earlier
+ * file as it was and nothing of its own: here the third target turns into
+ * a folder after the set was staged, so that the first two were already
+ * moved in when the third fails. */
+static void result_set_all_or_none(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir();
+    const char *names[3] = {"a.json", "b.png", "c.zip"};
+    char *final[3], *staged[3];
+    for (int i = 0; i < 3; i++) final[i] = fmt("%s/%s", tmp, names[i]);
+    put_text(final[0], "old a");
+    put_text(final[1], "old b");
+    aniso_error err;
+    astage s;
+    assert_int_equal(astage_open(&s, tmp, &err), ANISO_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(astage_add(&s, names[i], &staged[i], &err), ANISO_OK);
+        put_text(staged[i], names[i]);
+    }
+    /* a name twice in one set */
+    char *dup = NULL;
+    assert_int_not_equal(astage_add(&s, "b.png", &dup, &err), ANISO_OK);
+    assert_null(dup);
+    assert_int_equal(mkdir(final[2], 0755), 0);
+    assert_int_not_equal(astage_commit(&s, &err), ANISO_OK);
+    assert_non_null(strstr(err.msg, "c.zip: exists and is a folder"));
+    char *a = slurp_text(final[0]), *b = slurp_text(final[1]);
+    assert_string_equal(a, "old a");
+    assert_string_equal(b, "old b");
+    free(a), free(b);
+    assert_int_equal(count_entries(tmp), 3); /* a.json, b.png, the folder c.zip */
+    /* Without the obstacle the new set replaces the old files. */
+    rmdir(final[2]);
+    assert_int_equal(astage_open(&s, tmp, &err), ANISO_OK);
+    for (int i = 0; i < 3; i++) {
+        free(staged[i]);
+        assert_int_equal(astage_add(&s, names[i], &staged[i], &err), ANISO_OK);
+        put_text(staged[i], names[i]);
+    }
+    assert_int_equal(astage_commit(&s, &err), ANISO_OK);
+    for (int i = 0; i < 3; i++) {
+        char *t = slurp_text(final[i]);
+        assert_string_equal(t, names[i]);
+        free(t);
+    }
+    assert_int_equal(count_entries(tmp), 3);
+    /* A FIFO where a result goes is refused, and left alone. */
+    char *fifo = fmt("%s/d.json", tmp);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(astage_open(&s, tmp, &err), ANISO_OK);
+    char *p = NULL;
+    assert_int_not_equal(astage_add(&s, "d.json", &p, &err), ANISO_OK);
+    assert_non_null(strstr(err.msg, "d.json: exists and is a FIFO (named pipe)"));
+    astage_abort(&s);
+    assert_int_equal(count_entries(tmp), 4);
+    rm_rf(tmp);
+    for (int i = 0; i < 3; i++) free(final[i]), free(staged[i]);
+    free(fifo), free(tmp);
+}
+
+/* Two models whose names give the same report name: the second run is
+ * refused before any work, and the first one's report is kept. */
+static void report_name_collision(void **state)
+{
+    (void)state;
+    char *tmp = make_temp_dir(), *model = fmt("%s/forward/gpt2-f32", fixtures_dir());
+    char *copy = fmt("%s/copy/gpt2-f32", tmp), *out = fmt("%s/out", tmp);
+    char *cmd = fmt("mkdir -p '%s' && cp '%s'/* '%s'/", copy, model, copy);
+    assert_int_equal(system(cmd), 0);
+    aniso_profile_opts o = {
+        .model = model, .out_dir = out, .n_threads = 2, .formats = ANISO_FIG_NONE};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    assert_int_equal(aniso_profile(&o, &run, &err), ANISO_OK);
+    aniso_profile_run_free(run);
+    o.model = copy;
+    assert_int_not_equal(aniso_profile(&o, &run, &err), ANISO_OK);
+    assert_non_null(strstr(err.msg, "anisotropy_results_gpt2-f32.json: holds the results of"));
+    assert_int_equal(count_entries(out), 1);
+    /* the same model by another spelling of its path is the same model */
+    char *dotted = fmt("%s/forward/../forward/gpt2-f32", fixtures_dir());
+    o.model = dotted;
+    assert_int_equal(aniso_profile(&o, &run, &err), ANISO_OK);
+    aniso_profile_run_free(run);
+    rm_rf(tmp);
+    free(tmp), free(model), free(copy), free(out), free(cmd), free(dotted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,7 +570,8 @@ int main(void)
         cmocka_unit_test(published_results),     cmocka_unit_test(result_without_profile),
         cmocka_unit_test(report_formats),        cmocka_unit_test(formats_parse),
         cmocka_unit_test(report_names),          cmocka_unit_test(report_warnings),
-        cmocka_unit_test(report_unwritable),
+        cmocka_unit_test(report_unwritable),     cmocka_unit_test(result_set_all_or_none),
+        cmocka_unit_test(report_name_collision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,8 +272,8 @@ static void open_missing_file(void **state)
     (void)state;
     aniso_error err;
     assert_null(aniso_st_open("/nonexistent/x.safetensors", &err));
-    assert_string_equal(err.msg, "/nonexistent/x.safetensors: cannot open: No such file or "
-                                 "directory");
+    assert_string_equal(err.msg, "/nonexistent/x.safetensors: not found");
+    assert_int_equal(err.code, ANISO_NOT_FOUND);
 }
 
 static void dtype_table(void **state)

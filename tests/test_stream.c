@@ -21,13 +21,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmocka.h>
 
 #include "util.h"
 
 static const char *slice; /* the corpus slice's path */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
 
 /* ---- The reference ---- */
 
@@ -482,6 +495,205 @@ static void layers_and_last_layer(void **state)
     free(tmp), free(model);
 }
 
+/* ---- Memory, and what a checkpoint may hold ---- */
+
+/* A field of /proc/self/status in kB ("VmRSS:"), or -1. */
+static long long status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long long v = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n)) v = atoll(line + n);
+    if (f) fclose(f);
+    return v;
+}
+
+/* Bytes from "12.5 MiB" at s. */
+static double parse_bytes(const char *s)
+{
+    double v;
+    char unit[8];
+    if (sscanf(s, "%lf %7s", &v, unit) != 2) return -1;
+    const char *units[] = {"bytes", "KiB", "MiB", "GiB"};
+    for (int i = 0; i < 4; i++)
+        if (!strncmp(unit, units[i], strlen(units[i]))) return v * pow(1024, i);
+    return -1;
+}
+
+/* The profile's memory estimate, made before anything is allocated: a
+ * limit below it is refused with the estimate, one above passes; and it is
+ * within a factor of 2 of the peak resident memory the run adds (VmHWM,
+ * reset through clear_refs). */
+static void memory_estimate(void **state)
+{
+    (void)state;
+    char *model = fmt("%s/forward/llama-f32", fixtures_dir()), *tmp = make_temp_dir();
+    char *corpus = fmt("%s/corpus.txt", tmp);
+    /* the slice three times: chunks of 8192 tokens, filled */
+    char *one = read_text(slice, NULL), *three = fmt("%s\n%s\n%s", one, one, one);
+    write_text(corpus, three);
+    free(one), free(three);
+    aniso_profile_opts o = {.model = model,
+                            .corpus_file = corpus,
+                            .context = 256,
+                            .chunk_tokens = 8192,
+                            .max_tokens = 3 * 8192,
+                            .out_dir = tmp,
+                            .n_threads = 1,
+                            .formats = ANISO_FIG_NONE,
+                            .max_memory = 100000};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    assert_int_equal(aniso_profile(&o, &run, &err), ANISO_NO_MEMORY);
+    const char *head = "profile needs about ";
+    if (strncmp(err.msg, head, strlen(head)) || !strstr(err.msg, " (forward ") ||
+        !strstr(err.msg, ", analysis ") ||
+        !strstr(err.msg, "); 97.7 KiB is the limit (--max-memory to change the limit)"))
+        fail_msg("%s", err.msg);
+    double est = parse_bytes(err.msg + strlen(head));
+    /* 8192 tokens: (4 x 64 + 2 x 64 + 2 x 32 + 2 x 128 + 64) floats each */
+    assert_true(est > 8192.0 * 768 * 4 && est < 64.0 * 1048576);
+    o.max_memory = (uint64_t)est + (uint64_t)est / 50 + 4096; /* rounding of the message */
+    run = profile(&o);
+    assert_true(run->info.n_tokens_seen > 2 * 8192); /* full chunks */
+    aniso_profile_run_free(run);
+    /* The peak this run adds, in this process: large blocks mapped (and
+     * unmapped when freed) whatever was freed before, the heap trimmed,
+     * the peak reset to the resident memory now (clear_refs). */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    malloc_trim(0);
+    int reset = 0;
+    FILE *cr = UNDER_ASAN ? NULL : fopen("/proc/self/clear_refs", "w");
+    if (cr) {
+        reset = fputs("5", cr) >= 0;
+        reset = fclose(cr) == 0 && reset;
+    }
+    if (UNDER_ASAN) { /* its allocator keeps freed memory (quarantine) and shadows it */
+        print_message("memory estimate %.1f MiB: no peak measured under AddressSanitizer\n",
+                      est / 1048576);
+    } else if (!reset) {
+        print_message("memory estimate %.1f MiB: no peak measured (clear_refs)\n", est / 1048576);
+    } else {
+        long long base = status_kb("VmRSS:");
+        o.max_memory = 0;
+        run = profile(&o);
+        double used = (double)(status_kb("VmHWM:") - base) * 1024;
+        aniso_profile_run_free(run);
+        print_message("memory estimate %.1f MiB, peak resident memory added %.1f MiB\n",
+                      est / 1048576, used / 1048576);
+        assert_true(est <= 2.0 * used && used <= 2.0 * est);
+    }
+    rm_rf(tmp);
+    free(tmp), free(model), free(corpus);
+}
+
+/* A checkpoint's parts: header, metadata text, the layers' bytes. */
+typedef struct ckpt {
+    unsigned char *p;
+    size_t n, meta_at, meta_len;
+} ckpt;
+
+static ckpt ckpt_read(const char *path)
+{
+    ckpt c;
+    c.p = (unsigned char *)read_text(path, &c.n);
+    uint64_t len;
+    memcpy(&len, c.p + 16, 8); /* after "ANISOPR\0", version, byte order */
+    c.meta_at = 24, c.meta_len = (size_t)len;
+    return c;
+}
+
+/* Writes c with its metadata's first `from` replaced by `to` and the
+ * checksum (CRC-32 of all before it) made again. */
+static void ckpt_write(const char *path, ckpt *c, const char *from, const char *to)
+{
+    char *meta = malloc(c->meta_len + 1);
+    memcpy(meta, c->p + c->meta_at, c->meta_len);
+    meta[c->meta_len] = 0;
+    char *at = from ? strstr(meta, from) : NULL;
+    if (from && !at) fail_msg("no '%s' in the checkpoint's metadata", from);
+    char *m2 = from ? fmt("%.*s%s%s", (int)(at - meta), meta, to, at + strlen(from)) : meta;
+    uint64_t len = strlen(m2);
+    size_t rest = c->n - (c->meta_at + c->meta_len) - 4, n = c->meta_at + (size_t)len + rest;
+    unsigned char *out = malloc(n + 4);
+    memcpy(out, c->p, 16);
+    memcpy(out + 16, &len, 8);
+    memcpy(out + 24, m2, (size_t)len);
+    memcpy(out + 24 + len, c->p + c->meta_at + c->meta_len, rest);
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), out, (uInt)n);
+    memcpy(out + n, &crc, 4);
+    write_file(path, out, n + 4);
+    if (m2 != meta) free(m2);
+    free(meta), free(out);
+}
+
+/* Statistics that are not finite (a damaged, re-checksummed checkpoint)
+ * give an error naming the layer and why; numbers of a checkpoint out of
+ * range are errors naming the key. */
+static void checkpoint_values_checked(void **state)
+{
+    (void)state;
+    char *model = fmt("%s/forward/llama-f32", fixtures_dir()), *tmp = make_temp_dir();
+    char *ck = fmt("%s/p.part", tmp), *bad = fmt("%s/bad.part", tmp), *out = fmt("%s/out", tmp);
+    aniso_profile_opts o = {.model = model,
+                            .corpus_file = slice,
+                            .context = 32,
+                            .max_tokens = 600,
+                            .keep_rows = 4, /* the moments regime */
+                            .checkpoint = ck,
+                            .out_dir = out,
+                            .n_threads = 2,
+                            .formats = ANISO_FIG_NONE};
+    aniso_profile_run_free(profile(&o));
+    const char *parts[] = {bad};
+    aniso_profile_run *run = NULL;
+    aniso_error err;
+    ckpt c = ckpt_read(ck);
+    /* layer 0's M2[0][0]: after its header (24 bytes), mean, unit (d = 64
+     * doubles each) and the norms' two moments */
+    size_t layer0 = c.meta_at + c.meta_len + 4, m2 = layer0 + 24 + 2 * 64 * 8 + 16;
+    double nan = NAN, keep;
+    memcpy(&keep, c.p + m2, 8);
+    memcpy(c.p + m2, &nan, 8);
+    ckpt_write(bad, &c, NULL, NULL);
+    assert_int_equal(aniso_merge(parts, 1, out, ANISO_FIG_NONE, NULL, &run, &err),
+                     ANISO_INVALID_ARGUMENT);
+    assert_string_equal(err.msg, "layer 0: metrics: the covariance of the 600 x 64 matrix holds "
+                                 "non-finite values (its rows are too large for float64, or not "
+                                 "finite)");
+    memcpy(c.p + m2, &keep, 8);
+    struct {
+        const char *from, *to, *msg;
+    } cases[] = {
+        {"\"n_layers\":3", "\"n_layers\":4294967299",
+         "key 'n_layers' must be an integer from 1 to 4096, found 4294967299"},
+        {"\"hidden_dim\":64", "\"hidden_dim\":-64",
+         "key 'hidden_dim' must be an integer from 1 to 2147483647, found -64"},
+        {"\"context\":32", "\"context\":3.5",
+         "key 'preprocessing.context' must be an integer from 0 to 9223372036854775807, found a "
+         "number"},
+        {"\"positions\":[0,0]", "\"positions\":[0,-1]",
+         "key 'preprocessing.mask.positions[1]' must be an integer from 0 to "
+         "9223372036854775807, found -1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ckpt_write(bad, &c, cases[i].from, cases[i].to);
+        assert_int_equal(aniso_merge(parts, 1, out, ANISO_FIG_NONE, NULL, &run, &err),
+                         ANISO_FORMAT);
+        char *want = fmt("%s: %s", bad, cases[i].msg);
+        assert_string_equal(err.msg, want);
+        free(want);
+    }
+    ckpt_write(bad, &c, NULL, NULL); /* undamaged: merges */
+    assert_int_equal(aniso_merge(parts, 1, out, ANISO_FIG_NONE, NULL, &run, &err), ANISO_OK);
+    aniso_profile_run_free(run);
+    free(c.p);
+    rm_rf(tmp);
+    free(tmp), free(model), free(ck), free(bad), free(out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -490,9 +702,13 @@ int main(int argc, char **argv)
     }
     slice = argv[1];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gram_regime),           cmocka_unit_test(moments_regime),
-        cmocka_unit_test(merged_halves),         cmocka_unit_test(resumed_run),
+        cmocka_unit_test(gram_regime),
+        cmocka_unit_test(moments_regime),
+        cmocka_unit_test(merged_halves),
+        cmocka_unit_test(resumed_run),
         cmocka_unit_test(layers_and_last_layer),
+        cmocka_unit_test(memory_estimate),
+        cmocka_unit_test(checkpoint_values_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,93 @@ st_tensor *read_tensor_list(const char *path, size_t *n)
     return t;
 }
 
+#ifdef __FLT16_MAX__ /* the compiler has _Float16 */
+uint16_t test_f32_to_f16(float v)
+{
+    _Float16 x = (_Float16)v;
+    uint16_t h;
+    memcpy(&h, &x, 2);
+    return h;
+}
+
+float test_f16_to_f32(uint16_t h)
+{
+    _Float16 x;
+    memcpy(&x, &h, 2);
+    return (float)x;
+}
+#else
+uint16_t test_f32_to_f16(float v)
+{
+    uint32_t x;
+    memcpy(&x, &v, 4);
+    uint32_t sign = (x >> 16) & 0x8000, e = (x >> 23) & 0xff, m = x & 0x7fffff;
+    if (e == 0xff) return (uint16_t)(sign | 0x7c00 | (m ? 0x200 | (m >> 13) : 0));
+    int E = (int)e - 127 + 15;
+    if (E >= 31) return (uint16_t)(sign | 0x7c00);
+    if (E <= 0) { /* a subnormal half, or zero */
+        if (E < -10) return (uint16_t)sign;
+        uint32_t M = m | 0x800000, shift = (uint32_t)(14 - E), r = M >> shift,
+                 rem = M & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (r & 1))) r++;
+        return (uint16_t)(sign | r);
+    }
+    uint32_t r = (uint32_t)E << 10 | m >> 13, rem = m & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) r++; /* a carry may reach infinity */
+    return (uint16_t)(sign | r);
+}
+
+float test_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, x;
+    if (e == 0x1f) {
+        x = sign | 0x7f800000 | m << 13;
+    } else if (e) {
+        x = sign | (e + 112) << 23 | m << 13;
+    } else { /* zero or subnormal: m x 2^-24 */
+        float f = (float)m * 0x1p-24f;
+        memcpy(&x, &f, 4);
+        x |= sign;
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+#endif
+
+void patch_tensor(const char *path, const char *name, size_t elem, float v)
+{
+    size_t len;
+    unsigned char *p = (unsigned char *)read_text(path, &len);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];
+    json_error_t je;
+    json_t *h = json_loadb((const char *)p + 8, (size_t)hlen, 0, &je);
+    json_t *t = json_object_get(h, name);
+    if (!t) DIE("%s: no tensor %s", path, name);
+    const char *dt = json_string_value(json_object_get(t, "dtype"));
+    size_t begin =
+        (size_t)json_integer_value(json_array_get(json_object_get(t, "data_offsets"), 0));
+    size_t es = !strcmp(dt, "F32") ? 4 : 2, at = 8 + (size_t)hlen + begin + elem * es;
+    if (at + es > len) DIE("%s: element %zu of %s is outside the file", path, elem, name);
+    if (es == 4) {
+        memcpy(p + at, &v, 4);
+    } else if (!strcmp(dt, "BF16")) {
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        uint16_t b = (uint16_t)(u >> 16);
+        memcpy(p + at, &b, 2);
+    } else if (!strcmp(dt, "F16")) {
+        uint16_t half = test_f32_to_f16(v);
+        memcpy(p + at, &half, 2);
+    } else {
+        DIE("%s: tensor %s has dtype %s", path, name, dt);
+    }
+    write_file(path, p, len);
+    json_decref(h);
+    free(p);
+}
+
 long long json_int_field(const char *path, const char *key)
 {
     json_error_t je;

@@ -37,6 +37,16 @@ void write_safetensors(const char *path, const st_tensor *t, size_t n);
 /* Loads the tensor list of an existing safetensors file. malloc'd. */
 st_tensor *read_tensor_list(const char *path, size_t *n);
 
+/* IEEE half precision: a float rounded to it (to nearest, ties to even)
+ * and back, through the compiler's _Float16 where it has one, else (clang
+ * 14 on x86) exactly the same in software. */
+uint16_t test_f32_to_f16(float v);
+float test_f16_to_f32(uint16_t h);
+
+/* Sets element elem (in storage order) of tensor name of the safetensors
+ * file at path (F32, F16 or BF16) to v, rounded to the tensor's dtype. */
+void patch_tensor(const char *path, const char *name, size_t elem, float v);
+
 /* An integer field of a flat JSON file (the fixtures' oracle.json). */
 long long json_int_field(const char *path, const char *key);
 

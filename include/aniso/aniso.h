@@ -38,6 +38,15 @@ const char *aniso_version(void);
  * aniso_profile_result, aniso_profile_opts and aniso_profile_run. */
 size_t aniso_abi_sizeof(const char *type_name);
 
+/* Removes every temporary file and private result folder that runs in
+ * progress have made (a result set is written into DIR/.aniso-XXXXXX and
+ * put in place only when complete), and makes any later attempt to write
+ * one fail, so that the process can exit leaving nothing partial behind.
+ * Meant for an interrupt: call it from a thread that waits for SIGINT and
+ * SIGTERM (sigwait) and then exit; it is not async-signal-safe. A result
+ * set being put in place is finished first. */
+void aniso_temporaries_remove(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -110,6 +110,13 @@ typedef struct aniso_forward_opts {
     /* Optional: called after each block (done = 1..n_layer). */
     void (*progress)(void *user, int done, int total);
     void *progress_user;
+    /* The bytes the pass may allocate (its plan and state, estimated before
+     * any is allocated); 0: the memory available (MemAvailable, or the
+     * cgroup's headroom when smaller). More is refused (ANISO_NO_MEMORY). */
+    uint64_t max_memory;
+    /* Run prompts longer than aniso_max_seq_len (the model's
+     * max_position_embeddings), which are refused otherwise. */
+    int allow_long_seq;
 } aniso_forward_opts;
 
 /* The rotary inverse frequencies of setting r over n_rot dimensions
@@ -128,7 +135,20 @@ void aniso_rope_at(const aniso_rope *r, int n_rot, size_t seq_len, float *out, f
 /* Whether the frequencies depend on the sequence length. */
 int aniso_rope_length_dependent(const aniso_rope *r);
 
-/* Runs the whole batch through m at once (a plan and state made for it). */
+/* The longest sequence the model takes: its max_position_embeddings (n_pos),
+ * or 0 for no limit (none stated, or a dynamic rope, whose base grows past
+ * it). aniso_forward and aniso_profile refuse longer prompts and windows;
+ * plans (aniso_plan_new) leave that to their caller. */
+size_t aniso_max_seq_len(const aniso_hparams *hp);
+
+/* Runs the whole batch through m at once (a plan and state made for it).
+ * Before anything is allocated, every prompt must fit aniso_max_seq_len
+ * (unless o->allow_long_seq) and the pass's memory o->max_memory. Every
+ * weight's values are checked the first time the model uses them, and every
+ * layer's hidden states before the tap receives them: a non-finite weight
+ * is an ANISO_FORMAT error naming its file, tensor and element, non-finite
+ * hidden states (float32 overflow) an ANISO_UNSUPPORTED error naming the
+ * layer, token and dimension (aniso_run does the same). */
 aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const aniso_forward_opts *o,
                            aniso_error *err);
 

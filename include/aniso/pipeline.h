@@ -91,6 +91,11 @@ typedef struct aniso_profile_opts {
     /* Optional: called after each chunk. */
     void (*progress)(void *user, const aniso_progress *p);
     void *progress_user;
+    /* The bytes the run may allocate (the forward pass's buffers and the
+     * layers' statistics and metrics, estimated before any is allocated);
+     * 0: the memory available (MemAvailable, or the cgroup's headroom when
+     * smaller). More is refused (ANISO_NO_MEMORY). */
+    uint64_t max_memory;
 } aniso_profile_opts;
 
 typedef struct aniso_profile_run {
@@ -110,7 +115,11 @@ typedef struct aniso_profile_run {
 } aniso_profile_run;
 
 /* Runs the profile and writes the report files (docs/METRICS.md section 4).
- * Either every file is written or none is left behind. On success *out is
+ * Before the forward passes start, every prompt (and a corpus's context)
+ * must fit aniso_max_seq_len, and the run's memory (estimated from the
+ * shapes) o->max_memory; the forward pass checks weights and hidden states
+ * as aniso_forward does (forward.h). Either every file is written or none is
+ * left behind. On success *out is
  * the caller's, freed with aniso_profile_run_free. With --shard (and no
  * collective) no report is written: the partial result at o->checkpoint is
  * the output. With a collective, only rank 0 writes the report (the other

@@ -86,7 +86,9 @@ int aniso_figure_formats_parse(const char *s, unsigned *formats);
 /* json, 3 figures in up to 3 formats, zip */
 #define ANISO_REPORT_MAX_FILES 11
 
-/* Writes a report into dir (which exists): every file, or none. Names:
+/* Writes a report into dir (created if missing): every file, or none; an
+ * earlier report of the same names is replaced only once the new one is
+ * complete, and kept if anything fails. Names:
  * anisotropy_results_NAME[TAG].json, then anisotropy_profile_NAME[TAG],
  * eigenvalue_spectrum_NAME[TAG] and norm_analysis_NAME[TAG] in each format
  * (png, pdf, svg order), then anisotropy_results_NAME[TAG]_YYYYMMDD_HHMMSS.zip
@@ -96,6 +98,14 @@ int aniso_figure_formats_parse(const char *s, unsigned *formats);
 aniso_status aniso_report_write_all(const char *dir, unsigned formats,
                                     const aniso_profile_result *r, char **files, int *n_files,
                                     aniso_error *err);
+
+/* Whether aniso_report_write_all may write r's report into dir: its JSON's
+ * path is absent, or a regular file holding an earlier result of the same
+ * model (the same "model" string). Two models whose names give the same
+ * NAME, or a file there that is not an aniso result, are refused, never
+ * replaced. (write_all checks it too; callers check it before the work.) */
+aniso_status aniso_report_check_target(const char *dir, const aniso_profile_result *r,
+                                       aniso_error *err);
 
 /* What the token mask measured: "all tokens", "first token excluded",
  * "BOS and special tokens excluded; positions 1 to 63", ... */

@@ -3,6 +3,7 @@
 #define ANISO_ANALYSIS_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aniso/analysis.h"
 
@@ -15,8 +16,21 @@ void column_mean(double *mu, const double *x, size_t n, size_t d);
 /* dot (n) = x . mu, row by row. */
 void row_dots(double *dot, const double *x, const double *mu, size_t n, size_t d);
 
+/* What the eigensolvers return on failure (0 on success). */
+enum {
+    EIG_NO_MEMORY = -1,
+    EIG_TOO_LARGE = -2,      /* beyond LAPACK's int sizes */
+    EIG_NOT_FINITE = -3,     /* the matrix holds NaN or an infinity */
+    EIG_NO_CONVERGENCE = -4, /* dsyevd's info > 0 */
+};
+/* The error for failure rc on the covariance of a rows x cols matrix. */
+aniso_status eig_error(int rc, size_t rows, size_t cols, aniso_error *err);
+/* The bytes sym_eig_desc and spectrum_desc allocate for the eigenvalues of
+ * an m x m matrix besides the matrix (0 if unknown). */
+size_t sym_eig_work_bytes(size_t m);
+
 /* All d eigenvalues of the covariance of the centred n x d matrix xc,
- * descending (not yet clamped). 0 on success. */
+ * descending (not yet clamped). 0, or an EIG_* code. */
 int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
 
 /* The spectral metrics (docs/METRICS.md section 2: clamping, variance, ratio,
@@ -24,8 +38,16 @@ int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
  * the covariance, descending; eig is clamped in place. */
 void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out);
 /* All m eigenvalues of the symmetric m x m matrix a (upper triangle,
- * row-major; destroyed), descending. 0 on success. */
+ * row-major; destroyed), descending. 0, or an EIG_* code. */
 int sym_eig_desc(double *a, size_t m, double *out);
+
+/* The bytes one layer's statistics (moments.c) hold while a run measures at
+ * most max_rows rows (UINT64_MAX: unknown) in chunks of up to chunk_rows,
+ * with row budget keep_rows (*resident), and the most that updating them
+ * and computing their metrics allocates besides, one layer at a time
+ * (*transient). */
+void moments_bytes(int d, size_t keep_rows, uint64_t max_rows, size_t chunk_rows,
+                   uint64_t *resident, uint64_t *transient);
 
 #define METRIC_CLAMP 1e-10
 

@@ -36,6 +36,12 @@ void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out)
     memcpy(out->eigenvalues, eig, (size_t)out->n_eig * sizeof *eig);
 }
 
+static const char *nonfinite_kind(float v)
+{
+    if (v != v) return "NaN";
+    return v > 0 ? "Inf" : "-Inf";
+}
+
 aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_layer_metrics *out,
                                    aniso_error *err)
 {
@@ -46,6 +52,11 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
                                "by n - 1",
                                n);
     if (d < 1) return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "metrics need d >= 1");
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(X[i]))
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                   "metrics: row %zu holds a non-finite value (%s) in column %zu",
+                                   i / d, nonfinite_kind(X[i]), i % d);
     double *xc = malloc(n * d * sizeof *xc), *mu = malloc(d * sizeof *mu),
            *eig = malloc(d * sizeof *eig), *nrm = malloc(n * sizeof *nrm),
            *dot = malloc(n * sizeof *dot);
@@ -71,9 +82,9 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++) xc[i * d + j] -= mu[j];
-    if (spectrum_desc(xc, n, d, eig)) {
-        st = aniso_error_set(err, ANISO_NO_MEMORY, "metrics: the eigensolver failed (%zu x %zu)", n,
-                             d);
+    int rc = spectrum_desc(xc, n, d, eig);
+    if (rc) {
+        st = eig_error(rc, n, d, err);
         goto out;
     }
     metrics_from_spectrum(eig, d, out);

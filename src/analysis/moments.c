@@ -244,9 +244,9 @@ aniso_status aniso_moments_metrics(const aniso_moments *m, aniso_layer_metrics *
     }
     double s = 1.0 / ((double)m->n - 1);
     for (size_t i = 0; i < d * d; i++) c[i] = m->m2[i] * s;
-    if (sym_eig_desc(c, d, eig)) {
-        st = aniso_error_set(err, ANISO_NO_MEMORY, "metrics: the eigensolver failed (%zu x %zu)", d,
-                             d);
+    int rc = sym_eig_desc(c, d, eig);
+    if (rc) {
+        st = eig_error(rc, (size_t)m->n, d, err);
         goto out;
     }
     metrics_from_spectrum(eig, d, out);
@@ -265,6 +265,44 @@ out:
     free(c);
     free(eig);
     return st;
+}
+
+/* ---- Memory ---- */
+
+/* The rows capacity keep() reaches for need rows. */
+static uint64_t rows_cap(uint64_t need)
+{
+    uint64_t cap = 64;
+    while (cap < need) cap *= 2;
+    return cap;
+}
+
+void moments_bytes(int d, size_t keep_rows, uint64_t max_rows, size_t chunk_rows,
+                   uint64_t *resident, uint64_t *transient)
+{
+    uint64_t D = (uint64_t)(d > 0 ? d : 1), lim = keep_rows < D ? keep_rows : D;
+    /* rows while fewer than lim (at most lim - 1 kept); moments once there */
+    int moments = lim <= 1 || max_rows >= lim, rows = lim > 1;
+    uint64_t kept = !rows ? 0 : max_rows < lim - 1 ? max_rows : lim - 1;
+    uint64_t rows_b = rows ? (kept ? rows_cap(kept) : 1) * D * sizeof(float) : 0;
+    uint64_t mom_b = moments ? ((D + 2) * D + BLOCK * D) * sizeof(double) : 0;
+    *resident = sizeof(aniso_moments) + (rows_b > mom_b ? rows_b : mom_b);
+    /* add_chunk's chunk mean and norms; leaving the rows regime, the rows and
+     * the moments at once */
+    uint64_t n_add = chunk_rows > kept ? chunk_rows : kept;
+    uint64_t t = moments ? (D + n_add) * sizeof(double) : 0;
+    if (moments && rows) t += rows_b < mom_b ? rows_b : mom_b;
+    /* the metrics: the covariance (moments), or the rows in float64, their
+     * Gram matrix and the row vectors (rows, aniso_metrics_compute) */
+    uint64_t met = 0;
+    if (moments) met = (D * D + D) * sizeof(double) + sym_eig_work_bytes((size_t)D);
+    if (rows && kept >= 2) {
+        uint64_t n = kept, m = n < D ? n : D;
+        uint64_t r =
+            (n * D + 2 * D + 3 * n + m * m) * sizeof(double) + sym_eig_work_bytes((size_t)m);
+        if (r > met) met = r;
+    }
+    *transient = t > met ? t : met;
 }
 
 /* ---- Serialisation: a fixed header, then the rows or the moments (M2 as

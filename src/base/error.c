@@ -25,9 +25,16 @@ aniso_status aniso_error_set(aniso_error *err, aniso_status code, const char *fm
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    /* Keep the message on one line whatever the file contained. */
-    for (char *p = err->msg; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    /* One line whatever the file contained, and no terminal control
+     * sequences from it: line breaks and tabs become spaces, every other
+     * control character '?'. */
+    for (char *p = err->msg; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n' || c == '\r' || c == '\t')
+            *p = ' ';
+        else if (c < 0x20 || c == 0x7f)
+            *p = '?';
+    }
     return code;
 }
 

@@ -9,20 +9,60 @@
 
 #include "base/base.h"
 
+int open_regular(const char *path, aniso_error *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0) {
+        int e = errno;
+        /* a socket, say, cannot be opened at all: say what it is */
+        if (e != ENOENT && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+            aniso_error_set(err, ANISO_INVALID_ARGUMENT, "%s: is %s, not a regular file", path,
+                            file_kind(sb.st_mode));
+        else
+            aniso_error_set(err, e == ENOENT ? ANISO_NOT_FOUND : ANISO_IO, "%s: %s", path,
+                            e == ENOENT ? "not found" : strerror(e));
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0) {
+        aniso_error_set(err, ANISO_IO, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        aniso_error_set(err, ANISO_INVALID_ARGUMENT, "%s: is %s, not a regular file", path,
+                        file_kind(sb.st_mode));
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+FILE *fopen_regular(const char *path, aniso_error *err)
+{
+    int fd = open_regular(path, err);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        close(fd);
+    }
+    return f;
+}
+
 aniso_status amap_open(amap *m, const char *path, aniso_error *err)
 {
     m->data = NULL;
     m->size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return aniso_error_set(err, ANISO_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = open_regular(path, err);
+    if (fd < 0) return err ? err->code : ANISO_IO;
     aniso_status st = ANISO_OK;
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         st = aniso_error_set(err, ANISO_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        st = aniso_error_set(err, ANISO_IO, "%s: not a regular file", path);
         goto out;
     }
     if (sb.st_size > 0) {
@@ -52,13 +92,13 @@ aniso_status read_small_file(const char *path, size_t max_size, char **out, size
 {
     *out = NULL;
     *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return aniso_error_set(err, ANISO_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = open_regular(path, err);
+    if (fd < 0) return err ? err->code : ANISO_IO;
     aniso_status st = ANISO_OK;
     char *buf = NULL;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = aniso_error_set(err, ANISO_IO, "%s: not a regular file", path);
+    if (fstat(fd, &sb) != 0) {
+        st = aniso_error_set(err, ANISO_IO, "%s: cannot stat: %s", path, strerror(errno));
         goto out;
     }
     if ((uint64_t)sb.st_size > max_size) {
@@ -95,6 +135,9 @@ out:
 aniso_status afile_create(afile *a, const char *path, aniso_error *err)
 {
     memset(a, 0, sizeof *a);
+    a->slot = -1;
+    aniso_status st = out_target_check(path, err);
+    if (st) return st;
     size_t n = strlen(path);
     a->path = malloc(n + 1);
     a->tmp = malloc(n + 16);
@@ -104,10 +147,13 @@ aniso_status afile_create(afile *a, const char *path, aniso_error *err)
     }
     memcpy(a->path, path, n + 1);
     snprintf(a->tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(a->tmp);
+    /* O_CREAT | O_EXCL: never an existing file or link */
+    int fd = tmp_make(a->tmp, 0, &a->slot);
     if (fd < 0) {
-        aniso_status st =
-            aniso_error_set(err, ANISO_IO, "%s: cannot create: %s", path, strerror(errno));
+        st =
+            errno == EINTR
+                ? aniso_error_set(err, ANISO_IO, "%s: the run is being stopped (interrupted)", path)
+                : aniso_error_set(err, ANISO_IO, "%s: cannot create: %s", path, strerror(errno));
         free(a->tmp);
         a->tmp = NULL;
         afile_discard(a);
@@ -129,13 +175,17 @@ aniso_status afile_commit(afile *a, aniso_error *err)
     int bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
     if (fclose(a->f) != 0) bad = 1;
     a->f = NULL;
-    if (bad || rename(a->tmp, a->path) != 0) {
+    if (bad) {
         st = aniso_error_set(err, ANISO_IO, "%s: cannot write: %s", a->path, strerror(errno));
-        remove(a->tmp);
+    } else if (!(st = out_target_check(a->path, err)) && rename(a->tmp, a->path) != 0) {
+        st = aniso_error_set(err, ANISO_IO, "%s: cannot write: %s", a->path, strerror(errno));
     }
+    if (st) remove(a->tmp);
+    tmp_unregister(a->slot);
     free(a->tmp);
     free(a->path);
     a->tmp = a->path = NULL;
+    a->slot = -1;
     return st;
 }
 
@@ -143,9 +193,11 @@ void afile_discard(afile *a)
 {
     if (a->f) fclose(a->f);
     if (a->tmp) remove(a->tmp);
+    if (a->tmp) tmp_unregister(a->slot);
     free(a->tmp);
     free(a->path);
     memset(a, 0, sizeof *a);
+    a->slot = -1;
 }
 
 aniso_status afile_write_text(const char *path, const char *text, aniso_error *err)

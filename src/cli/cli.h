@@ -7,6 +7,22 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
+/* Strict numbers for options: digits only (no sign, blanks, fractions or
+ * exponents), within [min, max]; 0, or EXIT_USAGE after a message naming
+ * the option, the range and what was given. */
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max,
+                   uint64_t *out);
+int cli_parse_int(const char *cmd, const char *opt, const char *arg, int min, int max, int *out);
+/* A byte count: digits with an optional K, M, G or T (powers of 1024). */
+int cli_parse_size(const char *cmd, const char *opt, const char *arg, uint64_t *out);
+/* The most threads an option may ask for. */
+#define CLI_MAX_THREADS 4096
+
+/* Blocks SIGINT, SIGTERM and SIGHUP in every thread and starts the thread
+ * that takes them: it removes the run's temporary files and exits 128 +
+ * the signal (signals.c). Called first thing in main. */
+void cli_signals_start(void);
+
 /* Prints "aniso: MESSAGE" on stderr; returns EXIT_ERROR. */
 int cli_fail(const aniso_error *err);
 /* Prints "aniso CMD: MESSAGE" and a hint to --help on stderr; returns EXIT_USAGE. */

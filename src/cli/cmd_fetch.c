@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "aniso/hub.h"
+#include "base/base.h"
 #include "cli/cli.h"
 
 int cli_download;
@@ -101,7 +102,7 @@ static char *hub_token(void)
                  : env("HF_HOME")        ? expand(env("HF_HOME"), "/token")
                  : env("XDG_CACHE_HOME") ? expand(env("XDG_CACHE_HOME"), "/huggingface/token")
                                          : expand("~", "/.cache/huggingface/token");
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    FILE *f = path ? fopen_regular(path, NULL) : NULL;
     free(path);
     if (!f) return NULL;
     char buf[4096];
@@ -135,6 +136,7 @@ static void progress(const aniso_hub_progress *p, void *user)
     human(done, sizeof done, (double)p->done);
     human(total, sizeof total, (double)p->total);
     human(speed, sizeof speed, rate);
+    frac = frac > 0 ? frac < 1 ? frac : 1 : 0; /* NaN too */
     int fill = (int)(frac * 20);
     for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 
 static void help(FILE *f)
@@ -27,6 +28,9 @@ static void help(FILE *f)
                "                   (default); raw: the last block's output before it; both:\n"
                "                   L+2 layers, the raw one last\n"
                "  --threads N      threads for the matrix products (default: all cores)\n"
+               "  --max-memory SIZE\n"
+               "                   refuse a run whose estimated memory is larger (bytes, or with\n"
+               "                   K, M, G, T; default: the memory available)\n"
                "  --revision REV   branch, tag or commit of a cached model id (default: main)\n"
                "  --quiet          print only the written files' paths (no "
                "progress)\n" CLI_MODEL_OPTIONS_HELP
@@ -57,6 +61,7 @@ int cmd_hidden(int argc, char **argv)
         {"prompts", required_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"revision", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
         {"last-layer", required_argument, NULL, 'L'},
@@ -67,6 +72,7 @@ int cmd_hidden(int argc, char **argv)
     const char *prompts_file = NULL, *out = NULL, *revision = NULL;
     aniso_config_opts mcfg = {0};
     int threads = 0, quiet = 0, c;
+    uint64_t max_memory = 0;
     aniso_last_layer last = ANISO_LAST_HF;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -78,11 +84,14 @@ int cmd_hidden(int argc, char **argv)
             out = optarg;
             break;
         case 't':
-            threads = atoi(optarg);
-            if (threads < 1) return cli_usage_error("hidden", "--threads needs a positive number");
+            if ((c = cli_parse_int("hidden", "--threads", optarg, 1, CLI_MAX_THREADS, &threads)))
+                return c;
             break;
         case 'r':
             revision = optarg;
+            break;
+        case 'M':
+            if ((c = cli_parse_size("hidden", "--max-memory", optarg, &max_memory))) return c;
             break;
         case 'q':
             quiet = 1;
@@ -115,7 +124,8 @@ int cmd_hidden(int argc, char **argv)
     aniso_ids ids = {0};
     size_t *offsets = NULL;
     dump dp = {0};
-    char *tokens_path = NULL, *model_path = NULL;
+    char *tokens_path = NULL, *npy_path = NULL, *model_path = NULL;
+    astage stage = {.slot = -1};
     char *cache = cli_hf_cache_dir();
     aniso_open_opts o = {.cache_dir = cache, .revision = revision, .config = mcfg};
 
@@ -131,16 +141,38 @@ int cmd_hidden(int argc, char **argv)
         goto out;
     }
     const aniso_hparams *hp = aniso_model_hparams(m);
-    size_t n = strlen(out);
-    tokens_path = malloc(n + 16);
-    if (!tokens_path) goto out;
-    memcpy(tokens_path, out, n + 1);
-    if (n > 4 && strcmp(out + n - 4, ".npy") == 0) tokens_path[n - 4] = '\0';
-    strcat(tokens_path, ".tokens.json");
+    /* STATES.npy and STATES.tokens.json are one result set: written into a
+     * private folder beside them, put in place together. */
+    const char *slash = strrchr(out, '/');
+    const char *base = slash ? slash + 1 : out;
+    size_t n = strlen(base);
+    char *tokens_name = malloc(n + 16);
+    char *dir = slash ? malloc((size_t)(slash - out) + 2) : str_dup(".");
+    if (!tokens_name || !dir) {
+        free(tokens_name), free(dir);
+        goto out;
+    }
+    if (slash) {
+        size_t k = slash == out ? 1 : (size_t)(slash - out);
+        memcpy(dir, out, k);
+        dir[k] = 0;
+    }
+    memcpy(tokens_name, base, n + 1);
+    if (n > 4 && strcmp(base + n - 4, ".npy") == 0) tokens_name[n - 4] = '\0';
+    strcat(tokens_name, ".tokens.json");
+    aniso_status st = astage_open(&stage, dir, &err);
+    if (!st) st = astage_add(&stage, base, &npy_path, &err);
+    if (!st) st = astage_add(&stage, tokens_name, &tokens_path, &err);
+    free(tokens_name), free(dir);
+    if (st) {
+        cli_fail(&err);
+        goto out;
+    }
 
     int64_t shape[3] = {aniso_hidden_count(hp->n_layer, last), (int64_t)ids.n, hp->d_model};
     aniso_batch b = {ids.v, offsets, prompts.n};
-    if (!(dp.w = aniso_npy_create(out, shape, 3, &err))) {
+    if (!(dp.w = aniso_npy_create(npy_path, shape, 3, &err))) {
+        astage_fail(&stage, &err);
         cli_fail(&err);
         goto out;
     }
@@ -149,26 +181,38 @@ int cmd_hidden(int argc, char **argv)
         fprintf(stderr, "aniso: %s: %d layers, %zu prompts, %zu tokens\n", argv[optind],
                 hp->n_layer, prompts.n, ids.n);
     aniso_forward_opts fo = {.n_threads = threads,
+                             .max_memory = max_memory,
                              .last_layer = last,
                              .tap = write_layer,
                              .tap_user = &dp,
                              .progress = show ? progress : NULL};
     if (aniso_forward(m, &b, &fo, &err) ||
         aniso_report_tokens_json(tokens_path, argv[optind], hp, tk, &prompts, &b, last, &err)) {
+        astage_fail(&stage, &err);
         cli_fail(&err);
         goto out;
     }
     aniso_npy_writer *w = dp.w;
     dp.w = NULL;
-    if (aniso_npy_finish(w, &err)) {
-        remove(tokens_path);
+    /* the paths as given: a bare file name stays bare */
+    char *final[2] = {slash ? astage_final(&stage, 0) : str_dup(stage.names[0]),
+                      slash ? astage_final(&stage, 1) : str_dup(stage.names[1])};
+    if (!final[0] || !final[1]) {
+        aniso_error_set(&err, ANISO_NO_MEMORY, "%s: out of memory", out);
+        aniso_npy_discard(w);
         cli_fail(&err);
-        goto out;
+    } else if (aniso_npy_finish(w, &err) || astage_commit(&stage, &err)) {
+        astage_fail(&stage, &err);
+        cli_fail(&err);
+    } else {
+        printf("%s\n%s\n", final[0], final[1]);
+        rc = EXIT_OK;
     }
-    printf("%s\n%s\n", out, tokens_path);
-    rc = EXIT_OK;
+    free(final[0]), free(final[1]);
 out:
     aniso_npy_discard(dp.w);
+    astage_abort(&stage);
+    free(npy_path);
     free(tokens_path);
     free(model_path);
     free(offsets);

@@ -60,6 +60,8 @@ static void help(FILE *f)
             "                       the notebook's Pythia-6.9B numbers)\n"
             "  --chunk-tokens N     tokens per forward pass (default 4096)\n"
             "  --threads N          threads (default: all cores)\n"
+            "  --max-memory SIZE    refuse a run whose estimated memory is larger (bytes, or\n"
+            "                       with K, M, G, T; default: the memory available)\n"
             "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
             "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
             "  -h, --help           show this help\n" CLI_MODEL_HELP);
@@ -67,7 +69,7 @@ static void help(FILE *f)
 
 static void eta(char *buf, size_t cap, double s)
 {
-    if (s < 0)
+    if (!(s >= 0 && s < 1e9))
         snprintf(buf, cap, "?");
     else if (s < 3600)
         snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
@@ -89,14 +91,10 @@ static void progress(void *user, const aniso_progress *p)
             left);
 }
 
+/* Token counts: at least 1, at most 2^40. */
 static int parse_count(const char *cmd, const char *opt, const char *arg, uint64_t *out)
 {
-    char *end;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (!*arg || *end || arg[0] == '-' || v == 0)
-        return cli_usage_error(cmd, "%s needs a positive number, not '%s'", opt, arg);
-    *out = v;
-    return 0;
+    return cli_parse_uint(cmd, opt, arg, 1, (uint64_t)1 << 40, out);
 }
 
 static const char *dir_of(double s)
@@ -174,6 +172,13 @@ static int load_reference(const char *file, aniso_reference *ref, aniso_error *e
     if (!rf) return -1;
     aniso_result_reference(rf, ref);
     aniso_result_free(rf);
+    if (!(ref->profile_range > 0)) {
+        aniso_error_set(err, ANISO_FORMAT,
+                        "%s: its profile range is 0 (a flat profile): flatness relative to it is "
+                        "undefined",
+                        file);
+        return -1;
+    }
     return 0;
 }
 
@@ -191,17 +196,27 @@ enum {
     OPT_CHUNK,
     OPT_SHARD,
     OPT_FORMAT,
+    OPT_MAX_MEMORY,
 };
 
 /* "I/N" with 0 <= I < N. */
+/* "I/N" with 0 <= I < N <= 1000000, digits only. */
 static int parse_shard(const char *arg, int *i, int *n)
 {
-    char *e1, *e2;
-    long a = strtol(arg, &e1, 10);
-    if (e1 == arg || *e1 != '/') return -1;
-    long b = strtol(e1 + 1, &e2, 10);
-    if (e2 == e1 + 1 || *e2 || a < 0 || b < 1 || a >= b || b > 1000000) return -1;
-    *i = (int)a, *n = (int)b;
+    const char *slash = strchr(arg, '/');
+    char a[24];
+    if (!slash || (size_t)(slash - arg) >= sizeof a) return -1;
+    memcpy(a, arg, (size_t)(slash - arg));
+    a[slash - arg] = 0;
+    uint64_t x, y;
+    for (const char *c = a; *c; c++)
+        if (*c < '0' || *c > '9') return -1;
+    for (const char *c = slash + 1; *c; c++)
+        if (*c < '0' || *c > '9') return -1;
+    if (!a[0] || !slash[1] || strlen(slash + 1) > 7) return -1;
+    x = strtoull(a, NULL, 10), y = strtoull(slash + 1, NULL, 10);
+    if (y < 1 || x >= y || y > 1000000) return -1;
+    *i = (int)x, *n = (int)y;
     return 0;
 }
 
@@ -222,6 +237,7 @@ int cmd_profile(int argc, char **argv)
         {"chunk-tokens", required_argument, NULL, OPT_CHUNK},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {"out", required_argument, NULL, 'o'},
         {"reference", required_argument, NULL, 'R'},
         {"skip-first-token", no_argument, NULL, 's'},
@@ -292,6 +308,9 @@ int cmd_profile(int argc, char **argv)
                 return cli_usage_error("profile", "--shard takes I/N with 0 <= I < N, not '%s'",
                                        optarg);
             break;
+        case OPT_MAX_MEMORY:
+            if ((rc = cli_parse_size("profile", "--max-memory", optarg, &o.max_memory))) return rc;
+            break;
         case OPT_FORMAT:
             if (aniso_figure_formats_parse(optarg, &o.formats))
                 return cli_usage_error("profile",
@@ -308,9 +327,9 @@ int cmd_profile(int argc, char **argv)
             o.mask.exclude |= ANISO_TOKEN_FIRST;
             break;
         case 't':
-            o.n_threads = atoi(optarg);
-            if (o.n_threads < 1)
-                return cli_usage_error("profile", "--threads needs a positive number");
+            if ((rc = cli_parse_int("profile", "--threads", optarg, 1, CLI_MAX_THREADS,
+                                    &o.n_threads)))
+                return rc;
             break;
         case 'r':
             o.open.revision = optarg;

@@ -1,10 +1,12 @@
 /* cmd_tokenize.c - `aniso tokenize MODEL`: text to token ids, as Hugging
  * Face's tokenizers library encodes it. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 
 static void help(FILE *f)
@@ -27,14 +29,25 @@ static void help(FILE *f)
 }
 
 /* Reads all of f into a malloc'd buffer. */
-static char *slurp(FILE *f, size_t *len)
+/* The most text tokenize reads from a file or standard input. */
+#define TOKENIZE_MAX_INPUT ((size_t)1 << 30)
+
+/* Reads f whole; NULL on a read error, or (*too_long set) past
+ * TOKENIZE_MAX_INPUT bytes. */
+static char *slurp(FILE *f, size_t *len, int *too_long)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
+    *too_long = 0;
     if (!buf) return NULL;
     size_t r;
     while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
         n += r;
+        if (n > TOKENIZE_MAX_INPUT) {
+            *too_long = 1;
+            free(buf);
+            return NULL;
+        }
         if (n == cap) {
             char *p = realloc(buf, cap *= 2);
             if (!p) {
@@ -122,15 +135,18 @@ int cmd_tokenize(int argc, char **argv)
     if (text) {
         len = strlen(text);
     } else {
-        FILE *f = file ? fopen(file, "rb") : stdin;
-        if (!f) {
-            fprintf(stderr, "aniso: %s: cannot open\n", file);
-            return EXIT_ERROR;
-        }
-        buf = slurp(f, &len);
+        aniso_error ferr;
+        FILE *f = file ? fopen_regular(file, &ferr) : stdin;
+        if (!f) return cli_fail(&ferr);
+        int too_long;
+        buf = slurp(f, &len, &too_long);
         if (file) fclose(f);
         if (!buf) {
-            fprintf(stderr, "aniso: %s: cannot read\n", src);
+            if (too_long)
+                fprintf(stderr, "aniso: %s: more than %zu MiB of text (tokenize's limit)\n", src,
+                        TOKENIZE_MAX_INPUT >> 20);
+            else
+                fprintf(stderr, "aniso: %s: cannot read: %s\n", src, strerror(errno));
             return EXIT_ERROR;
         }
     }

@@ -37,17 +37,23 @@ int cli_fail(const aniso_error *err)
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    /* through the error record, which keeps what the user typed on one line
+     * and without control characters */
+    aniso_error e;
+    char msg[sizeof e.msg];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "aniso%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see 'aniso %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    aniso_error_set(&e, ANISO_INVALID_ARGUMENT, "%s", msg);
+    fprintf(stderr, "aniso%s%s: %s (see 'aniso %s%s--help')\n", cmd ? " " : "", cmd ? cmd : "",
+            e.msg, cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
+    cli_signals_start();
     if (argc < 2) return cli_usage_error(NULL, "missing COMMAND");
     const char *a = argv[1];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {

@@ -129,7 +129,7 @@ static void suggest(const char *s, char *best, size_t cap)
 static void first_bytes(const char *path, char *out, size_t cap)
 {
     unsigned char b[12];
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen_regular(path, NULL);
     size_t n = f ? fread(b, 1, sizeof b, f) : 0;
     if (f) fclose(f);
     if (n == 0) {
@@ -176,7 +176,7 @@ static char *model_path(const char *model, int any_file, aniso_error *err)
             if (S_ISREG(sb.st_mode) && any_file) return path; /* tokenizer.json too */
             if (S_ISREG(sb.st_mode)) {
                 char head[4] = {0};
-                FILE *f = fopen(path, "rb");
+                FILE *f = fopen_regular(path, NULL);
                 size_t n = f ? fread(head, 1, 4, f) : 0;
                 if (f) fclose(f);
                 if (n == 4 && !memcmp(head, "GGUF", 4)) return path;
@@ -212,7 +212,7 @@ static char *model_path(const char *model, int any_file, aniso_error *err)
     char *path = dir           ? concat3(dir, "/gemma-3-270m-q4_k_m.gguf", "")
                  : env("HOME") ? concat3("~", "/.cache/aniso/models/gemma-3-270m-q4_k_m.gguf", "")
                                : NULL;
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    FILE *f = path ? fopen_regular(path, NULL) : NULL;
     if (f) {
         fclose(f);
         return path;
@@ -299,4 +299,69 @@ int cli_check_out_dir(const char *dir, aniso_error *err)
         return -1;
     }
     return 0;
+}
+
+/* Digits only, no sign, no blanks, no exponent, no overflow. */
+static int whole_number(const char *arg, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*arg) return -1;
+    for (const char *c = arg; *c; c++) {
+        if (*c < '0' || *c > '9') return -1;
+        if (v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10) return -1;
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max,
+                   uint64_t *out)
+{
+    uint64_t v;
+    if (whole_number(arg, &v) || v < min || v > max) {
+        if (max == UINT64_MAX)
+            return cli_usage_error(cmd, "%s needs a whole number of at least %llu, not '%s'", opt,
+                                   (unsigned long long)min, arg);
+        return cli_usage_error(cmd, "%s needs a whole number from %llu to %llu, not '%s'", opt,
+                               (unsigned long long)min, (unsigned long long)max, arg);
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_int(const char *cmd, const char *opt, const char *arg, int min, int max, int *out)
+{
+    uint64_t v;
+    int rc = cli_parse_uint(cmd, opt, arg, (uint64_t)min, (uint64_t)max, &v);
+    if (!rc) *out = (int)v;
+    return rc;
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *arg, uint64_t *out)
+{
+    size_t n = strlen(arg);
+    char num[32];
+    unsigned shift = 0;
+    if (n > 0 && n < sizeof num) {
+        memcpy(num, arg, n + 1);
+        char u = num[n - 1];
+        if (u == 'K' || u == 'k' || u == 'M' || u == 'm' || u == 'G' || u == 'g' || u == 'T' ||
+            u == 't') {
+            shift = u == 'K' || u == 'k'   ? 10
+                    : u == 'M' || u == 'm' ? 20
+                    : u == 'G' || u == 'g' ? 30
+                                           : 40;
+            num[n - 1] = 0;
+        }
+        uint64_t v;
+        if (!whole_number(num, &v) && v > 0 && v <= (UINT64_MAX >> shift)) {
+            *out = v << shift;
+            return 0;
+        }
+    }
+    return cli_usage_error(cmd,
+                           "%s needs a size in bytes, or with K, M, G or T (powers of 1024), such "
+                           "as 8G, not '%s'",
+                           opt, arg);
 }

@@ -70,9 +70,7 @@ aniso_corpus *aniso_corpus_open(const char *path, aniso_error *err)
         return NULL;
     }
     c->line_len = -1;
-    if (!(c->f = fopen(path, "rb"))) {
-        aniso_error_set(err, errno == ENOENT ? ANISO_NOT_FOUND : ANISO_IO, "%s: %s", path,
-                        strerror(errno));
+    if (!(c->f = fopen_regular(path, err))) {
         aniso_corpus_free(c);
         return NULL;
     }

@@ -410,7 +410,7 @@ fail:
 
 int aniso_gguf_is_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen_regular(path, NULL);
     char magic[4] = {0};
     size_t n = f ? fread(magic, 1, 4, f) : 0;
     if (f) fclose(f);

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aniso/hf.h"
 #include "base/base.h"
@@ -58,6 +59,11 @@ aniso_status aniso_hf_resolve(const char *model, const char *cache_dir, const ch
     if (is_file(model))
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                "%s: is a file, expected a model folder or a model id", model);
+    struct stat sb;
+    if (lstat(model, &sb) == 0 && !S_ISLNK(sb.st_mode))
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "%s: is %s, expected a model folder or a model id", model,
+                               file_kind(sb.st_mode));
     if (!looks_like_model_id(model))
         return aniso_error_set(err, ANISO_NOT_FOUND, "%s: no such folder", model);
     if (!cache_dir)

@@ -111,7 +111,7 @@ static int sha256_file(const char *path, char out[65])
 {
     enum { CHUNK = 1 << 20 };
     unsigned char *buf = malloc(CHUNK);
-    FILE *f = buf ? fopen(path, "rb") : NULL;
+    FILE *f = buf ? fopen_regular(path, NULL) : NULL;
     if (!f) {
         free(buf);
         return -1;

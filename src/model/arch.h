@@ -4,6 +4,7 @@
 #define ANISO_ARCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aniso/model.h"
 
@@ -124,6 +125,19 @@ long long dim_value(dim_sym d, const aniso_hparams *hp);
 /* Whether spec is used by a model with these hyper-parameters. */
 int weight_used(const weight_spec *w, const aniso_hparams *hp);
 int role_per_layer(aniso_role role);
+
+/* ---- Bound weights' values (model.c), for the forward pass's checks ---- */
+
+/* The file that holds the weight bound to role and layer (for messages). */
+const char *model_weight_file(const aniso_model *m, aniso_role role, int layer);
+/* The element of the file's tensor where the bound view starts: 0, or for a
+ * part of a fused tensor its first row's first element (its first column,
+ * for a Conv1D weight). */
+uint64_t model_weight_first(const aniso_model *m, aniso_role role, int layer);
+/* Whether every value of the weight has been found finite, as
+ * model_weight_set_checked records (once per model, from any thread). */
+int model_weight_checked(const aniso_model *m, aniso_role role, int layer);
+void model_weight_set_checked(const aniso_model *m, aniso_role role, int layer);
 
 /* Hyper-parameters of a GGUF file's model (config.c). */
 struct aniso_gguf;

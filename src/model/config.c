@@ -848,8 +848,11 @@ static aniso_status parse_sliding(cfg *c, aniso_hparams *hp, aniso_error *err)
     if (a->sliding_kind != SLIDE_NONE &&
         (st = get_opt_number(c, "sliding_window", a->sliding_default, &w, err)))
         return st;
-    if (w > 1e9)
-        return aniso_error_set(err, ANISO_FORMAT, "%s: sliding_window is out of range", c->name);
+    if (w > 1e9 || w != floor(w))
+        return aniso_error_set(err, ANISO_FORMAT,
+                               "%s: key 'sliding_window' = %g must be a whole number of tokens "
+                               "up to 1e9",
+                               c->name, w);
     /* Qwen: sliding_window counts only with use_sliding_window */
     hp->sliding_window = use ? (int)w : 0;
     /* layer_types when given (families that read it), else the family's rule */
@@ -953,7 +956,7 @@ int aniso_config_semantics(const char *dir, const aniso_config_opts *co, aniso_e
     size_t len;
     if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", dir), -1;
     int out = ANISO_HF_V5;
-    if (is_file(path)) {
+    if (path_exists(path)) {
         aj *root = NULL;
         aniso_hparams *hp = calloc(1, sizeof *hp);
         if (!hp || read_small_file(path, 16u << 20, &buf, &len, err) ||

@@ -17,7 +17,9 @@
 
 #include "aniso/forward.h"
 #include "base/base.h"
+#include "base/mem.h"
 #include "model/arch.h"
+#include "model/forward_int.h"
 #include "model/ops.h"
 
 #ifdef _OPENMP
@@ -207,6 +209,28 @@ static size_t max_weight_elems(const aniso_model *m)
     return mx;
 }
 
+/* The threads of a plan made with n_threads (0: all cores). */
+static int plan_threads(int n_threads)
+{
+    int n = n_threads > 0 ? n_threads : 1;
+#ifdef _OPENMP
+    if (n_threads <= 0) n = omp_get_num_procs();
+#endif
+    return n;
+}
+
+/* The error for weight (role, layer)'s non-finite value v at the model's
+ * element (r, c) (rows of row_len). */
+static aniso_status weight_error(const aniso_model *m, aniso_role role, int layer, size_t r,
+                                 size_t c, size_t row_len, float v, aniso_error *err)
+{
+    const aniso_tensor *t = aniso_model_weight(m, role, layer);
+    uint64_t at = file_index(t, model_weight_first(m, role, layer), r, c, row_len);
+    return aniso_error_set(
+        err, ANISO_FORMAT, "%s: tensor '%s' holds a non-finite value (%s) at element %llu",
+        model_weight_file(m, role, layer), t->name, nonfinite_name(v), (unsigned long long)at);
+}
+
 void aniso_plan_free(aniso_plan *p)
 {
     if (!p) return;
@@ -234,10 +258,7 @@ aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso
     p->hp = hp;
     p->max_tokens = o->max_tokens;
     p->max_seq = o->max_seq;
-    p->n_threads = o->n_threads > 0 ? o->n_threads : 1;
-#ifdef _OPENMP
-    if (o->n_threads <= 0) p->n_threads = omp_get_num_procs();
-#endif
+    p->n_threads = plan_threads(o->n_threads);
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_QKV, 0) && hp->n_head_kv != hp->n_head) {
         aniso_plan_free(p);
         aniso_error_set(err, ANISO_UNSUPPORTED,
@@ -267,6 +288,12 @@ aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso
             if (!v) goto nomem;
             rows_f32(v, t, 0, (size_t)t->n_elem, 1); /* a vector's elements are rows of length 1 */
             p->vec[(size_t)r * (size_t)L + (size_t)l] = v;
+            size_t bad = first_nonfinite(v, (size_t)t->n_elem);
+            if (bad < (size_t)t->n_elem) {
+                weight_error(m, (aniso_role)r, l, bad, 0, 1, v[bad], err);
+                aniso_plan_free(p);
+                return NULL;
+            }
         }
     p->wbuf_elems = max_weight_elems(m) + 1;
     return p;
@@ -310,32 +337,75 @@ void aniso_state_free(aniso_state *s)
     free(s);
 }
 
+#define N_STATE_BUFS 13
+
+/* The floats of each buffer of a state (in aniso_state's order) for chunks
+ * of T tokens in sequences of up to max_seq, n_threads threads. */
+static void state_elems(const aniso_model *m, size_t T, size_t max_seq, int n_threads,
+                        size_t wbuf_elems, size_t elems[N_STATE_BUFS])
+{
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    size_t H = (size_t)hp->d_model, Q = (size_t)hp->n_head * hp->d_head,
+           KV = (size_t)hp->n_head_kv * hp->d_head, F = (size_t)hp->d_ff;
+    int fused = aniso_model_weight(m, ANISO_ROLE_ATTN_QKV, 0) != NULL;
+    size_t nthr = n_threads > 1 ? (size_t)n_threads : 1;
+    size_t e[N_STATE_BUFS] = {T * H,
+                              T * H,
+                              T * Q,
+                              T * KV,
+                              T * KV,
+                              fused ? T * 3 * Q : 1,
+                              T * Q,
+                              T * H,
+                              T * H,
+                              T * F,
+                              T * F,
+                              wbuf_elems,
+                              (size_t)ATTN_BLOCK * max_seq * nthr};
+    memcpy(elems, e, sizeof e);
+}
+
+/* The floats of the rotary tables of a state for sequences of up to max_seq. */
+static size_t rope_elems(const aniso_hparams *hp, size_t max_seq)
+{
+    size_t one = 2 * (max_seq * (size_t)(hp->n_rot / 2) + 1), n = 0;
+    const aniso_rope *rp[2] = {&hp->rope, &hp->rope_local};
+    for (int i = 0; i < 2 && hp->n_rot; i++)
+        n += one * (aniso_rope_length_dependent(rp[i]) ? 2 : 1);
+    return n;
+}
+
+uint64_t forward_bytes(const aniso_model *m, size_t max_tokens, size_t max_seq, int n_threads)
+{
+    const aniso_hparams *hp = aniso_model_hparams(m);
+    size_t L = (size_t)hp->n_layer;
+    /* the plan: taps, the vectors' table and the vectors */
+    uint64_t n = sizeof(aniso_plan) + L + 2 + (uint64_t)ANISO_ROLE_COUNT * L * sizeof(float *);
+    for (int r = 0; r < ANISO_ROLE_COUNT; r++)
+        for (int l = 0; l < hp->n_layer; l++) {
+            const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
+            if (t && t->n_dims == 1 && (role_per_layer((aniso_role)r) || l == 0))
+                n += (t->n_elem + 1) * sizeof(float);
+        }
+    /* the state */
+    size_t elems[N_STATE_BUFS];
+    state_elems(m, max_tokens, max_seq, plan_threads(n_threads), max_weight_elems(m) + 1, elems);
+    n += sizeof(aniso_state);
+    for (int i = 0; i < N_STATE_BUFS; i++) n += ((uint64_t)elems[i] + 1) * sizeof(float);
+    return n + (uint64_t)rope_elems(hp, max_seq) * sizeof(float);
+}
+
 aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
 {
     const aniso_hparams *hp = p->hp;
-    size_t T = p->max_tokens, H = (size_t)hp->d_model, Q = (size_t)hp->n_head * hp->d_head,
-           KV = (size_t)hp->n_head_kv * hp->d_head, F = (size_t)hp->d_ff;
     aniso_state *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
     s->p = p;
-    int fused = aniso_model_weight(p->m, ANISO_ROLE_ATTN_QKV, 0) != NULL;
-    size_t nthr = p->n_threads > 1 ? (size_t)p->n_threads : 1;
-    float **bufs[] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
-                      &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
-    size_t elems[] = {T * H,
-                      T * H,
-                      T * Q,
-                      T * KV,
-                      T * KV,
-                      fused ? T * 3 * Q : 1,
-                      T * Q,
-                      T * H,
-                      T * H,
-                      T * F,
-                      T * F,
-                      p->wbuf_elems,
-                      (size_t)ATTN_BLOCK * p->max_seq * nthr};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    float **bufs[N_STATE_BUFS] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
+                                  &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
+    size_t elems[N_STATE_BUFS];
+    state_elems(p->m, p->max_tokens, p->max_seq, p->n_threads, p->wbuf_elems, elems);
+    for (size_t i = 0; i < N_STATE_BUFS; i++)
         if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
     const aniso_rope *rp[2] = {&hp->rope, &hp->rope_local};
     for (int i = 0; i < 2 && hp->n_rot; i++) {
@@ -378,6 +448,8 @@ typedef struct pass {
     aniso_state *s;
     const aniso_batch *b;
     size_t T;
+    aniso_status st; /* the first failure (a weight's non-finite value); then nothing is computed */
+    aniso_error *err;
 } pass;
 
 /* The family's norm of x into y; a norm the model does not have (OLMo 2
@@ -398,15 +470,32 @@ static void norm(const pass *ps, float *y, const float *x, aniso_role w_role, an
     }
 }
 
-static void lin(const pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role,
-                int layer, int n_in, int n_out)
+/* y = x . W^T (+ b). A weight's values are checked the first time the model
+ * uses it (once per model: the flag is the model's); a non-finite one stops
+ * the pass (ps->st), and every later product is zero. */
+static void lin(pass *ps, float *y, const float *x, aniso_role w_role, aniso_role b_role, int layer,
+                int n_in, int n_out)
 {
-    const aniso_tensor *W = aniso_model_weight(ps->p->m, w_role, layer);
-    linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->s->wbuf);
+    const aniso_model *m = ps->p->m;
+    if (ps->st) {
+        memset(y, 0, ps->T * (size_t)n_out * sizeof *y);
+        return;
+    }
+    const aniso_tensor *W = aniso_model_weight(m, w_role, layer);
+    int check = !model_weight_checked(m, w_role, layer);
+    nonfinite bad = {SIZE_MAX, 0};
+    linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->s->wbuf,
+           check ? &bad : NULL);
+    if (!check) return;
+    if (bad.at == SIZE_MAX)
+        model_weight_set_checked(m, w_role, layer);
+    else
+        ps->st = weight_error(m, w_role, layer, bad.at / (size_t)n_in, bad.at % (size_t)n_in,
+                              (size_t)n_in, bad.v, ps->err);
 }
 
 /* Attention sublayer: from the normed input s->h to s->o. */
-static void attention(const pass *ps, int l)
+static void attention(pass *ps, int l)
 {
     const aniso_model *m = ps->p->m;
     const aniso_hparams *hp = ps->hp;
@@ -479,7 +568,7 @@ static void attention(const pass *ps, int l)
 }
 
 /* MLP sublayer: from s->h to out. */
-static void mlp(const pass *ps, int l, float *out)
+static void mlp(pass *ps, int l, float *out)
 {
     const aniso_hparams *hp = ps->hp;
     aniso_state *b = ps->s;
@@ -495,7 +584,7 @@ static void mlp(const pass *ps, int l, float *out)
     lin(ps, out, b->g, ANISO_ROLE_FFN_DOWN, ANISO_ROLE_FFN_DOWN_B, l, F, H);
 }
 
-static void block(const pass *ps, int l)
+static void block(pass *ps, int l)
 {
     const aniso_model *m = ps->p->m;
     aniso_state *b = ps->s;
@@ -554,6 +643,25 @@ static aniso_status check_batch(const aniso_plan *p, const aniso_batch *b, aniso
     return ANISO_OK;
 }
 
+/* Whether the states x of tap `tap` are all finite; else the error, naming
+ * the first non-finite value's token and dimension. */
+static aniso_status check_hidden(const pass *ps, const float *x, int tap)
+{
+    size_t H = (size_t)ps->hp->d_model, n = ps->T * H, i = first_nonfinite(x, n);
+    if (i == n) return ANISO_OK;
+    int L = ps->hp->n_layer;
+    size_t t = i / H, seq = 0;
+    while (ps->b->offsets[seq + 1] <= t) seq++;
+    return aniso_error_set(ps->err, ANISO_UNSUPPORTED,
+                           "%s: the hidden states of layer %d%s are not finite (%s at token %zu of "
+                           "sequence %zu, dimension %zu): float32 overflowed",
+                           aniso_model_dir(ps->p->m), tap > L ? L : tap,
+                           tap == L       ? " (the last block's output, before the final norm)"
+                           : tap == L + 1 ? " (after the final norm)"
+                                          : "",
+                           nonfinite_name(x[i]), t - ps->b->offsets[seq], seq, i % H);
+}
+
 aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b, aniso_tap_fn tap,
                        void *user, aniso_error *err)
 {
@@ -562,7 +670,7 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
     if (s->p != p)
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: the state is another plan's");
     if ((st = check_batch(p, b, err))) return st;
-    pass ps = {p, hp, s, b, b->offsets[b->n_prompts]};
+    pass ps = {p, hp, s, b, b->offsets[b->n_prompts], ANISO_OK, err};
     int H = hp->d_model, L = hp->n_layer;
 #ifdef _OPENMP
     int omp_before = omp_get_max_threads();
@@ -574,32 +682,49 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
     const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
     /* Learned absolute positions (GPT-2) are added: x = wte[id] + wpe[pos]. */
     const aniso_tensor *P = aniso_model_weight(p->m, ANISO_ROLE_POS_EMBD, 0);
-    for (size_t pr = 0; pr < b->n_prompts; pr++)
-        for (size_t t = b->offsets[pr]; t < b->offsets[pr + 1]; t++) {
+    /* The embedding's rows are checked as they are read (only the rows a
+     * chunk uses are converted). */
+    for (size_t pr = 0; pr < b->n_prompts && !st; pr++)
+        for (size_t t = b->offsets[pr]; t < b->offsets[pr + 1] && !st; t++) {
             float *row = s->x + t * (size_t)H;
-            to_f32(row, E, (size_t)b->ids[t] * (size_t)H, (size_t)H);
+            size_t id = (size_t)b->ids[t], pos = t - b->offsets[pr], i;
+            to_f32(row, E, id * (size_t)H, (size_t)H);
+            if ((i = first_nonfinite(row, (size_t)H)) < (size_t)H) {
+                st = weight_error(p->m, ANISO_ROLE_TOK_EMBD, 0, id, i, (size_t)H, row[i], err);
+                break;
+            }
             if (hp->embd_scale != 1.0)
-                for (int i = 0; i < H; i++) row[i] *= (float)hp->embd_scale;
+                for (int j = 0; j < H; j++) row[j] *= (float)hp->embd_scale;
             if (P) {
-                to_f32(s->h, P, (t - b->offsets[pr]) * (size_t)H, (size_t)H);
-                for (int i = 0; i < H; i++) row[i] += s->h[i];
+                to_f32(s->h, P, pos * (size_t)H, (size_t)H);
+                if ((i = first_nonfinite(s->h, (size_t)H)) < (size_t)H) {
+                    st =
+                        weight_error(p->m, ANISO_ROLE_POS_EMBD, 0, pos, i, (size_t)H, s->h[i], err);
+                    break;
+                }
+                for (int j = 0; j < H; j++) row[j] += s->h[j];
             }
         }
+    /* Every layer's states are checked before a tap sees them. */
     aniso_error terr;
     aniso_error_clear(&terr);
-    int stop = p->taps[0] && tap(user, 0, s->x, ps.T, H, &terr);
-    for (int l = 0; l < p->n_blocks && !stop; l++) {
+    int stop = 0;
+    if (!st && !(st = check_hidden(&ps, s->x, 0)))
+        stop = p->taps[0] && tap(user, 0, s->x, ps.T, H, &terr);
+    for (int l = 0; l < p->n_blocks && !stop && !st; l++) {
         block(&ps, l);
-        stop = p->taps[l + 1] && tap(user, l + 1, s->x, ps.T, H, &terr);
+        if (!(st = ps.st ? ps.st : check_hidden(&ps, s->x, l + 1)))
+            stop = p->taps[l + 1] && tap(user, l + 1, s->x, ps.T, H, &terr);
     }
-    if (!stop && p->taps[L + 1]) {
+    if (!stop && !st && p->taps[L + 1]) {
         norm(&ps, s->h, s->x, ANISO_ROLE_OUT_NORM, ANISO_ROLE_OUT_NORM_B, 0);
-        stop = tap(user, L + 1, s->h, ps.T, H, &terr);
+        if (!(st = check_hidden(&ps, s->h, L + 1))) stop = tap(user, L + 1, s->h, ps.T, H, &terr);
     }
 #ifdef _OPENMP
     omp_set_num_threads(omp_before);
 #endif
     ops_set_threads(blas_before);
+    if (st) return st;
     if (stop)
         return aniso_error_set(err, terr.code ? terr.code : ANISO_INVALID_ARGUMENT, "%s",
                                terr.msg[0] ? terr.msg : "forward: stopped by the caller");
@@ -663,18 +788,40 @@ static int oneshot_tap(void *user, int tap, const float *x, size_t n_tok, int d,
     return 0;
 }
 
+size_t aniso_max_seq_len(const aniso_hparams *hp)
+{
+    /* a dynamic rope is made for longer sequences: its base grows past
+     * max_position_embeddings */
+    int dynamic = hp->n_rot && hp->rope.type == ANISO_ROPE_DYNAMIC &&
+                  hp->rope_local.type == ANISO_ROPE_DYNAMIC;
+    return hp->n_pos > 0 && !dynamic ? (size_t)hp->n_pos : 0;
+}
+
 aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const aniso_forward_opts *o,
                            aniso_error *err)
 {
     const aniso_hparams *hp = aniso_model_hparams(m);
     if (b->n_prompts == 0 || b->offsets[0] != 0)
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "forward: no prompts");
-    size_t max_seq = 1, T = b->offsets[b->n_prompts];
-    for (size_t i = 0; i < b->n_prompts; i++)
-        if (b->offsets[i + 1] > b->offsets[i] && b->offsets[i + 1] - b->offsets[i] > max_seq)
-            max_seq = b->offsets[i + 1] - b->offsets[i];
     aniso_forward_opts none = {0};
     if (!o) o = &none;
+    size_t max_seq = 1, T = b->offsets[b->n_prompts], lim = aniso_max_seq_len(hp);
+    for (size_t i = 0; i < b->n_prompts; i++) {
+        size_t len = b->offsets[i + 1] > b->offsets[i] ? b->offsets[i + 1] - b->offsets[i] : 0;
+        if (len > max_seq) max_seq = len;
+        if (lim && len > lim && !o->allow_long_seq)
+            return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                   "%s: prompt %zu has %zu tokens, more than the model's %zu "
+                                   "positions (max_position_embeddings); shorten it, or measure "
+                                   "long text in windows with --corpus FILE --context N (N at "
+                                   "most %zu)",
+                                   aniso_model_dir(m), i, len, lim, lim);
+    }
+    size_t T_plan = T > max_seq ? T : max_seq;
+    uint64_t bytes = forward_bytes(m, T_plan, max_seq, o->n_threads);
+    if (o->last_layer == ANISO_LAST_BOTH) bytes += ((uint64_t)T + 1) * (uint64_t)hp->d_model * 4;
+    aniso_status st = mem_check("forward", bytes, NULL, o->max_memory, err);
+    if (st) return st;
     int L = hp->n_layer;
     aniso_last_layer pol = o->last_layer;
     oneshot os = {.o = o, .n_layer = L};
@@ -686,13 +833,11 @@ aniso_status aniso_forward(const aniso_model *m, const aniso_batch *b, const ani
     }
     if (pol == ANISO_LAST_BOTH) os.order[L] = -1;
     for (int t = 0; t <= L + 1; t++) taps[t] = os.order[t] >= 0 || (t >= 1 && t <= L);
-    aniso_plan_opts po = {.n_threads = o->n_threads,
-                          .max_tokens = T > max_seq ? T : max_seq,
-                          .max_seq = max_seq,
-                          .taps = taps};
+    aniso_plan_opts po = {
+        .n_threads = o->n_threads, .max_tokens = T_plan, .max_seq = max_seq, .taps = taps};
     aniso_plan *p = aniso_plan_new(m, &po, err);
     aniso_state *s = p ? aniso_state_new(p, err) : NULL;
-    aniso_status st = ANISO_NO_MEMORY;
+    st = ANISO_NO_MEMORY;
     if (s && pol == ANISO_LAST_BOTH &&
         !(os.raw = malloc((T + 1) * (size_t)hp->d_model * sizeof *os.raw)))
         aniso_error_set(err, ANISO_NO_MEMORY, "forward: out of memory for %zu tokens", T);

@@ -4,6 +4,7 @@
  * Weight files are memory-mapped (nothing is read whole). With shards, only
  * tensors listed in model.safetensors.index.json are visible, each in the
  * shard the index names, as transformers loads them. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,13 @@ typedef struct entry {
     const aniso_st *file;
 } entry;
 
+/* What the forward pass's value checks need of a bound weight. */
+typedef struct weight_meta {
+    const char *file;   /* the file that holds it (borrowed), for messages */
+    uint64_t first;     /* its view's first element in the file's tensor (see model_weight_first) */
+    atomic_int checked; /* 1 once every value has been found finite */
+} weight_meta;
+
 struct aniso_model {
     char *dir;
     aniso_hparams hp;
@@ -34,6 +42,7 @@ struct aniso_model {
     size_t n_entries;
     aniso_tensor *w;          /* (ANISO_ROLE_COUNT * n_layer), [role * n_layer + layer] */
     unsigned char *has;       /* (same) 1 where the weight is bound */
+    weight_meta *meta;        /* (same) */
     aniso_gguf *gguf;         /* a GGUF file's model, else NULL */
     const char *weights_file; /* the single file or the index, for messages */
     char *index_path;
@@ -94,7 +103,7 @@ static aniso_status get_shard(aniso_model *m, const char *index_path, const char
     char *path = path_join(m->dir, name);
     if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", index_path);
     aniso_status rc;
-    if (!is_file(path))
+    if (!path_exists(path))
         rc = aniso_error_set(err, ANISO_NOT_FOUND, "%s: shard '%s' not found (%s)", index_path,
                              name, path);
     else if ((rc = add_file(m, path, out, err)) == ANISO_OK)
@@ -208,7 +217,7 @@ static void part_rows(fused_part pt, const aniso_hparams *hp, int64_t *first, in
 /* Narrows t (a fused tensor, bound as the model holds it: (out, in) or a
  * vector) to the rows of part pt. Whole rows of a block quantization are
  * whole blocks, so a view of rows is a view of bytes. */
-static int narrow(aniso_tensor *t, fused_part pt, const aniso_hparams *hp)
+static int narrow(aniso_tensor *t, fused_part pt, const aniso_hparams *hp, uint64_t *first_elem)
 {
     int64_t first, n;
     part_rows(pt, hp, &first, &n);
@@ -220,9 +229,11 @@ static int narrow(aniso_tensor *t, fused_part pt, const aniso_hparams *hp)
     if (t->row_map == ANISO_ROWS_CONV1D) {
         /* columns of the stored (in, out) matrix: the view starts at column first */
         t->data = (const unsigned char *)t->data + (size_t)first * aniso_dtype_size(t->dtype);
+        *first_elem = (uint64_t)first;
     } else {
         size_t row_bytes = (size_t)row_len / be * bb;
         t->data = (const unsigned char *)t->data + (size_t)first * row_bytes;
+        *first_elem = (uint64_t)first * (uint64_t)row_len;
     }
     t->shape[0] = n;
     t->n_elem = (uint64_t)n * (uint64_t)row_len;
@@ -289,7 +300,11 @@ static aniso_status check_weight(aniso_model *m, const weight_spec *w, int layer
         b->map_dim = (int)want[1]; /* the stored row length (all out features) */
     }
     if (m->gguf) gguf_fixup(b, w->role, hp);
-    if (w->part != PART_WHOLE && narrow(b, w->part, hp))
+    weight_meta *wm = &m->meta[slot];
+    wm->file = file;
+    wm->first = 0;
+    atomic_init(&wm->checked, 0);
+    if (w->part != PART_WHOLE && narrow(b, w->part, hp, &wm->first))
         return aniso_error_set(err, ANISO_UNSUPPORTED,
                                "%s: tensor '%s' (%s) cannot be split into its fused parts: its "
                                "rows are not whole blocks",
@@ -310,7 +325,9 @@ static aniso_status bind_weights(aniso_model *m, aniso_error *err)
     const arch_desc *a = arch_get(m->hp.arch);
     m->w = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, sizeof *m->w);
     m->has = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, 1);
-    if (!m->w || !m->has) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", m->dir);
+    m->meta = calloc((size_t)ANISO_ROLE_COUNT * (size_t)m->hp.n_layer, sizeof *m->meta);
+    if (!m->w || !m->has || !m->meta)
+        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", m->dir);
     for (size_t i = 0; i < a->n_weights; i++) {
         const weight_spec *w = &a->weights[i];
         int nl = role_per_layer(w->role) ? m->hp.n_layer : 1;
@@ -369,7 +386,7 @@ aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, an
         aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", model);
         goto fail;
     }
-    if (!is_file(cfg_path)) {
+    if (!path_exists(cfg_path)) {
         aniso_error_set(err, ANISO_NOT_FOUND, "%s: not found (not a Hugging Face model folder)",
                         cfg_path);
         goto fail;
@@ -377,9 +394,9 @@ aniso_model *aniso_model_open(const char *model, const aniso_open_opts *opts, an
     if (read_small_file(cfg_path, CONFIG_LIMIT, &cfg, &cfg_len, err)) goto fail;
     if (aniso_hparams_parse(cfg, cfg_len, cfg_path, opts ? &opts->config : NULL, &m->hp, err))
         goto fail;
-    if (is_file(single)) {
+    if (path_exists(single)) {
         if (load_single(m, single, err)) goto fail;
-    } else if (is_file(m->index_path)) {
+    } else if (path_exists(m->index_path)) {
         if (load_sharded(m, m->index_path, err)) goto fail;
     } else {
         aniso_error_set(err, ANISO_NOT_FOUND,
@@ -410,6 +427,7 @@ void aniso_model_free(aniso_model *m)
     free(m->entries);
     free(m->w);
     free(m->has);
+    free(m->meta);
     aniso_gguf_free(m->gguf);
     free(m->index_path);
     free(m->dir);
@@ -431,11 +449,42 @@ void aniso_model_stats_get(const aniso_model *m, aniso_model_stats *out)
     *out = m->stats;
 }
 
+/* The slot of a bound weight, or -1. */
+static long weight_slot(const aniso_model *m, aniso_role role, int layer)
+{
+    if ((unsigned)role >= ANISO_ROLE_COUNT) return -1;
+    if (!role_per_layer(role)) layer = 0;
+    if (layer < 0 || layer >= m->hp.n_layer) return -1;
+    size_t slot = (size_t)role * (size_t)m->hp.n_layer + (size_t)layer;
+    return m->has[slot] ? (long)slot : -1;
+}
+
 const aniso_tensor *aniso_model_weight(const aniso_model *m, aniso_role role, int layer)
 {
-    if ((unsigned)role >= ANISO_ROLE_COUNT) return NULL;
-    if (!role_per_layer(role)) layer = 0;
-    if (layer < 0 || layer >= m->hp.n_layer) return NULL;
-    size_t slot = (size_t)role * (size_t)m->hp.n_layer + (size_t)layer;
-    return m->has[slot] ? &m->w[slot] : NULL;
+    long slot = weight_slot(m, role, layer);
+    return slot < 0 ? NULL : &m->w[slot];
+}
+
+const char *model_weight_file(const aniso_model *m, aniso_role role, int layer)
+{
+    long slot = weight_slot(m, role, layer);
+    return slot < 0 ? m->weights_file : m->meta[slot].file;
+}
+
+uint64_t model_weight_first(const aniso_model *m, aniso_role role, int layer)
+{
+    long slot = weight_slot(m, role, layer);
+    return slot < 0 ? 0 : m->meta[slot].first;
+}
+
+int model_weight_checked(const aniso_model *m, aniso_role role, int layer)
+{
+    long slot = weight_slot(m, role, layer);
+    return slot < 0 || atomic_load_explicit(&m->meta[slot].checked, memory_order_acquire);
+}
+
+void model_weight_set_checked(const aniso_model *m, aniso_role role, int layer)
+{
+    long slot = weight_slot(m, role, layer);
+    if (slot >= 0) atomic_store_explicit(&m->meta[slot].checked, 1, memory_order_release);
 }

@@ -11,8 +11,25 @@
 #include "io/quants.h"
 #include "model/ops.h"
 
+/* OpenBLAS's OpenMP build is compiled by GCC for libgomp. Under clang's
+ * libomp (the sanitizer and fuzzing builds) its threaded products can wait
+ * forever: libomp runs OpenBLAS's parallel region (GOMP_parallel) on fewer
+ * threads than OpenBLAS splits the product for, and its part waits for the
+ * others. There BLAS runs on one thread from the library's load on; aniso's
+ * own parallel loops keep their threads. */
+#if defined(__clang__) && defined(_OPENMP)
+#define BLAS_ONE_THREAD 1
+__attribute__((constructor)) static void blas_one_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+#else
+#define BLAS_ONE_THREAD 0
+#endif
+
 void ops_set_threads(int n)
 {
+    if (BLAS_ONE_THREAD) n = 1;
     if (n > 0) openblas_set_num_threads(n);
 }
 
@@ -21,17 +38,52 @@ int ops_get_threads(void)
     return openblas_get_num_threads();
 }
 
-void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
+/* Exponent bits all set: NaN or an infinity. */
+static inline int nonfinite_bits(uint32_t u)
+{
+    return (u & 0x7f800000u) == 0x7f800000u;
+}
+
+/* Decoded elements per piece when a block quantization is checked: decoded
+ * and scanned while in the cache (a multiple of every block). */
+#define CHECK_PIECE 16384
+
+/* to_f32; with check, 1 when a converted value is not finite (found as the
+ * values are converted: half-precision exponents on the way, quantized
+ * pieces while cached), else 0. */
+static int convert(float *out, const aniso_tensor *t, size_t first, size_t n, int check)
 {
     const unsigned char *p = t->data;
+    unsigned bad = 0;
     switch (t->dtype) {
     case ANISO_DTYPE_F32:
         memcpy(out, p + 4 * first, 4 * n);
         break;
     /* BF16 and F16 keep separate loops: one loop choosing the decoder per
-     * element stops the BF16 loop vectorizing (measured 1.7x slower). */
+     * element stops the BF16 loop vectorizing (measured 1.7x slower). A
+     * checked conversion also ors whether an exponent is all ones (NaN or an
+     * infinity, which float32 keeps), each thread into its own flag: no
+     * reduction clause, whose lock clang's OpenMP makes a global symbol. */
     case ANISO_DTYPE_BF16: {
         const unsigned char *q = p + 2 * first;
+        if (check) {
+#pragma omp parallel if (n > 65536)
+            {
+                unsigned mine = 0;
+#pragma omp for schedule(static)
+                for (size_t i = 0; i < n; i++) {
+                    uint16_t h;
+                    memcpy(&h, q + 2 * i, 2);
+                    out[i] = bf16_to_f32(h);
+                    mine |= (h & 0x7f80u) == 0x7f80u;
+                }
+                if (mine) {
+#pragma omp atomic
+                    bad |= mine;
+                }
+            }
+            break;
+        }
 #pragma omp parallel for schedule(static) if (n > 65536)
         for (size_t i = 0; i < n; i++) {
             uint16_t h;
@@ -48,18 +100,109 @@ void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
             memcpy(&h, q + 2 * i, 2);
             out[i] = f16_to_f32(h);
         }
+        /* F16's decoder does not vectorise: the exponents are checked after
+         * it, in a loop that does */
+        if (check) {
+#pragma omp parallel if (n > 65536)
+            {
+                unsigned mine = 0;
+#pragma omp for schedule(static)
+                for (size_t i = 0; i < n; i++) {
+                    uint16_t h;
+                    memcpy(&h, q + 2 * i, 2);
+                    mine |= (h & 0x7c00u) == 0x7c00u;
+                }
+                if (mine) {
+#pragma omp atomic
+                    bad |= mine;
+                }
+            }
+        }
         break;
     }
     default: {
         size_t be, bb;
         aniso_dtype_block(t->dtype, &be, &bb);
-        if (be < 2 || dequantize(t->dtype, p + first / be * bb, out, n))
+        if (be < 2 || n % be || first % be) {
             memset(out, 0, 4 * n); /* excluded when the model is opened */
+        } else if (!check) {
+            if (dequantize(t->dtype, p + first / be * bb, out, n)) memset(out, 0, 4 * n);
+        } else {
+            size_t pieces = (n + CHECK_PIECE - 1) / CHECK_PIECE;
+#pragma omp parallel if (pieces > 4)
+            {
+                unsigned mine = 0;
+#pragma omp for schedule(static)
+                for (size_t k = 0; k < pieces; k++) {
+                    size_t i0 = k * CHECK_PIECE, m = n - i0 < CHECK_PIECE ? n - i0 : CHECK_PIECE;
+                    if (dequantize(t->dtype, p + (first + i0) / be * bb, out + i0, m))
+                        memset(out + i0, 0, 4 * m);
+                    mine |= first_nonfinite(out + i0, m) < m;
+                }
+                if (mine) {
+#pragma omp atomic
+                    bad |= mine;
+                }
+            }
+        }
         break;
     }
     }
     if (t->shift != 0.0f)
         for (size_t i = 0; i < n; i++) out[i] += t->shift;
+    /* float32: the values themselves (after any shift) */
+    if (check && t->dtype == ANISO_DTYPE_F32) bad = first_nonfinite(out, n) < n;
+    return bad != 0;
+}
+
+void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n)
+{
+    convert(out, t, first, n, 0);
+}
+
+/* first_nonfinite on one thread: blocks whose flags are or-ed without a
+ * branch (the loop vectorises), searched only when one is set. */
+static size_t first_nonfinite_1(const float *x, size_t n)
+{
+    for (size_t i0 = 0; i0 < n; i0 += 4096) {
+        size_t k = n - i0 < 4096 ? n - i0 : 4096;
+        const float *p = x + i0;
+        unsigned any = 0;
+        for (size_t i = 0; i < k; i++) {
+            uint32_t u;
+            memcpy(&u, p + i, 4);
+            any |= (unsigned)nonfinite_bits(u);
+        }
+        for (size_t i = 0; any && i < k; i++) {
+            uint32_t u;
+            memcpy(&u, p + i, 4);
+            if (nonfinite_bits(u)) return i0 + i;
+        }
+    }
+    return n;
+}
+
+size_t first_nonfinite(const float *x, size_t n)
+{
+    /* large arrays (a float32 weight used in place) in parts on every
+     * thread; the first part with one holds the first */
+    enum { PARTS = 32 };
+    if (n <= (1u << 20)) return first_nonfinite_1(x, n);
+    size_t step = (n + PARTS - 1) / PARTS, at[PARTS];
+#pragma omp parallel for schedule(static)
+    for (int k = 0; k < PARTS; k++) {
+        size_t i0 = (size_t)k * step, m = i0 >= n ? 0 : n - i0 < step ? n - i0 : step;
+        size_t i = m ? first_nonfinite_1(x + i0, m) : 0;
+        at[k] = i < m ? i0 + i : SIZE_MAX;
+    }
+    for (int k = 0; k < PARTS; k++)
+        if (at[k] != SIZE_MAX) return at[k];
+    return n;
+}
+
+const char *nonfinite_name(float v)
+{
+    return v != v ? "NaN" : v > 0 ? "Inf" : "-Inf";
 }
 
 /* The file row holding the model's row r. */
@@ -106,18 +249,25 @@ static void conv1d_rows(float *out, const aniso_tensor *t, size_t row0, size_t n
     }
 }
 
-void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len)
+/* rows_f32; with check, 1 when a converted value is not finite. */
+static int convert_rows(float *out, const aniso_tensor *t, size_t row0, size_t nrows,
+                        size_t row_len, int check)
 {
     if (t->row_map == ANISO_ROWS_CONV1D) {
         conv1d_rows(out, t, row0, nrows, row_len);
-        return;
+        return check && first_nonfinite(out, nrows * row_len) < nrows * row_len;
     }
-    if (t->row_map == ANISO_ROWS_SAME) {
-        to_f32(out, t, row0 * row_len, nrows * row_len);
-        return;
-    }
+    if (t->row_map == ANISO_ROWS_SAME)
+        return convert(out, t, row0 * row_len, nrows * row_len, check);
+    int bad = 0;
     for (size_t r = 0; r < nrows; r++)
-        to_f32(out + r * row_len, t, map_row(t, row0 + r) * row_len, row_len);
+        bad |= convert(out + r * row_len, t, map_row(t, row0 + r) * row_len, row_len, check);
+    return bad;
+}
+
+void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len)
+{
+    convert_rows(out, t, row0, nrows, row_len, 0);
 }
 
 /* Rows of a converted weight block: about 32 MiB of float32. Smaller blocks
@@ -169,11 +319,31 @@ static void product(float *y, int ldy, const float *x, int T, int n_in, const fl
     }
 }
 
-void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
-            int n_out, float *wbuf)
+uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len)
 {
+    if (t->row_map == ANISO_ROWS_CONV1D) /* column r of the stored (in, out) matrix */
+        return first + (uint64_t)c * (uint64_t)t->map_dim + r;
+    return first + (uint64_t)map_row(t, r) * row_len + c;
+}
+
+/* Records the first non-finite value of the n floats of w (the model's
+ * elements from at0 on) in bad; 1 when there is one. */
+static int find_bad(const float *w, size_t n, size_t at0, nonfinite *bad)
+{
+    size_t i = first_nonfinite(w, n);
+    if (i == n) return 0;
+    bad->at = at0 + i;
+    bad->v = w[i];
+    return 1;
+}
+
+void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
+            int n_out, float *wbuf, nonfinite *bad)
+{
+    if (bad) bad->at = SIZE_MAX;
     if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0 && W->shift == 0.0f &&
         W->row_map == ANISO_ROWS_SAME) {
+        if (bad && find_bad(W->data, (size_t)n_out * (size_t)n_in, 0, bad)) goto bad_weight;
         product(y, n_out, x, T, n_in, W->data, n_out, wbuf);
     } else {
         /* Convert and multiply one block of output rows at a time. */
@@ -181,13 +351,19 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
         size_t conv = (size_t)(n_out < R ? n_out : R) * (size_t)n_in;
         for (int r0 = 0; r0 < n_out; r0 += R) {
             int r = n_out - r0 < R ? n_out - r0 : R;
-            rows_f32(wbuf, W, (size_t)r0, (size_t)r, (size_t)n_in);
+            /* checked as converted; searched only when a value is not finite */
+            if (convert_rows(wbuf, W, (size_t)r0, (size_t)r, (size_t)n_in, bad != NULL) &&
+                find_bad(wbuf, (size_t)r * (size_t)n_in, (size_t)r0 * (size_t)n_in, bad))
+                goto bad_weight;
             product(y + r0, n_out, x, T, n_in, wbuf, r, wbuf + conv);
         }
     }
     if (b)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];
+    return;
+bad_weight:
+    memset(y, 0, (size_t)T * (size_t)n_out * sizeof *y);
 }
 
 void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,

@@ -5,6 +5,7 @@
 #define ANISO_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aniso/model.h"
 
@@ -15,10 +16,32 @@ void to_f32(float *out, const aniso_tensor *t, size_t first, size_t n);
  * order (undoing the tensor's row_map), to float32. */
 void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size_t row_len);
 
+/* The index of the first value of x[0..n) that is NaN or infinite, or n
+ * when every one is finite. */
+size_t first_nonfinite(const float *x, size_t n);
+/* "NaN", "Inf" or "-Inf" (for messages about v). */
+const char *nonfinite_name(float v);
+
+/* Where linear() found a weight's first non-finite value (as float32, after
+ * the tensor's shift): the model's element row * n_in + column, or SIZE_MAX
+ * when every value is finite. */
+typedef struct nonfinite {
+    size_t at;
+    float v;
+} nonfinite;
+
 /* y (T, n_out) = x (T, n_in) . W^T (+ b), W a (n_out, n_in) tensor; wbuf
- * has room for n_out * n_in floats (used unless W is aligned float32). */
+ * has room for linear_buffer_elems(W) floats (used unless W is aligned
+ * float32). With bad, every value of W is checked as it is converted (or,
+ * for float32 used in place, before the product) and bad says where the
+ * first non-finite one is; then no product is computed and y is zeroed. */
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
-            int n_out, float *wbuf);
+            int n_out, float *wbuf, nonfinite *bad);
+
+/* The index, in the file's tensor (its elements in storage order), of the
+ * model's element (r, c) of t (rows of row_len, the tensor's row_map undone),
+ * whose bound view starts at the file's element first (a fused part's). */
+uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len);
 
 /* Floats of wbuf that linear() needs for the (n_out, n_in) weight W. */
 size_t linear_buffer_elems(const aniso_tensor *W);

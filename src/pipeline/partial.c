@@ -92,9 +92,8 @@ void partial_free(partial *p)
 static aniso_status read_impl(const char *path, partial *out, int meta_only, aniso_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return aniso_error_set(err, ANISO_NOT_FOUND, "%s: cannot open the partial result", path);
+    FILE *f = fopen_regular(path, err);
+    if (!f) return err ? err->code : ANISO_NOT_FOUND;
     struct stat sb;
     in r = {f, crc32(0L, Z_NULL, 0), fstat(fileno(f), &sb) == 0 ? (uint64_t)sb.st_size : 0};
     char magic[8], *text = NULL;

@@ -3,6 +3,7 @@
  * per-layer moments, checkpoints, merges of partial results, and the
  * report. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,12 @@
 
 #include "aniso/aniso.h"
 #include "aniso/pipeline.h"
+#include "analysis/analysis_int.h"
 #include "base/base.h"
 #include "base/hash.h"
+#include "base/mem.h"
 #include "io/json.h"
+#include "model/forward_int.h"
 #include "pipeline/partial.h"
 
 #define DEFAULT_CONTEXT 512
@@ -418,6 +422,25 @@ static aj *meta_build(const describe *d)
     return o;
 }
 
+/* An integer in [lo, hi] at v, which a partial result at path holds under
+ * key (for messages); else an error naming the key and what it holds. */
+static aniso_status int_in(const char *path, const aj *v, const char *key, long long lo,
+                           long long hi, long long *out, aniso_error *err)
+{
+    if (aj_is_integer(v) && aj_int(v) >= lo && aj_int(v) <= hi) {
+        *out = aj_int(v);
+        return ANISO_OK;
+    }
+    char found[48];
+    if (aj_is_integer(v))
+        snprintf(found, sizeof found, "%lld", aj_int(v));
+    else
+        snprintf(found, sizeof found, "%s %s", v ? "a" : "", aj_type_name(v));
+    return aniso_error_set(err, ANISO_FORMAT,
+                           "%s: key '%s' must be an integer from %lld to %lld, found %s", path, key,
+                           lo, hi, found);
+}
+
 static uint64_t meta_u64(const aj *meta, const char *obj, const char *key)
 {
     aj *v = aj_get(aj_get(meta, obj), key);
@@ -470,8 +493,10 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
         if (st) {
             char msg[ANISO_ERROR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
-            return aniso_error_set(
-                err, st, "layer %d: %s (the mask or the input leaves too few rows)", ids[i], msg);
+            return aniso_error_set(err, st, "layer %d: %s%s", ids[i], msg,
+                                   aniso_moments_count(m[i]) < 2
+                                       ? " (the mask or the input leaves too few rows)"
+                                       : "");
         }
         if (policy == ANISO_LAST_BOTH && ids[i] == n_layer + 1) {
             if (!(run->raw_last = malloc(sizeof *run->raw_last)))
@@ -505,8 +530,6 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
     if (full) r->layer_ids = NULL;
 
     const char *dir = out_dir ? out_dir : ".";
-    aniso_status st = ensure_dir(dir, err);
-    if (st) return st;
     r->t_total = now() - t_start; /* the report's own writing is not counted */
     return aniso_report_write_all(dir, run->formats, r, run->files, &run->n_files, err);
 }
@@ -554,14 +577,21 @@ static aniso_status coll_agree(const aniso_collective *co, aniso_status mine, an
     return aniso_error_set(err, mine ? mine : ANISO_INVALID_ARGUMENT, "rank %d: %s", bad, msg);
 }
 
-/* The part a partial result's metadata describes. */
-static aniso_part_info part_of(const aj *meta)
+/* The part a partial result's metadata describes; *malformed (when not
+ * NULL) is set when its shard is not [I, N] with 0 <= I < N <= INT_MAX. */
+static aniso_part_info part_of(const aj *meta, int *malformed)
 {
     aniso_part_info pi = {.shard = -1};
     aj *sh = aj_get(aj_get(meta, "input"), "shard");
     if (aj_is_array(sh) && aj_size(sh) == 2) {
-        pi.shard = (int)aj_int(aj_at(sh, 0));
-        pi.n_shards = (int)aj_int(aj_at(sh, 1));
+        aj *i = aj_at(sh, 0), *n = aj_at(sh, 1);
+        if (aj_is_integer(i) && aj_is_integer(n) && aj_int(n) >= 1 && aj_int(n) <= INT_MAX &&
+            aj_int(i) >= 0 && aj_int(i) < aj_int(n)) {
+            pi.shard = (int)aj_int(i);
+            pi.n_shards = (int)aj_int(n);
+        } else if (malformed) {
+            *malformed = 1;
+        }
     }
     pi.sequences = meta_u64(meta, "progress", "sequences");
     pi.documents = meta_u64(meta, "progress", "documents");
@@ -604,7 +634,7 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
         }
         return st;
     }
-    parts[0] = part_of(mine);
+    parts[0] = part_of(mine, NULL);
     int failed = -1, most = n; /* the first rank whose messages are unusable */
     int *sent = calloc((size_t)co->size, sizeof *sent);
     if (!sent) return aniso_error_set(err, ANISO_NO_MEMORY, "rank 0: out of memory");
@@ -619,10 +649,10 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
         meta = len ? aj_parse(buf, len, "rank counts", err) : NULL;
         aj *layers = aj_get(aj_get(meta, "preprocessing"), "layers"),
            *ls = aj_get(meta, "layers_sent");
-        sent[r] = aj_is_array(layers) ? (int)aj_size(layers)
-                  : aj_is_integer(ls) ? (int)aj_int(ls)
-                                      : 0;
-        if (sent[r] < 0 || sent[r] > ANISO_MAX_LAYERS + 2) sent[r] = 0;
+        long long ns = aj_is_array(layers) ? (long long)aj_size(layers)
+                       : aj_is_integer(ls) ? aj_int(ls)
+                                           : 0;
+        sent[r] = ns < 0 || ns > ANISO_MAX_LAYERS + 2 ? 0 : (int)ns;
         if (sent[r] > most) most = sent[r];
         int ok = meta && aj_is_array(layers) && sent[r] == n;
         const char *keys[] = {"fingerprint", "preprocessing"};
@@ -631,11 +661,11 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
         if (!ok && failed < 0) failed = r;
         if (ok) {
             counters_add(c, docs, meta);
-            parts[r] = part_of(meta);
+            parts[r] = part_of(meta, NULL);
             /* prompts: each rank counted its own prompts' rows */
             aj *t = aj_get(aj_get(meta, "progress"), "tokens_per_prompt");
             for (size_t p = 0; tpp && p < n_prompts && p < aj_size(t); p++)
-                tpp[p] += (size_t)aj_int(aj_at(t, p));
+                if (aj_int(aj_at(t, p)) > 0) tpp[p] += (size_t)aj_int(aj_at(t, p));
         }
         aj_free(meta);
         free(buf);
@@ -666,6 +696,34 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
                                "sending)",
                                failed);
     return ANISO_OK;
+}
+
+/* ---- Memory ---- */
+
+/* The bytes a run allocates, estimated before it allocates them: the
+ * forward pass's (its plan and state, the chunk's and the sequences'
+ * buffers, the prompts' ids) into *fwd, and the analysis' (every measured
+ * layer's statistics, and the most that one layer's update or metrics adds;
+ * with gather, rank 0's copy of another rank's layer and its message) into
+ * *ana. A corpus document's ids are not counted (they grow with the
+ * document), nor the report's figures. */
+static void profile_bytes(const aniso_model *m, const source *src, size_t cap, size_t max_seq,
+                          int n_threads, int n_meas, size_t keep, uint64_t max_rows, int gather,
+                          uint64_t *fwd, uint64_t *ana)
+{
+    uint64_t d = (uint64_t)aniso_model_hparams(m)->d_model;
+    uint64_t f = forward_bytes(m, cap, max_seq, n_threads);
+    /* chunk: ids, roles, positions, prompts, offsets, selection; masked rows */
+    f += (uint64_t)cap *
+         (sizeof(int32_t) + 1 + sizeof(uint32_t) + sizeof(long) + 2 * sizeof(size_t));
+    f += sizeof(size_t) + (uint64_t)cap * d * sizeof(float);
+    f += 2 * (uint64_t)max_seq * sizeof(int32_t); /* the sequence and the one held back */
+    if (!src->c) /* the prompts' ids and offsets, the rows per prompt */
+        f += (uint64_t)src->pids.n * sizeof(int32_t) + 2 * ((uint64_t)src->prompts.n + 1) * 8;
+    uint64_t res, tr;
+    moments_bytes((int)d, keep, max_rows, cap, &res, &tr);
+    *fwd = f;
+    *ana = (uint64_t)n_meas * res + tr + (gather ? 2 * res : 0);
 }
 
 /* ---- aniso_profile ---- */
@@ -751,14 +809,22 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     src.tk = tk;
     if ((st = aniso_tokenizer_specials(tk, &src.before, &src.after, err))) goto fail;
     src.max_tokens = o->max_tokens;
-    size_t max_seq = 1;
+    size_t max_seq = 1, lim = aniso_max_seq_len(hp);
     if (o->corpus_file) {
         src.context = o->context ? o->context : DEFAULT_CONTEXT;
+        if (!o->context && lim && src.context > lim) src.context = lim;
         if (src.context <= src.before.n + src.after.n) {
             st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                  "profile: --context %zu leaves no room for text next to the %zu "
                                  "special tokens of every window",
                                  src.context, src.before.n + src.after.n);
+            goto fail;
+        }
+        if (lim && src.context > lim) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --context %zu is more than the %zu positions of %s "
+                                 "(max_position_embeddings); give --context %zu or less",
+                                 src.context, lim, o->model, lim);
             goto fail;
         }
         src.body = src.context - src.before.n - src.after.n;
@@ -772,8 +838,19 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                                   : aniso_prompts_default(&src.prompts, err)) ||
             (st = aniso_tokenizer_encode_prompts(tk, &src.prompts, &src.pids, &src.poff, err)))
             goto fail;
-        for (size_t p = 0; p < src.prompts.n; p++)
-            if (src.poff[p + 1] - src.poff[p] > max_seq) max_seq = src.poff[p + 1] - src.poff[p];
+        for (size_t p = 0; p < src.prompts.n; p++) {
+            size_t len = src.poff[p + 1] - src.poff[p];
+            if (len > max_seq) max_seq = len;
+            if (lim && len > lim) {
+                st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                     "profile: prompt %zu has %zu tokens, more than the %zu "
+                                     "positions of %s (max_position_embeddings); measure long "
+                                     "text in windows with --corpus FILE --context N (N at most "
+                                     "%zu)",
+                                     p, len, lim, o->model, lim);
+                goto fail;
+            }
+        }
         if (!(run->tokens_per_prompt = calloc(src.prompts.n + 1, sizeof *run->tokens_per_prompt))) {
             st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
             goto fail;
@@ -781,6 +858,12 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     }
     size_t chunk_tokens = o->chunk_tokens ? o->chunk_tokens : DEFAULT_CHUNK;
     if (chunk_tokens < max_seq) chunk_tokens = max_seq;
+    /* The tokens a chunk can hold (what is allocated): no more than the
+     * input has, when that is known; chunks are cut as with chunk_tokens. */
+    uint64_t max_rows = src.c ? UINT64_MAX : (uint64_t)src.pids.n;
+    if (o->max_tokens && o->max_tokens < max_rows) max_rows = o->max_tokens;
+    size_t cap_tokens = chunk_tokens;
+    if (max_rows < cap_tokens) cap_tokens = max_rows > max_seq ? (size_t)max_rows : max_seq;
 
     /* The measured layers and the taps behind them. */
     mt.hp = hp;
@@ -797,6 +880,17 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     } else {
         memset(want, 1, (size_t)mt.n_hidden);
     }
+    size_t keep = o->keep_rows ? o->keep_rows : ANISO_MOMENTS_KEEP_ROWS;
+    /* What the run will allocate, against what it may. */
+    int n_want = 0;
+    for (int i = 0; i < mt.n_hidden; i++) n_want += want[i] != 0;
+    uint64_t need_fwd, need_ana;
+    profile_bytes(m, &src, cap_tokens, max_seq, o->n_threads, n_want, keep, max_rows,
+                  co && co->rank == 0, &need_fwd, &need_ana);
+    char b1[32], b2[32], detail[96];
+    snprintf(detail, sizeof detail, "forward %s, analysis %s", mem_str(need_fwd, b1, sizeof b1),
+             mem_str(need_ana, b2, sizeof b2));
+    if ((st = mem_check("profile", need_fwd + need_ana, detail, o->max_memory, err))) goto fail;
     for (int t = 0; t <= L + 1; t++) mt.tap_entry[t] = -1;
     mt.ids = calloc((size_t)mt.n_hidden, sizeof *mt.ids);
     mt.m = calloc((size_t)mt.n_hidden, sizeof *mt.m);
@@ -804,7 +898,6 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
         goto fail;
     }
-    size_t keep = o->keep_rows ? o->keep_rows : ANISO_MOMENTS_KEEP_ROWS;
     for (int i = 0; i < mt.n_hidden; i++) {
         if (!want[i]) continue;
         int t = aniso_hidden_tap(L, o->last_layer, i);
@@ -818,24 +911,24 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     }
     /* Buffers: one chunk, one sequence ahead. */
     chunk *ch = &mt.ch;
-    ch->cap = chunk_tokens;
-    ch->ids = malloc(chunk_tokens * sizeof *ch->ids);
-    ch->roles = malloc(chunk_tokens);
-    ch->pos = malloc(chunk_tokens * sizeof *ch->pos);
-    ch->prompt = malloc(chunk_tokens * sizeof *ch->prompt);
-    ch->offsets = malloc((chunk_tokens + 1) * sizeof *ch->offsets);
-    ch->sel = malloc(chunk_tokens * sizeof *ch->sel);
-    mt.rows = malloc(chunk_tokens * (size_t)d * sizeof *mt.rows);
+    ch->cap = cap_tokens;
+    ch->ids = malloc(cap_tokens * sizeof *ch->ids);
+    ch->roles = malloc(cap_tokens);
+    ch->pos = malloc(cap_tokens * sizeof *ch->pos);
+    ch->prompt = malloc(cap_tokens * sizeof *ch->prompt);
+    ch->offsets = malloc((cap_tokens + 1) * sizeof *ch->offsets);
+    ch->sel = malloc(cap_tokens * sizeof *ch->sel);
+    mt.rows = malloc(cap_tokens * (size_t)d * sizeof *mt.rows);
     q.ids = malloc(max_seq * sizeof *q.ids);
     pending.ids = malloc(max_seq * sizeof *pending.ids);
     if (!ch->ids || !ch->roles || !ch->pos || !ch->prompt || !ch->offsets || !ch->sel || !mt.rows ||
         !q.ids || !pending.ids) {
         st = aniso_error_set(err, ANISO_NO_MEMORY,
-                             "profile: out of memory for chunks of %zu tokens", chunk_tokens);
+                             "profile: out of memory for chunks of %zu tokens", cap_tokens);
         goto fail;
     }
     aniso_plan_opts po = {
-        .n_threads = o->n_threads, .max_tokens = chunk_tokens, .max_seq = max_seq, .taps = taps};
+        .n_threads = o->n_threads, .max_tokens = cap_tokens, .max_seq = max_seq, .taps = taps};
     if (!(plan = aniso_plan_new(m, &po, err)) || !(state = aniso_state_new(plan, err))) {
         st = ERRCODE(err);
         goto fail;
@@ -855,6 +948,15 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         goto fail;
     }
     if ((st = tokenizer_fingerprint(tk, &fp_tok, err))) goto fail;
+    if (!o->shard_count && (!co || co->rank == 0)) {
+        /* The report's place, before the work rather than after it. */
+        aniso_run_info early = {.last_layer = aniso_last_layer_name(o->last_layer),
+                                .exclude = o->mask.exclude,
+                                .pos_from = o->mask.pos_from,
+                                .pos_to = o->mask.pos_to};
+        aniso_profile_result er = {.model = run->model, .info = &early};
+        if ((st = aniso_report_check_target(o->out_dir ? o->out_dir : ".", &er, err))) goto fail;
+    }
     describe desc = {.name = run->model,
                      .architecture = run->architecture,
                      .normalization = aniso_norm_name(aniso_arch_norm(hp->arch)),
@@ -909,8 +1011,13 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         cnt = (counters){.ids_hash = FNV1A64_START};
         counters_add(&cnt, NULL, resumed.meta);
         aj *tpp = aj_get(aj_get(resumed.meta, "progress"), "tokens_per_prompt");
-        for (size_t p = 0; run->tokens_per_prompt && p < src.prompts.n && p < aj_size(tpp); p++)
-            run->tokens_per_prompt[p] = (size_t)aj_int(aj_at(tpp, p));
+        for (size_t p = 0; run->tokens_per_prompt && p < src.prompts.n && p < aj_size(tpp); p++) {
+            long long v;
+            if ((st = int_in(ckpt, aj_at(tpp, p), "progress.tokens_per_prompt[]", 0, LLONG_MAX, &v,
+                             err)))
+                goto fail;
+            run->tokens_per_prompt[p] = (size_t)v;
+        }
         aj *tim = aj_get(resumed.meta, "timing");
         t_fwd_before = aj_num(aj_get(tim, "forward"));
         t_mom_before = aj_num(aj_get(tim, "moments"));
@@ -1020,7 +1127,17 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         run_tokens += ch->n_tok;
         if (ch->n_sel) {
             aniso_batch b = {ch->ids, ch->offsets, ch->n_seq};
-            if ((st = aniso_run(plan, state, &b, on_tap, &mt, err))) goto fail;
+            if ((st = aniso_run(plan, state, &b, on_tap, &mt, err))) {
+                /* the forward numbers the chunk's sequences from 0 */
+                uint64_t first = cnt.sequences - ch->n_seq;
+                if (first && err) {
+                    char msg[ANISO_ERROR_MSG_MAX];
+                    snprintf(msg, sizeof msg, "%s", err->msg);
+                    aniso_error_set(err, st, "%s (the chunk's sequence 0 is input sequence %llu)",
+                                    msg, (unsigned long long)first);
+                }
+                goto fail;
+            }
         }
         t_fwd = now() - t_fwd0;
         if (o->progress) {
@@ -1226,10 +1343,14 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
     for (int i = 0; i < n && !st; i++) {
         partial pm = {0};
         if ((st = partial_read_meta(paths[i], &pm, err))) break;
-        aniso_part_info pi = part_of(pm.meta);
+        int malformed = 0;
+        aniso_part_info pi = part_of(pm.meta, &malformed);
         partial_free(&pm);
         int sharded = pi.n_shards > 0;
-        if (i > 0 && sharded != (n_shards > 0))
+        if (malformed)
+            st = aniso_error_set(err, ANISO_FORMAT,
+                                 "%s: key 'input.shard' must be [I, N] with 0 <= I < N", paths[i]);
+        else if (i > 0 && sharded != (n_shards > 0))
             st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                  "%s: a shard merged with a result that is not one (%s)",
                                  paths[sharded ? i : 0], paths[sharded ? 0 : i]);
@@ -1289,8 +1410,12 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
     }
     /* What every part's statistics must be: the width and row budget the
      * first part's description states. */
-    long long width = aj_int(aj_get(acc.meta, "hidden_dim"));
-    long long budget = aj_int(aj_get(aj_get(acc.meta, "preprocessing"), "keep_rows"));
+    long long width, budget;
+    if ((st = int_in(paths[0], aj_get(acc.meta, "hidden_dim"), "hidden_dim", 1, INT_MAX, &width,
+                     err)) ||
+        (st = int_in(paths[0], aj_get(aj_get(acc.meta, "preprocessing"), "keep_rows"),
+                     "preprocessing.keep_rows", 0, LLONG_MAX, &budget, err)))
+        goto fail;
     seen = calloc((size_t)n, sizeof *seen); /* each part's input and progress */
     if (!seen) {
         st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
@@ -1345,7 +1470,7 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
         counters_add(&cnt, &documents, cur->meta);
-        run->parts[i] = part_of(cur->meta);
+        run->parts[i] = part_of(cur->meta, NULL);
         t_fwd += aj_num(aj_get(aj_get(cur->meta, "timing"), "forward"));
         t_mom += aj_num(aj_get(aj_get(cur->meta, "timing"), "moments"));
         if (i > 0) partial_free(&p);
@@ -1362,10 +1487,21 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
                *dtype = aj_str(aj_get(meta, "dtype")),
                *norm = aj_str(aj_get(meta, "normalization")),
                *policy = aj_str(aj_get(pre, "last_layer"));
-    aj *layers = aj_get(pre, "layers");
-    int L = (int)aj_int(aj_get(meta, "n_layers")), d = (int)aj_int(aj_get(meta, "hidden_dim"));
-    if (!model || !arch || !dtype || !norm || !policy || aj_size(layers) != (size_t)acc.n ||
-        L < 1 || L > ANISO_MAX_LAYERS || d < 1) {
+    aj *layers = aj_get(pre, "layers"), *mask = aj_get(pre, "mask"),
+       *positions = aj_get(mask, "positions");
+    long long nl, hd, ctx, pfrom, pto;
+    if ((st = int_in(paths[0], aj_get(meta, "n_layers"), "n_layers", 1, ANISO_MAX_LAYERS, &nl,
+                     err)) ||
+        (st = int_in(paths[0], aj_get(meta, "hidden_dim"), "hidden_dim", 1, INT_MAX, &hd, err)) ||
+        (st = int_in(paths[0], aj_get(pre, "context"), "preprocessing.context", 0, LLONG_MAX, &ctx,
+                     err)) ||
+        (st = int_in(paths[0], aj_at(positions, 0), "preprocessing.mask.positions[0]", 0, LONG_MAX,
+                     &pfrom, err)) ||
+        (st = int_in(paths[0], aj_at(positions, 1), "preprocessing.mask.positions[1]", 0, LONG_MAX,
+                     &pto, err)))
+        goto fail;
+    int L = (int)nl, d = (int)hd;
+    if (!model || !arch || !dtype || !norm || !policy || aj_size(layers) != (size_t)acc.n) {
         st = aniso_error_set(err, ANISO_FORMAT, "%s: incomplete metadata", paths[0]);
         goto fail;
     }
@@ -1396,7 +1532,6 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
     const char *in_path = aj_str(aj_get(aj_get(meta, "input"), "path")),
                *in_format = aj_str(aj_get(aj_get(meta, "input"), "format"));
     if (in_path) run->source_path = str_dup(in_path);
-    aj *mask = aj_get(pre, "mask");
     unsigned exclude = 0;
     const char *ex = aj_str(aj_get(mask, "exclude"));
     if (!run->model || !run->architecture || !run->dtype || !ex || (in_path && !run->source_path) ||
@@ -1414,11 +1549,11 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
                          .format = corpus && in_format && !strcmp(in_format, "jsonl") ? "jsonl"
                                    : corpus                                           ? "text"
                                                                                       : NULL,
-                         .context = (size_t)aj_int(aj_get(pre, "context")),
+                         .context = (size_t)ctx,
                          .last_layer = aniso_last_layer_name(pol),
                          .exclude = exclude,
-                         .pos_from = (long)aj_int(aj_at(aj_get(mask, "positions"), 0)),
-                         .pos_to = (long)aj_int(aj_at(aj_get(mask, "positions"), 1)),
+                         .pos_from = (long)pfrom,
+                         .pos_to = (long)pto,
                          .n_parts = n,
                          .parts = run->parts,
                          .parts_via = "merge",

@@ -11,15 +11,19 @@
  * they span less than a decade); legends go where they cover no data (as
  * matplotlib's loc='best'), with head room made above the data when no
  * corner is free, or below the panels. PLplot never opens the output file:
- * it is opened here (plsfile), so that an unwritable path is an error
- * returned, not a prompt or an exit inside PLplot, and the file is checked
- * to be complete before it is renamed into place. */
+ * it is created here, new (O_EXCL, O_NOFOLLOW), and handed over (plsfile),
+ * so that an unwritable path is an error returned, not a prompt or an exit
+ * inside PLplot; the file is checked to be complete when PLplot is done,
+ * and removed if not. The callers write figures into a result set's private
+ * folder (base/stage.c), which puts them in place. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "report/figures.h"
@@ -168,7 +172,7 @@ static void set_viridis(int slot, double t)
 /* ---- Files ---- */
 
 typedef struct fig {
-    char *tmp, *path;
+    char *path;
     unsigned format;
 } fig;
 
@@ -198,29 +202,23 @@ static int have_device(const char *dev)
 static aniso_status fig_open(fig *f, const char *path, unsigned format, int width, int height,
                              aniso_error *err)
 {
-    size_t n = strlen(path);
     f->format = format;
-    f->path = str_dup(path);
-    f->tmp = malloc(n + 16);
-    if (!f->path || !f->tmp) {
-        free(f->path), free(f->tmp);
-        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    }
-    snprintf(f->tmp, n + 16, "%s.tmp.%s", path, figure_format_ext(format));
     const char *dev = device_of(format);
-    if (!have_device(dev)) {
-        free(f->path), free(f->tmp);
+    if (!have_device(dev))
         return aniso_error_set(err, ANISO_IO,
                                "%s: PLplot has no '%s' driver (Debian: plplot-driver-cairo)", path,
                                dev);
-    }
+    if (!(f->path = str_dup(path)))
+        return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
     /* PLplot would prompt for another name, then exit the process, on a
-     * file it cannot open: the file is opened here and handed over. */
-    FILE *fp = fopen(f->tmp, "wb+");
+     * file it cannot open: the file is created here and handed over. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb+") : NULL;
     if (!fp) {
         aniso_status st = aniso_error_set(err, ANISO_IO, "%s: cannot write the figure: %s", path,
                                           strerror(errno));
-        free(f->path), free(f->tmp);
+        if (fd >= 0) close(fd), remove(path);
+        free(f->path);
         return st;
     }
     int png = format != ANISO_FIG_PDF && format != ANISO_FIG_SVG;
@@ -280,14 +278,10 @@ static aniso_status fig_close(fig *f, aniso_error *err)
 {
     plend();
     aniso_status st = ANISO_OK;
-    if (!file_complete(f->tmp, f->format))
+    if (!file_complete(f->path, f->format))
         st = aniso_error_set(err, ANISO_IO,
                              "%s: the figure could not be written in full (disk full?)", f->path);
-    else if (rename(f->tmp, f->path) != 0)
-        st = aniso_error_set(err, ANISO_IO, "%s: cannot write the figure: %s", f->path,
-                             strerror(errno));
-    if (st) remove(f->tmp);
-    free(f->tmp);
+    if (st) remove(f->path);
     free(f->path);
     return st;
 }
@@ -323,14 +317,21 @@ static double nice_step(double raw, int integer)
 }
 
 /* "1.5x10^-7" with PLplot's superscript escapes. */
+/* (int)x for a value that may come out of range (a zero step, an axis
+ * bound that is not finite): clamped to +-400, NaN to 0. */
+static int to_int(double x)
+{
+    return isnan(x) ? 0 : x < -400 ? -400 : x > 400 ? 400 : (int)x;
+}
+
 static void fmt_sci(char *buf, size_t cap, double v, double step)
 {
     if (v == 0) {
         snprintf(buf, cap, "0");
         return;
     }
-    int e = (int)floor(log10(fabs(v)));
-    int md = e - (int)floor(log10(step) + 1e-9);
+    int e = to_int(floor(log10(fabs(v))));
+    int md = e - to_int(floor(log10(step) + 1e-9));
     md = md < 0 ? 0 : md > 8 ? 8 : md;
     double m = v / pow(10, e);
     if (md == 0 && fabs(fabs(m) - 1) < 1e-9)
@@ -342,7 +343,7 @@ static void fmt_sci(char *buf, size_t cap, double v, double step)
 static void fmt_num(char *buf, size_t cap, double v, double step)
 {
     if (fabs(v) < step * 1e-6) v = 0;
-    int dec = (int)ceil(-log10(step) - 1e-9);
+    int dec = to_int(ceil(-log10(step) - 1e-9));
     if (dec < 0) dec = 0;
     while (dec < 12) {
         double s = step * pow(10, dec);
@@ -403,12 +404,12 @@ static void log_label(char *buf, size_t cap, int m, int k)
 static void log_ticks(axis *a)
 {
     const double eps = 1e-9;
-    int k0 = (int)ceil(a->lo - eps), k1 = (int)floor(a->hi + eps);
+    int k0 = to_int(ceil(a->lo - eps)), k1 = to_int(floor(a->hi + eps));
     int nd = k1 - k0 + 1;
     if (nd >= 3 || (nd == 2 && a->hi - a->lo >= 2.2)) {
         /* Decades: every one, or every step-th when there are many, the
          * others as minor ticks; 2..9 as minor ticks over a few decades. */
-        int step = nd > 7 ? (int)ceil(nd / 6.0) : 1;
+        int step = nd > 7 ? to_int(ceil(nd / 6.0)) : 1;
         for (int k = k0; k <= k1; k++) {
             char lab[MAX_LABEL];
             snprintf(lab, sizeof lab, "10#u%d#d", k);
@@ -428,13 +429,13 @@ static void log_ticks(axis *a)
     int nsets[2] = {3, 9};
     for (int s = 0; s < 2; s++) {
         int cnt = 0;
-        for (int k = (int)floor(a->lo) - 1; k <= (int)ceil(a->hi); k++)
+        for (int k = to_int(floor(a->lo)) - 1; k <= to_int(ceil(a->hi)); k++)
             for (int j = 0; j < nsets[s]; j++) {
                 double t = k + log10(sets[s][j]);
                 cnt += t >= a->lo - eps && t <= a->hi + eps;
             }
         if (cnt < 3) continue;
-        for (int k = (int)floor(a->lo) - 1; k <= (int)ceil(a->hi); k++)
+        for (int k = to_int(floor(a->lo)) - 1; k <= to_int(ceil(a->hi)); k++)
             for (int m = 1; m <= 9; m++) {
                 double t = k + log10(m);
                 int major = 0;

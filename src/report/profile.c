@@ -1,5 +1,6 @@
 /* profile.c - a profile's report files, all or none, and `aniso compare`'s
  * outputs. (The profile itself is computed by pipeline/.) */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,69 @@
 
 static const unsigned fig_formats[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
 
-static char *file_in(const char *dir, const char *file)
+/* Whether a and b name the same existing file or folder (two spellings of
+ * one local model path). */
+static int same_local_path(const char *a, const char *b)
 {
-    return path_join(dir, file);
+    char *ra = realpath(a, NULL), *rb = ra ? realpath(b, NULL) : NULL;
+    int same = ra && rb && !strcmp(ra, rb);
+    free(ra), free(rb);
+    return same;
 }
 
-static void unwind(char **files, int n, int written)
+/* An earlier report at path must be of the same model: two models whose
+ * names shorten to the same NAME would otherwise replace each other's
+ * results. A file there that is not an aniso result is not replaced. */
+static aniso_status check_owner(const char *path, const char *model, aniso_error *err)
 {
-    for (int i = 0; i < written; i++) remove(files[i]);
-    for (int i = 0; i < n; i++) free(files[i]), files[i] = NULL;
+    struct stat sb;
+    if (lstat(path, &sb) != 0) return ANISO_OK;
+    char *text = NULL;
+    size_t len = 0;
+    aniso_status st = read_small_file(path, 256u << 20, &text, &len, err);
+    if (st) return st;
+    aj *o = aj_parse(text, len, path, NULL);
+    free(text);
+    const char *was = o ? aj_str(aj_get(o, "model")) : NULL;
+    if (!was)
+        st = aniso_error_set(err, ANISO_IO,
+                             "%s: exists and is not an aniso result; it is left as it is (give "
+                             "another --out)",
+                             path);
+    else if (strcmp(was, model) && !same_local_path(was, model))
+        st = aniso_error_set(err, ANISO_IO,
+                             "%s: holds the results of '%s', not of '%s' (both names give the "
+                             "same report name; give another --out)",
+                             path, was, model);
+    aj_free(o);
+    return st;
+}
+
+aniso_status aniso_report_check_target(const char *dir, const aniso_profile_result *r,
+                                       aniso_error *err)
+{
+    char *name = aniso_report_short_name(r->model), tag[160], file[768];
+    if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    aniso_report_name_tag(r, tag, sizeof tag);
+    snprintf(file, sizeof file, "anisotropy_results_%s%s.json", name, tag);
+    free(name);
+    char *path = path_join(dir, file);
+    if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    aniso_status st = out_target_check(path, err);
+    if (!st) st = check_owner(path, r->model, err);
+    free(path);
+    return st;
+}
+
+/* Fills files[0 .. n) with the set's final paths; 0, or -1 out of memory
+ * (then files[] are NULL). */
+static int final_paths(const astage *s, char **files)
+{
+    int bad = 0;
+    for (int i = 0; i < s->n; i++) bad |= !(files[i] = astage_final(s, i));
+    if (bad)
+        for (int i = 0; i < s->n; i++) free(files[i]), files[i] = NULL;
+    return bad ? -1 : 0;
 }
 
 aniso_status aniso_report_write_all(const char *dir, unsigned formats,
@@ -39,55 +94,63 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
     *n_files = 0;
     for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) files[i] = NULL;
+    aniso_status st = aniso_report_check_target(dir, r, err);
+    if (st) return st;
     char *name = aniso_report_short_name(r->model);
     if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
     char tag[160], stamp[32], file[768];
     aniso_report_name_tag(r, tag, sizeof tag);
     time_t tt = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", localtime(&tt));
-    /* The paths: json, each figure in each format, zip. */
-    int n = 0, bad = 0, fig_of[ANISO_REPORT_MAX_FILES];
-    unsigned fmt_of[ANISO_REPORT_MAX_FILES];
+    /* The set, in order: json, each figure in each format, zip. */
+    astage s;
+    char *path[ANISO_REPORT_MAX_FILES] = {0};
+    if ((st = astage_open(&s, dir, err))) {
+        free(name);
+        return st;
+    }
     snprintf(file, sizeof file, "anisotropy_results_%s%s.json", name, tag);
-    bad |= !(files[n++] = file_in(dir, file));
+    if ((st = astage_add(&s, file, &path[0], err)) ||
+        (st = aniso_report_write_json(path[0], r, err)))
+        goto fail;
     for (int k = 0; k < 3 && !json_only; k++)
         for (int j = 0; j < 3; j++) {
             if (!(formats & fig_formats[j])) continue;
             snprintf(file, sizeof file, "%s_%s%s.%s", stems[k], name, tag,
                      figure_format_ext(fig_formats[j]));
-            fig_of[n] = k, fmt_of[n] = fig_formats[j];
-            bad |= !(files[n++] = file_in(dir, file));
+            int i = s.n;
+            if ((st = astage_add(&s, file, &path[i], err)) ||
+                (st = draw[k](path[i], fig_formats[j], name, r, err)))
+                goto fail;
         }
-    snprintf(file, sizeof file, "anisotropy_results_%s%s_%s.zip", name, tag, stamp);
-    if (!json_only) bad |= !(files[n++] = file_in(dir, file));
-    if (bad) {
-        unwind(files, n, 0);
-        free(name);
-        return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    if (!json_only) {
+        /* The bundle holds the others as the notebook's does: JSON last. */
+        const char *members[ANISO_REPORT_MAX_FILES];
+        int nm = s.n;
+        for (int i = 1; i < nm; i++) members[i - 1] = path[i];
+        members[nm - 1] = path[0];
+        snprintf(file, sizeof file, "anisotropy_results_%s%s_%s.zip", name, tag, stamp);
+        if ((st = astage_add(&s, file, &path[nm], err)) ||
+            (st = zip_bundle(path[nm], members, nm, err)))
+            goto fail;
     }
-    aniso_status st;
-    int written = 0;
-    if ((st = aniso_report_write_json(files[0], r, err))) goto fail;
-    written = 1;
-    if (json_only) {
-        free(name);
-        *n_files = 1;
-        return ANISO_OK;
+    int n = s.n;
+    if (final_paths(&s, files)) {
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+        goto fail;
     }
-    for (int i = 1; i < n - 1; i++) {
-        if ((st = draw[fig_of[i]](files[i], fmt_of[i], name, r, err))) goto fail;
-        written = i + 1;
+    /* The same check again, just before the set replaces anything. */
+    if ((st = aniso_report_check_target(dir, r, err)) || (st = astage_commit(&s, err))) {
+        for (int i = 0; i < n; i++) free(files[i]), files[i] = NULL;
+        goto fail;
     }
-    /* The bundle holds the others as the notebook's does: JSON last. */
-    const char *members[ANISO_REPORT_MAX_FILES];
-    for (int i = 1; i < n - 1; i++) members[i - 1] = files[i];
-    members[n - 2] = files[0];
-    if ((st = zip_bundle(files[n - 1], members, n - 1, err))) goto fail;
-    free(name);
     *n_files = n;
+    for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) free(path[i]);
+    free(name);
     return ANISO_OK;
 fail:
-    unwind(files, n, written);
+    astage_fail(&s, err);
+    for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) free(path[i]);
     free(name);
     return st;
 }
@@ -96,27 +159,34 @@ aniso_status aniso_compare_write(aniso_result_file *const *rs, int n, const char
                                  unsigned formats, char **files, int *n_files, aniso_error *err)
 {
     const char *dir = out_dir ? out_dir : ".";
-    aniso_status st = ensure_dir(dir, err);
-    if (st) return st;
     if (formats & ANISO_FIG_NONE)
         formats = 0; /* comparison.json alone */
     else if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG)))
         formats = ANISO_FIG_PNG;
-    int nf = 0, missing = 0;
     unsigned fmt_of[4];
+    char *path[4] = {0};
     *n_files = 0;
-    files[nf++] = path_join(dir, "comparison.json");
-    for (int j = 0; j < 3; j++)
+    for (int i = 0; i < 4; i++) files[i] = NULL;
+    astage s;
+    aniso_status st = astage_open(&s, dir, err);
+    if (st) return st;
+    st = astage_add(&s, "comparison.json", &path[0], err);
+    for (int j = 0; j < 3 && !st; j++)
         if (formats & fig_formats[j]) {
             char file[32];
             snprintf(file, sizeof file, "comparison.%s", figure_format_ext(fig_formats[j]));
-            fmt_of[nf] = fig_formats[j];
-            files[nf++] = path_join(dir, file);
+            fmt_of[s.n] = fig_formats[j];
+            st = astage_add(&s, file, &path[s.n], err);
         }
-    for (int i = 0; i < nf; i++) missing |= !files[i];
+    if (st) {
+        astage_abort(&s);
+        for (int i = 0; i < 4; i++) free(path[i]);
+        return st;
+    }
+    int nf = s.n;
     int *order = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     aj *o = aj_new_object(), *models = aj_new_array(), *rank = aj_new_array();
-    int bad = missing || !order || !o || !models || !rank;
+    int bad = !order || !o || !models || !rank;
     for (int i = 0; i < n; i++) order[i] = i;
     /* Ranked by flatness: the smallest profile range first (stable). */
     for (int i = 1; i < n && !bad; i++)
@@ -183,17 +253,19 @@ aniso_status aniso_compare_write(aniso_result_file *const *rs, int n, const char
     char *text = bad ? NULL : aj_dump(o, 2);
     aj_free(models), aj_free(rank), aj_free(o);
     free(order);
-    if (!text) {
-        unwind(files, nf, 0);
-        return aniso_error_set(err, ANISO_NO_MEMORY, "compare: out of memory");
+    if (!text || final_paths(&s, files)) {
+        free(text);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "compare: out of memory");
+    } else {
+        st = afile_write_text(path[0], text, err);
+        free(text);
     }
-    st = afile_write_text(files[0], text, err);
-    free(text);
-    int written = st ? 0 : 1;
-    for (int i = 1; i < nf && !st; i++)
-        if (!(st = figure_compare(files[i], fmt_of[i], rs, n, err))) written = i + 1;
+    for (int i = 1; i < nf && !st; i++) st = figure_compare(path[i], fmt_of[i], rs, n, err);
+    if (!st) st = astage_commit(&s, err);
+    astage_fail(&s, err);
+    for (int i = 0; i < 4; i++) free(path[i]);
     if (st) {
-        unwind(files, nf, written);
+        for (int i = 0; i < nf; i++) free(files[i]), files[i] = NULL;
         return st;
     }
     *n_files = nf;

@@ -235,7 +235,13 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     char *text = bad ? NULL : aj_dump(o, 2);
     aj_free(g), aj_free(ref), aj_free(tool), aj_free(tim), aj_free(layers), aj_free(tpp),
         aj_free(sel), aj_free(o);
-    if (!text) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    /* JSON has no NaN or infinity: a value that is one fails to be made,
+     * as it does when memory runs out. */
+    if (!text)
+        return aniso_error_set(err, ANISO_NO_MEMORY,
+                               "%s: cannot build the report (out of memory, or a value that is "
+                               "not a finite number)",
+                               path);
     aniso_status st = afile_write_text(path, text, err);
     free(text);
     return st;
@@ -257,6 +263,31 @@ static double *read_list(const aj *o, const char *key, int *n)
     }
     *n = (int)aj_size(a);
     return v;
+}
+
+/* The first entry of v[0..n) outside [lo, hi] (or not finite), or -1. */
+static int out_of_range(const double *v, int n, double lo, double hi)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i]) || v[i] < lo || v[i] > hi) return i;
+    return -1;
+}
+
+/* An optional number of o: 0 absent, 1 read into *x, -1 (err set) when it
+ * is not finite, outside [lo, hi], or (whole) not an integer. */
+static int read_num(const aj *o, const char *key, double lo, double hi, int whole, const char *path,
+                    double *x, aniso_error *err)
+{
+    aj *v = aj_get(o, key);
+    if (!aj_is_number(v)) return 0;
+    double d = aj_num(v);
+    if (!isfinite(d) || d < lo || d > hi || (whole && d != floor(d))) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: '%s' is %.17g; expected %s from %g to %g", path,
+                        key, d, whole ? "a whole number" : "a number", lo, hi);
+        return -1;
+    }
+    *x = d;
+    return 1;
 }
 
 aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
@@ -286,6 +317,24 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
     r->n = n;
     if ((r->erank = read_list(o, "effective_rank", &k)) && k != n) free(r->erank), r->erank = NULL;
     if ((r->cos = read_list(o, "avg_cos_sim", &k)) && k != n) free(r->cos), r->cos = NULL;
+    /* Shares of variance lie in [0, 1], cosines in [-1, 1], ranks are >= 0:
+     * anything else is not a measurement (rounding allowed for). */
+    struct {
+        const char *key;
+        const double *v;
+        double lo, hi;
+    } lists[3] = {{"intrinsic_dim_ratio", r->idr, 0, 1 + 1e-9},
+                  {"effective_rank", r->erank, 0, 1e12},
+                  {"avg_cos_sim", r->cos, -1 - 1e-9, 1 + 1e-9}};
+    for (int i = 0; i < 3; i++) {
+        int at = lists[i].v ? out_of_range(lists[i].v, n, lists[i].lo, lists[i].hi) : -1;
+        if (at >= 0) {
+            aniso_error_set(err, ANISO_FORMAT,
+                            "%s: %s[%d] is %.17g; expected a number from %g to %g", path,
+                            lists[i].key, at, lists[i].v[at], lists[i].lo, lists[i].hi);
+            goto fail;
+        }
+    }
     const char *model = aj_str(aj_get(o, "model")), *nm = aj_str(aj_get(o, "normalization"));
     r->model = str_dup(model ? model : path);
     r->normalization = str_dup(nm ? nm : "");
@@ -296,13 +345,19 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
     }
     aniso_profile_analyze(r->idr, n, NULL, &r->analysis);
     aj *v;
-    if (aj_is_number(v = aj_get(o, "L_star_anisotropy")))
-        r->has_L_star = 1, r->L_star = (int)aj_num(v);
-    if (aj_is_number(v = aj_get(o, "profile_range"))) r->has_range = 1, r->range = aj_num(v);
-    if (aj_is_number(v = aj_get(o, "max_anisotropy"))) r->has_max = 1, r->max = aj_num(v);
+    double x;
+    int got;
+    if ((got = read_num(o, "L_star_anisotropy", 0, ANISO_MAX_LAYERS + 1, 1, path, &x, err)) < 0)
+        goto fail;
+    if (got) r->has_L_star = 1, r->L_star = (int)x;
+    if ((got = read_num(o, "profile_range", 0, 1 + 1e-9, 0, path, &x, err)) < 0) goto fail;
+    if (got) r->has_range = 1, r->range = x;
+    if ((got = read_num(o, "max_anisotropy", 0, 1 + 1e-9, 0, path, &x, err)) < 0) goto fail;
+    if (got) r->has_max = 1, r->max = x;
     if (aj_is_bool(v = aj_get(o, "is_bell_curve"))) r->has_bell = 1, r->is_bell = aj_bool(v);
     /* What was measured, when the file says (ours do). */
-    if (aj_is_number(v = aj_get(o, "n_tokens"))) r->n_tokens = (long long)aj_num(v);
+    if ((got = read_num(o, "n_tokens", 0, 9007199254740992.0, 1, path, &x, err)) < 0) goto fail;
+    if (got) r->n_tokens = (long long)x;
     aj *sel = aj_get(o, "token_selection");
     if (aj_is_object(sel)) {
         aniso_run_info in = {0};
@@ -312,8 +367,19 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
         if (!ex || aniso_token_roles_parse(ex, &in.exclude))
             in.exclude = aj_bool(aj_get(sel, "skip_first_token")) ? ANISO_TOKEN_FIRST : 0;
         if (aj_is_array(pos) && aj_size(pos) == 2) {
-            if (aj_is_number(aj_at(pos, 0))) in.pos_from = (long)aj_num(aj_at(pos, 0));
-            if (aj_is_number(aj_at(pos, 1))) in.pos_to = (long)aj_num(aj_at(pos, 1));
+            for (int i = 0; i < 2; i++) {
+                aj *p = aj_at(pos, (size_t)i);
+                if (!aj_is_number(p)) continue;
+                double d = aj_num(p);
+                if (!isfinite(d) || d < 0 || d > 2147483647.0 || d != floor(d)) {
+                    aniso_error_set(err, ANISO_FORMAT,
+                                    "%s: token_selection.positions[%d] is %.17g; expected a "
+                                    "whole number from 0 to 2147483647",
+                                    path, i, d);
+                    goto fail;
+                }
+                *(i ? &in.pos_to : &in.pos_from) = (long)d;
+            }
         }
         char desc[160];
         r->mask = str_dup(aniso_report_mask_desc(&pr, desc, sizeof desc));

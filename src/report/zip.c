@@ -1,5 +1,6 @@
-/* zip.c - the results bundle (libzip; the one file that includes it),
- * written under a temporary name and renamed into place. */
+/* zip.c - the results bundle (libzip; the one file that includes it). It is
+ * written into a result set's private folder (base/stage.c), as a new file:
+ * libzip writes a temporary file beside it and renames it at zip_close. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +11,15 @@
 
 aniso_status zip_bundle(const char *path, const char *const *files, int n, aniso_error *err)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
-    snprintf(tmp, len + 16, "%s.tmp.zip", path);
     int ze = 0;
-    zip_t *z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
-    aniso_status st = ANISO_OK;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_EXCL, &ze);
     if (!z) {
-        st = aniso_error_set(err, ANISO_IO, "%s: cannot create the archive", path);
-        goto out;
+        zip_error_t e;
+        zip_error_init_with_code(&e, ze);
+        aniso_status st = aniso_error_set(err, ANISO_IO, "%s: cannot create the archive: %s", path,
+                                          zip_error_strerror(&e));
+        zip_error_fini(&e);
+        return st;
     }
     for (int i = 0; i < n; i++) {
         const char *base = strrchr(files[i], '/');
@@ -27,25 +27,18 @@ aniso_status zip_bundle(const char *path, const char *const *files, int n, aniso
         zip_source_t *src = zip_source_file(z, files[i], 0, -1);
         if (!src || zip_file_add(z, base, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
             if (src) zip_source_free(src);
-            st = aniso_error_set(err, ANISO_IO, "%s: cannot add %s: %s", path, files[i],
-                                 zip_strerror(z));
+            aniso_status st = aniso_error_set(err, ANISO_IO, "%s: cannot add %s: %s", path,
+                                              files[i], zip_strerror(z));
             zip_discard(z);
-            remove(tmp);
-            goto out;
+            return st;
         }
     }
     if (zip_close(z) < 0) {
-        st = aniso_error_set(err, ANISO_IO, "%s: cannot write the archive: %s", path,
-                             zip_strerror(z));
+        aniso_status st = aniso_error_set(err, ANISO_IO, "%s: cannot write the archive: %s", path,
+                                          zip_strerror(z));
         zip_discard(z);
-        remove(tmp);
-        goto out;
+        remove(path);
+        return st;
     }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        st = aniso_error_set(err, ANISO_IO, "%s: cannot write the archive", path);
-    }
-out:
-    free(tmp);
-    return st;
+    return ANISO_OK;
 }

@@ -29,7 +29,7 @@ void aniso_ids_free(aniso_ids *ids)
     ids->n = ids->cap = 0;
 }
 
-static int normalize_pieces(const aniso_tokenizer *tk, work *w)
+static int normalize_pieces(const aniso_tokenizer *tk, work *w, size_t limit)
 {
     w->b.n = 0;
     for (size_t k = 0; k < w->a.n; k++) {
@@ -39,9 +39,11 @@ static int normalize_pieces(const aniso_tokenizer *tk, work *w)
             continue;
         }
         w->scratch.n = 0;
-        if (normalize_text(tk->norm, w->arena.p + pc.off, pc.len, &w->scratch)) return -1;
+        int rc = normalize_text(tk->norm, w->arena.p + pc.off, pc.len, &w->scratch);
+        if (rc) return rc;
         size_t off = w->arena.n;
         if (sbuf_add(&w->arena, w->scratch.p, w->scratch.n)) return -1;
+        if (w->arena.n > limit) return TK_TOO_LONG;
         if (w->scratch.n && pieces_add(&w->b, off, w->scratch.n, -1, pc.at_start)) return -1;
     }
     pieces t = w->a;
@@ -85,16 +87,16 @@ aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_
     work *w = &tk->w;
     w->arena.n = 0;
     w->a.n = 0;
-    size_t start = out->n;
+    size_t start = out->n, limit = TK_ARENA_LIMIT(len);
+    int rc = 0;
+    const char *stage = "normalizer";
     if (sbuf_add(&w->arena, text, len)) goto nomem;
     if (len && pieces_add(&w->a, 0, len, -1, 1)) goto nomem;
     if (split_added(tk, &tk->raw_trie, w)) goto nomem;
-    if (tk->norm && normalize_pieces(tk, w)) goto nomem;
+    if (tk->norm && (rc = normalize_pieces(tk, w, limit))) goto fail;
     if (split_added(tk, &tk->normed_trie, w)) goto nomem;
-    if (tk->pre && pretokenize(tk->pre, w))
-        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
-                               "%s: the pre-tokenizer's regular expression gave up on the text",
-                               tk->name);
+    stage = "pre-tokenizer";
+    if (tk->pre && (rc = pretokenize(tk->pre, w, limit))) goto fail;
     for (size_t k = 0; k < w->a.n; k++) {
         const piece *pc = &w->a.v[k];
         if (pc->id >= 0 ? aniso_ids_push(out, pc->id)
@@ -103,6 +105,17 @@ aniso_status aniso_tokenizer_encode(aniso_tokenizer *tk, const char *text, size_
     }
     if (add_special && tk->post && post_apply(tk->post, out, start)) goto nomem;
     return ANISO_OK;
+fail:
+    if (rc == TK_REGEX)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "%s: the %s's regular expression gave up on the text (its match "
+                               "limit was reached)",
+                               tk->name, stage);
+    if (rc == TK_TOO_LONG)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "%s: the %s grows a text of %zu bytes without bound (past aniso's "
+                               "limit of %d times a piece's length)",
+                               tk->name, stage, len, stage[0] == 'n' ? NORM_GROWTH : 128);
 nomem:
     return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory while encoding", tk->name);
 }

@@ -445,8 +445,14 @@ static aniso_status parse_added(ctx *c, const aj *list, aniso_tokenizer *tk)
         added_token *a = &tk->added[i];
         if (a->normalized && tk->norm) {
             sbuf out = {0};
-            if (normalize_text(tk->norm, a->content, a->len, &out) || sbuf_add(&out, "", 1)) {
+            int nrc = normalize_text(tk->norm, a->content, a->len, &out);
+            if (nrc || sbuf_add(&out, "", 1)) {
                 free(out.p);
+                if (nrc == TK_TOO_LONG || nrc == TK_REGEX)
+                    return FAIL(c, ANISO_FORMAT, "%s: added token %zu: %s", c->name, i,
+                                nrc == TK_REGEX
+                                    ? "the normalizer's regular expression gave up on its content"
+                                    : "the normalizer grows its content without bound");
                 return nomem(c);
             }
             a->normed = out.p;
@@ -473,8 +479,12 @@ static aniso_status id_list(ctx *c, const aj *arr, const char *where, int32_t **
     if (!*out) return nomem(c);
     for (size_t i = 0; i < aj_size(arr); i++) {
         aj *v = aj_at(arr, i);
-        if (!aj_is_integer(v) || aj_int(v) < 0 || aj_int(v) > INT32_MAX)
+        if (!aj_is_integer(v) || aj_int(v) < 0 || aj_int(v) >= INT32_MAX) {
+            free(*out);
+            *out = NULL;
+            *n = 0;
             return FAIL(c, ANISO_FORMAT, "%s: %s: id out of range", c->name, where);
+        }
         (*out)[(*n)++] = (int32_t)aj_int(v);
     }
     return ANISO_OK;
@@ -538,10 +548,21 @@ static aniso_status token_pair(ctx *c, const aj *v, const char *where, int32_t *
 {
     aj *id = aj_at(v, 1);
     if (!aj_is_array(v) || aj_size(v) != 2 || !aj_is_integer(id) || aj_int(id) < 0 ||
-        aj_int(id) > INT32_MAX)
+        aj_int(id) >= INT32_MAX)
         return FAIL(c, ANISO_FORMAT, "%s: %s: expected [token, id]", c->name, where);
     int32_t x = (int32_t)aj_int(id);
     return append_ids(c, dst, n, &x, 1);
+}
+
+/* The ids a post-processor adds count among the tokenizer's ids (a model
+ * whose embedding lacks one then refuses it, as it refuses any id). */
+static void post_raise_n_ids(const post *p, int32_t *n_ids)
+{
+    for (size_t i = 0; i < p->n_before; i++)
+        if (p->before[i] >= *n_ids) *n_ids = p->before[i] + 1;
+    for (size_t i = 0; i < p->n_after; i++)
+        if (p->after[i] >= *n_ids) *n_ids = p->after[i] + 1;
+    for (size_t i = 0; i < p->n_items; i++) post_raise_n_ids(&p->items[i], n_ids);
 }
 
 static aniso_status parse_post(ctx *c, const aj *o, post *p)
@@ -639,6 +660,7 @@ aniso_tokenizer *aniso_tokenizer_parse(const char *json, size_t len, const char 
     if ((v = aj_get(root, "post_processor")) && !aj_is_null(v)) {
         if (!(tk->post = calloc(1, sizeof *tk->post))) goto nomem;
         if (parse_post(&c, v, tk->post)) goto fail;
+        post_raise_n_ids(tk->post, &tk->n_ids);
     }
     if (parse_added(&c, aj_get(root, "added_tokens"), tk)) goto fail;
     aj_free(root);
@@ -694,7 +716,7 @@ static aniso_status apply_tokenizer_class(aniso_tokenizer *tk, const char *dir, 
     aj *cfg = NULL;
     aniso_status st = ANISO_OK;
     if (!path) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", dir);
-    if (!is_file(path)) goto out;
+    if (!path_exists(path)) goto out;
     if ((st = read_small_file(path, 64u << 20, &buf, &len, err))) goto out;
     if (!(cfg = aj_parse_lenient(buf, len, path, err))) {
         st = err ? err->code : ANISO_FORMAT;
@@ -765,7 +787,7 @@ aniso_tokenizer *aniso_tokenizer_open(const char *model, const aniso_open_opts *
     }
     aniso_tokenizer *tk = NULL;
     int sem = 0;
-    if (!is_file(path))
+    if (!path_exists(path))
         aniso_error_set(err, ANISO_NOT_FOUND, "%s: not found", path);
     else if ((sem = aniso_config_semantics(dir, opts ? &opts->config : NULL, err)) > 0)
         tk = aniso_tokenizer_load(path, err);

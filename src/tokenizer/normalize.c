@@ -1,5 +1,6 @@
 /* normalize.c - normalizers, applied to one piece of text at a time as the
  * tokenizers library applies them (to each gap between added tokens). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ int sbuf_add(sbuf *b, const void *s, size_t n)
 /* Replaces every match of pattern in s with content, matches found as the
  * tokenizers library finds them (onig find_iter). */
 static int replace_all(re *pattern, const char *content, size_t clen, const char *s, size_t len,
-                       sbuf *out)
+                       size_t limit, sbuf *out)
 {
     re_iter it;
     re_iter_init(&it);
@@ -38,9 +39,10 @@ static int replace_all(re *pattern, const char *content, size_t clen, const char
     if (len == 0) return 0;
     while ((r = re_iter_next(pattern, &it, s, len, &ms, &me)) == 1) {
         if (sbuf_add(out, s + last, ms - last) || sbuf_add(out, content, clen)) return -1;
+        if (out->n > limit) return TK_TOO_LONG;
         last = me;
     }
-    if (r < 0) return -1;
+    if (r < 0) return TK_REGEX;
     return sbuf_add(out, s + last, len - last);
 }
 
@@ -53,7 +55,7 @@ static size_t trailing_ws_start(const char *s, size_t len)
     return st;
 }
 
-static int apply(const normalizer *n, const char *s, size_t len, sbuf *out)
+static int apply(const normalizer *n, const char *s, size_t len, size_t limit, sbuf *out)
 {
     switch (n->kind) {
     case NORM_NFC:
@@ -69,7 +71,7 @@ static int apply(const normalizer *n, const char *s, size_t len, sbuf *out)
         return rc;
     }
     case NORM_REPLACE:
-        return replace_all(n->pattern, n->content, n->content_len, s, len, out);
+        return replace_all(n->pattern, n->content, n->content_len, s, len, limit, out);
     case NORM_PREPEND:
         if (len && sbuf_add(out, n->content, n->content_len)) return -1;
         return sbuf_add(out, s, len);
@@ -104,10 +106,12 @@ static int apply(const normalizer *n, const char *s, size_t len, sbuf *out)
         if (sbuf_add(&cur, s, len)) return -1;
         for (size_t k = 0; k < n->n_items; k++) {
             next.n = 0;
-            if (apply(&n->items[k], cur.p ? cur.p : "", cur.n, &next)) {
+            int rc = apply(&n->items[k], cur.p ? cur.p : "", cur.n, limit, &next);
+            if (!rc && next.n > limit) rc = TK_TOO_LONG;
+            if (rc) {
                 free(cur.p);
                 free(next.p);
-                return -1;
+                return rc;
             }
             sbuf t = cur;
             cur = next;
@@ -124,7 +128,12 @@ static int apply(const normalizer *n, const char *s, size_t len, sbuf *out)
 
 int normalize_text(const normalizer *n, const char *s, size_t len, sbuf *out)
 {
-    return apply(n, s, len, out);
+    size_t start = out->n;
+    size_t limit =
+        len > (SIZE_MAX - NORM_SLACK) / NORM_GROWTH ? SIZE_MAX : len * NORM_GROWTH + NORM_SLACK;
+    int rc = apply(n, s, len, limit, out);
+    if (!rc && out->n - start > limit) rc = TK_TOO_LONG;
+    return rc;
 }
 
 void normalizer_free(normalizer *n)

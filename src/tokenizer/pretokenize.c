@@ -49,7 +49,7 @@ static int find_regex(re *r, int invert, const char *s, size_t len, spans *sp)
         if (spans_add(sp, ms, me, !invert)) return -1;
         prev = me;
     }
-    if (rc < 0) return -1;
+    if (rc < 0) return TK_REGEX;
     if (prev != len && spans_add(sp, prev, len, invert)) return -1;
     return 0;
 }
@@ -196,6 +196,7 @@ static int prefixed_copy(work *w, const char *prefix, size_t plen, size_t off, s
 
 static int one(const pretok *p, work *w, spans *sp)
 {
+    int rc;
     w->b.n = 0;
     for (size_t k = 0; k < w->a.n; k++) {
         piece pc = w->a.v[k];
@@ -211,7 +212,7 @@ static int one(const pretok *p, work *w, spans *sp)
                 len++;
             }
             if (p->use_regex) {
-                if (find_regex(p->pattern, 0, w->arena.p + base, len, sp)) return -1;
+                if ((rc = find_regex(p->pattern, 0, w->arena.p + base, len, sp))) return rc;
                 apply_behavior(sp, SPLIT_ISOLATED);
             } else {
                 sp->n = 0;
@@ -228,7 +229,7 @@ static int one(const pretok *p, work *w, spans *sp)
             continue;
         }
         case PT_SPLIT:
-            if (find_regex(p->pattern, p->invert, w->arena.p + base, len, sp)) return -1;
+            if ((rc = find_regex(p->pattern, p->invert, w->arena.p + base, len, sp))) return rc;
             apply_behavior(sp, p->behavior);
             break;
         case PT_METASPACE: {
@@ -307,18 +308,23 @@ static int one(const pretok *p, work *w, spans *sp)
     return 0;
 }
 
-static int run(const pretok *p, work *w, spans *sp)
+static int run(const pretok *p, work *w, size_t limit, spans *sp)
 {
-    if (p->kind != PT_SEQUENCE) return one(p, w, sp);
-    for (size_t i = 0; i < p->n_items; i++)
-        if (run(&p->items[i], w, sp)) return -1;
+    if (p->kind != PT_SEQUENCE) {
+        int rc = one(p, w, sp);
+        return rc ? rc : w->arena.n > limit ? TK_TOO_LONG : 0;
+    }
+    for (size_t i = 0; i < p->n_items; i++) {
+        int rc = run(&p->items[i], w, limit, sp);
+        if (rc) return rc;
+    }
     return 0;
 }
 
-int pretokenize(const pretok *p, work *w)
+int pretokenize(const pretok *p, work *w, size_t limit)
 {
     spans sp = {0};
-    int rc = run(p, w, &sp);
+    int rc = run(p, w, limit, &sp);
     free(sp.v);
     return rc;
 }

@@ -17,7 +17,9 @@ re *re_compile(const char *pattern, size_t len, int literal, char *errbuf, size_
 {
     int ec;
     PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE | PCRE2_NO_UTF_CHECK;
+    /* Never \C: in UTF mode it alone can end a match inside a character. */
+    uint32_t opts =
+        PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE | PCRE2_NO_UTF_CHECK | PCRE2_NEVER_BACKSLASH_C;
     if (literal) opts = PCRE2_UTF | PCRE2_LITERAL | PCRE2_NO_UTF_CHECK;
     re *r = calloc(1, sizeof *r);
     if (!r) {

@@ -178,11 +178,25 @@ struct aniso_tokenizer {
     work w;                     /* scratch of encode calls */
 };
 
-/* normalize.c */
+/* Failures of the encode stages, beyond -1 (out of memory). */
+enum { TK_TOO_LONG = -2, TK_REGEX = -3 };
+
+/* normalize.c. Returns 0, -1 (out of memory), TK_REGEX (a pattern's match
+ * gave up) or TK_TOO_LONG: a normalizer chain may not grow a piece past
+ * NORM_GROWTH times its length plus NORM_SLACK bytes (no normalizer of the
+ * tokenizers library grows text by more than 18 times, NFKD's worst case;
+ * a Replace or Prepend chain can grow it without bound). */
+#define NORM_GROWTH 32
+#define NORM_SLACK  4096
 int normalize_text(const normalizer *n, const char *s, size_t len, sbuf *out);
 void normalizer_free(normalizer *n);
-/* pretokenize.c */
-int pretokenize(const pretok *p, work *w);
+/* pretokenize.c. Returns 0, -1 (out of memory), TK_REGEX, or TK_TOO_LONG
+ * when the arena grows past limit bytes (a Sequence of ByteLevel steps
+ * doubles the text at each). */
+int pretokenize(const pretok *p, work *w, size_t limit);
+/* The most bytes an encode call's arena may hold for a text of len bytes:
+ * the text, its normalised copy and the pre-tokenizer's rewrites. */
+#define TK_ARENA_LIMIT(len) ((len) > SIZE_MAX / 256 ? SIZE_MAX : (len)*128 + 65536)
 void pretok_free(pretok *p);
 /* bpe.c */
 int bpe_tokenize(const bpe *m, const char *word, size_t len, bpe_scratch *sc, aniso_ids *out);

@@ -197,6 +197,8 @@ class ForwardOpts(Structure):
         ("last_layer", c_int),
         ("progress", FORWARD_PROGRESS_FN),
         ("progress_user", c_void_p),
+        ("max_memory", c_uint64),
+        ("allow_long_seq", c_int),
     ]
 
 
@@ -371,6 +373,7 @@ class ProfileOpts(Structure):
         ("collective", POINTER(Collective)),
         ("progress", PROFILE_PROGRESS_FN),
         ("progress_user", c_void_p),
+        ("max_memory", c_uint64),
     ]
 
 
