@@ -7,6 +7,9 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
+/* A whole number: digits only (no sign, blanks or exponent), no overflow;
+ * 0, or -1. */
+int cli_whole_number(const char *arg, uint64_t *out);
 /* Strict numbers for options: digits only (no sign, blanks, fractions or
  * exponents), within [min, max]; 0, or EXIT_USAGE after a message naming
  * the option, the range and what was given. */

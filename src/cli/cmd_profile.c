@@ -205,17 +205,13 @@ static int parse_shard(const char *arg, int *i, int *n)
 {
     const char *slash = strchr(arg, '/');
     char a[24];
+    uint64_t x, y;
     if (!slash || (size_t)(slash - arg) >= sizeof a) return -1;
     memcpy(a, arg, (size_t)(slash - arg));
     a[slash - arg] = 0;
-    uint64_t x, y;
-    for (const char *c = a; *c; c++)
-        if (*c < '0' || *c > '9') return -1;
-    for (const char *c = slash + 1; *c; c++)
-        if (*c < '0' || *c > '9') return -1;
-    if (!a[0] || !slash[1] || strlen(slash + 1) > 7) return -1;
-    x = strtoull(a, NULL, 10), y = strtoull(slash + 1, NULL, 10);
-    if (y < 1 || x >= y || y > 1000000) return -1;
+    if (cli_whole_number(a, &x) || cli_whole_number(slash + 1, &y) || y < 1 || x >= y ||
+        y > 1000000)
+        return -1;
     *i = (int)x, *n = (int)y;
     return 0;
 }

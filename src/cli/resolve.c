@@ -125,6 +125,17 @@ static void suggest(const char *s, char *best, size_t cap)
     free(cache);
 }
 
+/* What a path that is not a regular file or folder is, for a message. */
+static const char *kind_of(mode_t m)
+{
+    return S_ISDIR(m)                 ? "folder"
+           : S_ISREG(m)               ? "file"
+           : S_ISFIFO(m)              ? "FIFO"
+           : S_ISSOCK(m)              ? "socket"
+           : S_ISCHR(m) || S_ISBLK(m) ? "device"
+                                      : "special file";
+}
+
 /* What a file's first bytes are, for a message: quoted text, or hex. */
 static void first_bytes(const char *path, char *out, size_t cap)
 {
@@ -186,10 +197,7 @@ static char *model_path(const char *model, int any_file, aniso_error *err)
                                 what);
             } else {
                 aniso_error_set(err, ANISO_INVALID_ARGUMENT, "%s: is a %s, not a model", model,
-                                S_ISFIFO(sb.st_mode)                         ? "FIFO"
-                                : S_ISSOCK(sb.st_mode)                       ? "socket"
-                                : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "device"
-                                                                             : "special file");
+                                kind_of(sb.st_mode));
             }
             free(path);
             return NULL;
@@ -259,16 +267,6 @@ int cli_last_layer(const char *cmd, const char *arg, aniso_last_layer *out)
     return 0;
 }
 
-static const char *kind_of(mode_t m)
-{
-    return S_ISDIR(m)                 ? "folder"
-           : S_ISREG(m)               ? "file"
-           : S_ISFIFO(m)              ? "FIFO"
-           : S_ISSOCK(m)              ? "socket"
-           : S_ISCHR(m) || S_ISBLK(m) ? "device"
-                                      : "special file";
-}
-
 int cli_check_out_file(const char *path, aniso_error *err)
 {
     struct stat sb;
@@ -301,8 +299,7 @@ int cli_check_out_dir(const char *dir, aniso_error *err)
     return 0;
 }
 
-/* Digits only, no sign, no blanks, no exponent, no overflow. */
-static int whole_number(const char *arg, uint64_t *out)
+int cli_whole_number(const char *arg, uint64_t *out)
 {
     uint64_t v = 0;
     if (!*arg) return -1;
@@ -319,7 +316,7 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *arg, uint64_t m
                    uint64_t *out)
 {
     uint64_t v;
-    if (whole_number(arg, &v) || v < min || v > max) {
+    if (cli_whole_number(arg, &v) || v < min || v > max) {
         if (max == UINT64_MAX)
             return cli_usage_error(cmd, "%s needs a whole number of at least %llu, not '%s'", opt,
                                    (unsigned long long)min, arg);
@@ -355,7 +352,7 @@ int cli_parse_size(const char *cmd, const char *opt, const char *arg, uint64_t *
             num[n - 1] = 0;
         }
         uint64_t v;
-        if (!whole_number(num, &v) && v > 0 && v <= (UINT64_MAX >> shift)) {
+        if (!cli_whole_number(num, &v) && v > 0 && v <= (UINT64_MAX >> shift)) {
             *out = v << shift;
             return 0;
         }

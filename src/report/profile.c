@@ -94,8 +94,7 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
     *n_files = 0;
     for (int i = 0; i < ANISO_REPORT_MAX_FILES; i++) files[i] = NULL;
-    aniso_status st = aniso_report_check_target(dir, r, err);
-    if (st) return st;
+    aniso_status st;
     char *name = aniso_report_short_name(r->model);
     if (!name) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
     char tag[160], stamp[32], file[768];
@@ -139,7 +138,8 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
         st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
         goto fail;
     }
-    /* The same check again, just before the set replaces anything. */
+    /* Whose report the JSON's place holds, just before the set replaces
+     * anything (aniso_profile checks it before the work too). */
     if ((st = aniso_report_check_target(dir, r, err)) || (st = astage_commit(&s, err))) {
         for (int i = 0; i < n; i++) free(files[i]), files[i] = NULL;
         goto fail;
