@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "aniso/analysis.h"
 #include "util.h"
 
 #define REL 1e-9
@@ -70,6 +71,22 @@ static void matrices(void **state)
         close_to(name, "mean_norm", got.mean_norm, num(w, "mean_norm"), 1e-15);
         close_to(name, "std_norm", got.std_norm, num(w, "std_norm"), 1e-15);
         close_to(name, "norm_cv", got.norm_cv, num(w, "norm_cv"), 1e-15);
+        /* Every metric of the registry: the notebook's above, and the wider
+         * family (null in the oracle: not measurable, NaN here). */
+        int nm, checked = 0;
+        const aniso_metric_info *reg = aniso_metric_registry(&nm);
+        for (int k = 0; k < nm; k++) {
+            json_t *v = json_object_get(w, reg[k].key);
+            double g = aniso_metric_value(&got, k);
+            if (!v) fail_msg("%s: the oracle has no '%s'", name, reg[k].key);
+            checked++;
+            if (json_is_null(v)) {
+                if (!isnan(g)) fail_msg("%s %s: %.17g, expected not measured", name, reg[k].key, g);
+                continue;
+            }
+            close_to(name, reg[k].key, g, json_number_value(v), 1e-14);
+        }
+        assert_int_equal(checked, nm);
         json_t *ev = json_object_get(w, "eigenvalues");
         assert_int_equal(got.n_eig, json_array_size(ev));
         double top = json_number_value(json_array_get(ev, 0));
@@ -83,7 +100,7 @@ static void matrices(void **state)
         free(path);
         count++;
     }
-    assert_true(count >= 9);
+    assert_true(count >= 10);
 }
 
 static void check_linreg(const char *name, const char *phase, const aniso_linreg *g, json_t *w)

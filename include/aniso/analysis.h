@@ -14,16 +14,56 @@ extern "C" {
 
 #define ANISO_TOP_EIGS 100
 
+/* The per-layer metrics, declared once (docs/METRICS.md section 2): this
+ * list makes the struct's fields, the JSON keys of each layer object, the
+ * reader of result files and the bootstrap's intervals. Each entry is
+ * X(key, lo, hi, flags, title): key is the field and the JSON key, [lo, hi]
+ * the values a measurement can take (what the reader accepts, rounding
+ * allowed for), title what printouts and figures call it. The first ten
+ * are the notebook's, in its order. */
+#define ANISO_METRIC_ROWS     1u /* needs the rows themselves: NaN once they are not kept */
+#define ANISO_METRIC_NOTEBOOK 2u /* one of the notebook's metrics */
+#define ANISO_LAYER_METRICS(X)                                                                     \
+    X(eigenvalue_variance, 0, 1e308, ANISO_METRIC_NOTEBOOK, "eigenvalue variance")                 \
+    X(intrinsic_dim_ratio, 0, 1, ANISO_METRIC_NOTEBOOK, "lambda_1 / sum (intrinsic dim ratio)")    \
+    X(effective_rank, 0, 1e308, ANISO_METRIC_NOTEBOOK, "effective rank")                           \
+    X(avg_cos_sim_to_mean, -1, 1, ANISO_METRIC_NOTEBOOK, "cosine to the mean")                     \
+    X(var_top1, 0, 1, ANISO_METRIC_NOTEBOOK, "variance share, top 1")                              \
+    X(var_top10, 0, 1, ANISO_METRIC_NOTEBOOK, "variance share, top 10")                            \
+    X(var_top50, 0, 1, ANISO_METRIC_NOTEBOOK, "variance share, top 50")                            \
+    X(mean_norm, 0, 1e308, ANISO_METRIC_NOTEBOOK, "mean norm")                                     \
+    X(std_norm, 0, 1e308, ANISO_METRIC_NOTEBOOK, "norm std")                                       \
+    X(norm_cv, 0, 1e308, ANISO_METRIC_NOTEBOOK, "norm CV")                                         \
+    X(participation_ratio, 0, 1e308, 0, "participation ratio (= Renyi-2 effective rank)")          \
+    X(isoscore, 0, 1, 0, "IsoScore")                                                               \
+    X(stable_rank, 0, 1e308, 0, "stable rank")                                                     \
+    X(rankme, 0, 1e308, 0, "RankMe")                                                               \
+    X(mean_pairwise_cosine, -1, 1, 0, "mean pairwise cosine")                                      \
+    X(twonn_dimension, 0, 1e308, ANISO_METRIC_ROWS, "TwoNN intrinsic dimension")
+
 typedef struct aniso_layer_metrics {
-    double eigenvalue_variance; /* population variance of all d clamped eigenvalues */
-    double intrinsic_dim_ratio; /* lambda_1 / sum */
-    double effective_rank;      /* exp(entropy of lambda / sum) */
-    double avg_cos_sim_to_mean;
-    double var_top1, var_top10, var_top50;
-    double mean_norm, std_norm, norm_cv;
+#define ANISO_METRIC_FIELD_(key, lo, hi, flags, title) double key;
+    ANISO_LAYER_METRICS(ANISO_METRIC_FIELD_)
+#undef ANISO_METRIC_FIELD_
     int n_eig;                          /* min(100, d) */
     double eigenvalues[ANISO_TOP_EIGS]; /* the largest clamped eigenvalues, descending */
 } aniso_layer_metrics;
+
+/* One entry of the list above, for code that walks it at run time
+ * (aniso_metric_registry). */
+typedef struct aniso_metric_info {
+    const char *key, *title;
+    size_t offset; /* of the double in aniso_layer_metrics */
+    double lo, hi;
+    unsigned flags; /* ANISO_METRIC_* */
+} aniso_metric_info;
+
+/* The list, in order; *n its length. */
+const aniso_metric_info *aniso_metric_registry(int *n);
+/* The value of metric i of the registry in m. */
+double aniso_metric_value(const aniso_layer_metrics *m, int i);
+/* The registry index of key, or -1. */
+int aniso_metric_find(const char *key);
 
 /* Metrics of the n x d row-major matrix X (n tokens, d dims); n >= 2. The
  * spectrum comes from the n x n Gram matrix when n < d (its nonzero

@@ -147,6 +147,7 @@ typedef struct aniso_result_file {
     double *idr;                     /* (n) intrinsic_dim_ratio */
     double *erank;                   /* (n) effective_rank, or NULL */
     double *cos;                     /* (n) avg_cos_sim, or NULL */
+    aniso_layer_metrics *layers;     /* (n) from "layers" (a metric the file lacks: NaN), or NULL */
     aniso_profile_analysis analysis; /* derived from idr */
     int has_L_star, L_star;          /* as the file states them, when it does */
     int has_range, has_max, has_bell;

@@ -36,7 +36,26 @@ int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
 /* The spectral metrics (docs/METRICS.md section 2: clamping, variance, ratio,
  * effective rank, top-k shares, top eigenvalues) from all d eigenvalues of
  * the covariance, descending; eig is clamped in place. */
-void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out);
+void metrics_from_spectrum(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out);
+
+/* RankMe's epsilon (Garrido et al. 2023). */
+#define RANKME_EPS 1e-7
+/* TwoNN is measured on at most this many rows (its Gram matrix is n x n). */
+#define TWONN_MAX_ROWS 8192
+
+/* The mean cosine over pairs of distinct rows of n rows, n_nonzero of them
+ * not zero, whose unit rows sum to a vector of squared norm unit_sq. */
+double mean_pairwise_cosine(double unit_sq, double n_nonzero, double n);
+/* TwoNN's maximum-likelihood dimension (m - 1) / sum log(r2 / r1) over the
+ * m points pts[] (distinct rows; m >= 3, else NaN) from their Gram matrix g
+ * (upper triangle, row-major, leading dimension ld; any centring or scale).
+ * NaN when two distinct points coincide in floating point or every ratio
+ * is 1. */
+double twonn_from_gram(const double *g, size_t ld, const size_t *pts, size_t m);
+/* Collapses equal rows of x (n x d, equal by value): rep[i] is the first row
+ * equal to row i; pts[0 .. return) are the distinct rows (those with
+ * rep[i] == i), increasing. */
+size_t distinct_rows(const float *x, size_t n, size_t d, size_t *rep, size_t *pts);
 /* All m eigenvalues of the symmetric m x m matrix a (upper triangle,
  * row-major; destroyed), descending. 0, or an EIG_* code. */
 int sym_eig_desc(double *a, size_t m, double *out);

@@ -1,6 +1,7 @@
 /* metrics.c - the per-layer anisotropy metrics (docs/METRICS.md section 2) and
  * the profile analysis (section 3), in float64. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,43 @@
 
 #define CLAMP 1e-10
 
-void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out)
+/* ---- The registry (analysis.h) ---- */
+
+static const aniso_metric_info registry[] = {
+#define ENTRY(key, lo, hi, flags, title)                                                           \
+    {#key, title, offsetof(aniso_layer_metrics, key), lo, hi, flags},
+    ANISO_LAYER_METRICS(ENTRY)
+#undef ENTRY
+};
+#define N_METRICS ((int)(sizeof registry / sizeof registry[0]))
+
+const aniso_metric_info *aniso_metric_registry(int *n)
 {
-    double total = 0;
+    if (n) *n = N_METRICS;
+    return registry;
+}
+
+double aniso_metric_value(const aniso_layer_metrics *m, int i)
+{
+    return *(const double *)((const char *)m + registry[i].offset);
+}
+
+int aniso_metric_find(const char *key)
+{
+    for (int i = 0; i < N_METRICS; i++)
+        if (strcmp(registry[i].key, key) == 0) return i;
+    return -1;
+}
+
+/* ---- From the spectrum ---- */
+
+void metrics_from_spectrum(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out)
+{
+    double total = 0, sq = 0;
     for (size_t i = 0; i < d; i++) {
         if (eig[i] < CLAMP) eig[i] = CLAMP;
         total += eig[i];
+        sq += eig[i] * eig[i];
     }
     double mean = total / (double)d, var = 0, ent = 0;
     for (size_t i = 0; i < d; i++) {
@@ -34,6 +66,93 @@ void metrics_from_spectrum(double *eig, size_t d, aniso_layer_metrics *out)
     }
     out->n_eig = d < ANISO_TOP_EIGS ? (int)d : ANISO_TOP_EIGS;
     memcpy(out->eigenvalues, eig, (size_t)out->n_eig * sizeof *eig);
+    /* The wider family (docs/METRICS.md section 2.3). */
+    out->participation_ratio = total * total / sq;
+    out->isoscore = d > 1 ? (out->participation_ratio - 1) / (double)(d - 1) : 0;
+    out->stable_rank = total / eig[0];
+    /* RankMe: the min(n, d) singular values of the centred n x d matrix
+     * are sqrt((n - 1) lambda_i); the factor cancels in q. */
+    size_t k = n < d ? (size_t)n : d;
+    double ssum = 0, h = 0;
+    for (size_t i = 0; i < k; i++) ssum += sqrt(eig[i]);
+    for (size_t i = 0; i < k; i++) {
+        double q = sqrt(eig[i]) / ssum + RANKME_EPS;
+        h -= q * log(q);
+    }
+    out->rankme = exp(h);
+}
+
+double mean_pairwise_cosine(double unit_sq, double n_nonzero, double n)
+{
+    return n > 1 ? (unit_sq - n_nonzero) / (n * (n - 1)) : 0;
+}
+
+/* ---- TwoNN (Facco et al. 2017) from a Gram matrix ---- */
+
+double twonn_from_gram(const double *g, size_t ld, const size_t *pts, size_t m)
+{
+    if (m < 3) return NAN;
+    double sum = 0;
+    for (size_t a = 0; a < m; a++) {
+        size_t i = pts[a];
+        double r1 = INFINITY, r2 = INFINITY, gii = g[i * ld + i];
+        for (size_t b = 0; b < m; b++) {
+            if (b == a) continue;
+            size_t j = pts[b], lo = i < j ? i : j, hi = i < j ? j : i;
+            double d2 = gii + g[j * ld + j] - 2 * g[lo * ld + hi];
+            if (d2 < r1)
+                r2 = r1, r1 = d2;
+            else if (d2 < r2)
+                r2 = d2;
+        }
+        /* distinct points at distance 0 in floating point: not measurable */
+        if (!(r1 > 0)) return NAN;
+        sum += 0.5 * log(r2 / r1); /* squared distances */
+    }
+    return sum > 0 ? (double)(m - 1) / sum : NAN;
+}
+
+/* Rows of a matrix ordered by value (then by index), for collapsing equal
+ * ones. */
+typedef struct rows_ctx {
+    const float *x;
+    size_t d;
+} rows_ctx;
+
+static int same_row(const float *a, const float *b, size_t d)
+{
+    for (size_t j = 0; j < d; j++)
+        if (a[j] != b[j]) return 0;
+    return 1;
+}
+
+static _Thread_local const rows_ctx *sort_ctx; /* qsort has no context argument */
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const rows_ctx *c = sort_ctx;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    const float *ra = c->x + ia * c->d, *rb = c->x + ib * c->d;
+    for (size_t j = 0; j < c->d; j++)
+        if (ra[j] != rb[j]) return ra[j] < rb[j] ? -1 : 1;
+    return ia < ib ? -1 : ia > ib;
+}
+
+size_t distinct_rows(const float *x, size_t n, size_t d, size_t *rep, size_t *pts)
+{
+    for (size_t i = 0; i < n; i++) pts[i] = i;
+    rows_ctx ctx = {x, d};
+    sort_ctx = &ctx;
+    qsort(pts, n, sizeof *pts, cmp_rows);
+    /* equal rows are neighbours now: each takes the first of its run */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = pts[k], prev = k ? pts[k - 1] : i;
+        rep[i] = k && same_row(x + i * d, x + prev * d, d) ? rep[prev] : i;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rep[i] == i) pts[m++] = i;
+    return m;
 }
 
 static const char *nonfinite_kind(float v)
@@ -59,7 +178,8 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
                                    i / d, nonfinite_kind(X[i]), i % d);
     double *xc = malloc(n * d * sizeof *xc), *mu = malloc(d * sizeof *mu),
            *eig = malloc(d * sizeof *eig), *nrm = malloc(n * sizeof *nrm),
-           *dot = malloc(n * sizeof *dot);
+           *dot = malloc(n * sizeof *dot), *g = NULL;
+    size_t *rep = NULL, *pts = NULL;
     aniso_status st = ANISO_OK;
     if (!xc || !mu || !eig || !nrm || !dot) {
         st = aniso_error_set(err, ANISO_NO_MEMORY, "metrics: out of memory (%zu x %zu)", n, d);
@@ -82,12 +202,34 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++) xc[i * d + j] -= mu[j];
-    int rc = spectrum_desc(xc, n, d, eig);
+    /* TwoNN on the distinct rows, from their Gram matrix (distances do not
+     * depend on centring or scale); the Gram route's spectrum from the same
+     * matrix. */
+    double twonn = NAN;
+    int rc = 0;
+    if (n <= TWONN_MAX_ROWS || n < d) {
+        g = malloc(n * n * sizeof *g);
+        rep = malloc(n * sizeof *rep);
+        pts = malloc(n * sizeof *pts);
+        if (!g || !rep || !pts) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "metrics: out of memory (%zu x %zu)", n, n);
+            goto out;
+        }
+        gram_or_cov(g, xc, n, d, 1);
+        twonn = twonn_from_gram(g, n, pts, distinct_rows(X, n, d, rep, pts));
+    }
+    if (n < d) {
+        rc = sym_eig_desc(g, n, eig);
+        for (size_t i = n; i < d; i++) eig[i] = 0.0; /* the null space, exactly */
+    } else {
+        rc = spectrum_desc(xc, n, d, eig);
+    }
     if (rc) {
         st = eig_error(rc, n, d, err);
         goto out;
     }
-    metrics_from_spectrum(eig, d, out);
+    metrics_from_spectrum(eig, d, n, out);
+    out->twonn_dimension = twonn;
     /* Norms, and each row's cosine similarity to the mean row. */
     double mu_norm = 0;
     for (size_t j = 0; j < d; j++) mu_norm += mu[j] * mu[j];
@@ -103,7 +245,18 @@ aniso_status aniso_metrics_compute(const float *X, size_t n, size_t d, aniso_lay
     for (size_t i = 0; i < n; i++) sv += (nrm[i] - out->mean_norm) * (nrm[i] - out->mean_norm);
     out->std_norm = sqrt(sv / (double)n);
     out->norm_cv = out->mean_norm > 0 ? out->std_norm / out->mean_norm : 0;
+    /* The sum of the unit rows (zero rows count as 0). */
+    double nz = 0, usq = 0;
+    for (size_t j = 0; j < d; j++) mu[j] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(nrm[i] > 0)) continue;
+        nz++;
+        for (size_t j = 0; j < d; j++) mu[j] += X[i * d + j] / nrm[i];
+    }
+    for (size_t j = 0; j < d; j++) usq += mu[j] * mu[j];
+    out->mean_pairwise_cosine = mean_pairwise_cosine(usq, nz, (double)n);
 out:
+    free(g), free(rep), free(pts);
     free(xc);
     free(mu);
     free(eig);

@@ -21,6 +21,7 @@ struct aniso_moments {
     double *mean;     /* (d) */
     double *m2;       /* (d x d), upper triangle */
     double *unit;     /* (d) sum of x / |x| over non-zero rows */
+    uint64_t n_zero;  /* rows that are zero */
     double norm_mean; /* mean of |x| */
     double norm_m2;   /* sum of (|x| - norm_mean)^2 */
     double *scratch;  /* BLOCK centred rows */
@@ -110,6 +111,7 @@ static aniso_status add_chunk(aniso_moments *m, const float *X, size_t n, aniso_
             ss += (double)x[j] * x[j];
         }
         nrm[i] = sqrt(ss);
+        if (!(nrm[i] > 0)) m->n_zero++;
         if (nrm[i] > 0)
             for (size_t j = 0; j < d; j++) m->unit[j] += x[j] / nrm[i];
     }
@@ -217,6 +219,7 @@ aniso_status aniso_moments_merge(aniso_moments *m, const aniso_moments *o, aniso
         m->mean[j] += delta[j] * nb / nn;
         m->unit[j] += o->unit[j];
     }
+    m->n_zero += o->n_zero;
     double dn = o->norm_mean - m->norm_mean;
     m->norm_m2 += o->norm_m2 + dn * dn * na * nb / nn;
     m->norm_mean += dn * nb / nn;
@@ -249,12 +252,15 @@ aniso_status aniso_moments_metrics(const aniso_moments *m, aniso_layer_metrics *
         st = eig_error(rc, (size_t)m->n, d, err);
         goto out;
     }
-    metrics_from_spectrum(eig, d, out);
-    double mu_norm = 0, dot = 0;
+    metrics_from_spectrum(eig, d, m->n, out);
+    double mu_norm = 0, dot = 0, usq = 0;
     for (size_t j = 0; j < d; j++) {
         mu_norm += m->mean[j] * m->mean[j];
         dot += m->unit[j] * m->mean[j];
+        usq += m->unit[j] * m->unit[j];
     }
+    out->mean_pairwise_cosine = mean_pairwise_cosine(usq, (double)(m->n - m->n_zero), (double)m->n);
+    out->twonn_dimension = NAN; /* needs the rows */
     mu_norm = sqrt(mu_norm);
     double n = (double)m->n;
     out->avg_cos_sim_to_mean = mu_norm > METRIC_CLAMP ? dot / (n * mu_norm) : 0;
@@ -322,7 +328,7 @@ aniso_status aniso_moments_write(const aniso_moments *m, aniso_put_fn put, void 
     if (m->rows) {
         bad = bad || put(user, m->rows, (size_t)m->n * d * sizeof *m->rows);
     } else {
-        double nm[2] = {m->norm_mean, m->norm_m2};
+        double nm[3] = {m->norm_mean, m->norm_m2, (double)m->n_zero};
         bad = bad || put(user, m->mean, d * sizeof *m->mean) ||
               put(user, m->unit, d * sizeof *m->unit) || put(user, nm, sizeof nm);
         for (size_t i = 0; i < d && !bad; i++)
@@ -342,7 +348,7 @@ aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, uint64_t max_byt
     }
     /* Nothing is allocated for more bytes than the input has left. */
     uint64_t dd = (uint64_t)h.d,
-             need = h.keeps_rows ? h.n * dd * sizeof(float) : (dd * (dd + 1) / 2 + 2 * dd + 2) * 8;
+             need = h.keeps_rows ? h.n * dd * sizeof(float) : (dd * (dd + 1) / 2 + 2 * dd + 3) * 8;
     if (need > max_bytes) {
         aniso_error_set(err, ANISO_FORMAT, "%s: truncated layer statistics", name);
         return NULL;
@@ -363,12 +369,18 @@ aniso_moments *aniso_moments_read(aniso_get_fn get, void *user, uint64_t max_byt
     m->unit = malloc(d * sizeof *m->unit);
     m->m2 = calloc(d * d, sizeof *m->m2);
     if (!m->mean || !m->unit || !m->m2) goto nomem;
-    double nm[2];
+    double nm[3];
     if (get(user, m->mean, d * sizeof *m->mean) || get(user, m->unit, d * sizeof *m->unit) ||
         get(user, nm, sizeof nm))
         goto bad;
+    if (!(nm[2] >= 0 && nm[2] <= (double)h.n && nm[2] == floor(nm[2]))) {
+        aniso_moments_free(m);
+        aniso_error_set(err, ANISO_FORMAT, "%s: malformed layer statistics (zero rows)", name);
+        return NULL;
+    }
     m->norm_mean = nm[0];
     m->norm_m2 = nm[1];
+    m->n_zero = (uint64_t)nm[2];
     for (size_t i = 0; i < d; i++)
         if (get(user, m->m2 + i * d + i, (d - i) * sizeof *m->m2)) goto bad;
     return m;

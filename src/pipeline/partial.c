@@ -9,7 +9,7 @@
 #include "pipeline/partial.h"
 
 #define MAGIC    "ANISOPR"
-#define VERSION  1u
+#define VERSION  2u
 #define BOM      0x01020304u
 #define MAX_META (64u << 20)
 

@@ -3,7 +3,7 @@
  *
  * File layout (native byte order, recorded):
  *   "ANISOPR\0"            8 bytes
- *   version                uint32 (1)
+ *   version                uint32 (2)
  *   byte-order mark        uint32 0x01020304
  *   metadata length        uint64, then the metadata: one JSON object
  *   n_layers_measured      uint32, then each layer's moments (moments.h)

@@ -45,22 +45,21 @@ static aj *num_list(const aniso_layer_metrics *L, int n, size_t offset)
 
 #define LIST(field) num_list(r->layers, n, offsetof(aniso_layer_metrics, field))
 
+/* One layer's metrics, every one of the registry under its key; a metric
+ * that was not measured (NaN: TwoNN without the rows) is null. */
 static aj *layer_object(const aniso_layer_metrics *m, int i)
 {
     aj *o = aj_new_object(), *ev = aj_new_array();
-    int bad = !o || !ev;
+    int bad = !o || !ev, nm;
+    const aniso_metric_info *reg = aniso_metric_registry(&nm);
     for (int k = 0; k < m->n_eig && !bad; k++) bad = aj_append(ev, aj_new_real(m->eigenvalues[k]));
-    bad = bad || aj_set(o, "layer", aj_new_int(i)) ||
-          aj_set(o, "eigenvalue_variance", aj_new_real(m->eigenvalue_variance)) ||
-          aj_set(o, "intrinsic_dim_ratio", aj_new_real(m->intrinsic_dim_ratio)) ||
-          aj_set(o, "effective_rank", aj_new_real(m->effective_rank)) ||
-          aj_set(o, "avg_cos_sim_to_mean", aj_new_real(m->avg_cos_sim_to_mean)) ||
-          aj_set(o, "var_top1", aj_new_real(m->var_top1)) ||
-          aj_set(o, "var_top10", aj_new_real(m->var_top10)) ||
-          aj_set(o, "var_top50", aj_new_real(m->var_top50)) ||
-          aj_set(o, "mean_norm", aj_new_real(m->mean_norm)) ||
-          aj_set(o, "std_norm", aj_new_real(m->std_norm)) ||
-          aj_set(o, "norm_cv", aj_new_real(m->norm_cv));
+    bad = bad || aj_set(o, "layer", aj_new_int(i));
+    for (int k = 0; k < nm && !bad; k++) {
+        double v = aniso_metric_value(m, k);
+        bad =
+            aj_set(o, reg[k].key,
+                   isnan(v) && (reg[k].flags & ANISO_METRIC_ROWS) ? aj_new_null() : aj_new_real(v));
+    }
     if (!bad) {
         bad = aj_set(o, "eigenvalues", ev);
         ev = NULL;
@@ -290,6 +289,57 @@ static int read_num(const aj *o, const char *key, double lo, double hi, int whol
     return 1;
 }
 
+/* The per-layer objects of "layers" (n of them, or the key absent: *out
+ * NULL), every metric of the registry read and range-checked; a metric the
+ * file lacks (an older version), or null, is NaN. */
+static int read_layers(const aj *o, int n, const char *path, aniso_layer_metrics **out,
+                       aniso_error *err)
+{
+    aj *ls = aj_get(o, "layers");
+    *out = NULL;
+    if (!ls) return 0;
+    if (!aj_is_array(ls) || aj_size(ls) != (size_t)n) {
+        aniso_error_set(err, ANISO_FORMAT,
+                        "%s: 'layers' is not a list of %d layer objects (one per entry of "
+                        "intrinsic_dim_ratio)",
+                        path, n);
+        return -1;
+    }
+    aniso_layer_metrics *L = calloc((size_t)n, sizeof *L);
+    if (!L) {
+        aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+        return -1;
+    }
+    int nm;
+    const aniso_metric_info *reg = aniso_metric_registry(&nm);
+    for (int i = 0; i < n; i++) {
+        aj *lo = aj_at(ls, (size_t)i);
+        if (!aj_is_object(lo)) {
+            aniso_error_set(err, ANISO_FORMAT, "%s: layers[%d] is not an object", path, i);
+            free(L);
+            return -1;
+        }
+        for (int k = 0; k < nm; k++) {
+            double *dst = (double *)((char *)&L[i] + reg[k].offset);
+            aj *v = aj_get(lo, reg[k].key);
+            *dst = NAN;
+            if (!v || aj_is_null(v)) continue;
+            double x = aj_is_number(v) ? aj_num(v) : NAN;
+            double slack = 1e-9 * fmax(1, fabs(reg[k].hi));
+            if (!isfinite(x) || x < reg[k].lo - 1e-9 || x > reg[k].hi + slack) {
+                aniso_error_set(err, ANISO_FORMAT,
+                                "%s: layers[%d].%s is not a number from %g to %g", path, i,
+                                reg[k].key, reg[k].lo, reg[k].hi);
+                free(L);
+                return -1;
+            }
+            *dst = x;
+        }
+    }
+    *out = L;
+    return 0;
+}
+
 aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
 {
     char *buf = NULL;
@@ -335,6 +385,7 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
             goto fail;
         }
     }
+    if (read_layers(o, n, path, &r->layers, err)) goto fail;
     const char *model = aj_str(aj_get(o, "model")), *nm = aj_str(aj_get(o, "normalization"));
     r->model = str_dup(model ? model : path);
     r->normalization = str_dup(nm ? nm : "");
@@ -398,7 +449,7 @@ void aniso_result_free(aniso_result_file *r)
 {
     if (!r) return;
     free(r->path), free(r->model), free(r->normalization), free(r->idr), free(r->erank),
-        free(r->cos), free(r->mask);
+        free(r->cos), free(r->mask), free(r->layers);
     free(r);
 }
 

@@ -20,6 +20,7 @@ import sys
 import numpy as np
 import scipy
 from scipy import stats
+from scipy.spatial import distance
 
 SEED = 77
 
@@ -61,6 +62,46 @@ def notebook_metrics(embeddings):
         "std_norm": float(std_norm_value),
         "norm_cv": float(std_norm_value / mean_norm_value if mean_norm_value > 0 else 0),
         "eigenvalues": [float(x) for x in eigenvalues[:100]],
+    }
+
+
+def family_metrics(embeddings):
+    """The wider metric family (docs/METRICS.md section 2.3), each from its
+    own definition: eigenvalues of numpy's covariance, singular values of
+    the centred matrix by SVD, cosines of every pair, distances by scipy."""
+    X = embeddings.astype(np.float64)
+    n, d = X.shape
+    cov = np.atleast_2d(np.cov(X, rowvar=False, ddof=1))
+    lam = np.maximum(np.sort(np.linalg.eigvalsh(cov))[::-1], 1e-10)
+    total = lam.sum()
+    pr = total ** 2 / np.sum(lam ** 2)
+    # RankMe: the min(n, d) singular values of the centred matrix, each as
+    # sqrt of its clamped covariance eigenvalue s^2 / (n - 1)
+    s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    s = np.sqrt(np.maximum(np.sort(s)[::-1] ** 2 / (n - 1), 1e-10))
+    q = s / s.sum() + 1e-7
+    # cosines of every pair of distinct rows; a zero row has cosine 0
+    norms = np.linalg.norm(X, axis=1)
+    U = np.where(norms[:, None] > 0, X / np.where(norms > 0, norms, 1)[:, None], 0.0)
+    cos = U @ U.T
+    mpc = (cos.sum() - np.trace(cos)) / (n * (n - 1))
+    # TwoNN on the distinct rows: r2 / r1 of each point's two nearest others
+    P = np.unique(embeddings, axis=0).astype(np.float64)
+    twonn = None
+    if len(P) >= 3:
+        D = distance.cdist(P, P)
+        np.fill_diagonal(D, np.inf)
+        D.sort(axis=1)
+        if np.all(D[:, 0] > 0):
+            sl = np.sum(np.log(D[:, 1] / D[:, 0]))
+            twonn = float((len(P) - 1) / sl) if sl > 0 else None
+    return {
+        "participation_ratio": float(pr),
+        "isoscore": float((pr - 1) / (d - 1)) if d > 1 else 0.0,
+        "stable_rank": float(total / lam[0]),
+        "rankme": float(np.exp(-np.sum(q * np.log(q)))),
+        "mean_pairwise_cosine": float(mpc),
+        "twonn_dimension": twonn,
     }
 
 
@@ -112,6 +153,9 @@ def matrices():
     yield "identical_rows", np.tile(row, (10, 1))
     yield "all_zero", np.zeros((8, 12), np.float32)
     yield "rank_one", (np.outer(rng.standard_normal(25), rng.standard_normal(10))).astype(np.float32)
+    # repeated rows among distinct ones (TwoNN collapses them), and a zero row
+    base = aniso(15, 24)
+    yield "duplicates", np.vstack([base, base[:5], np.zeros((1, 24), np.float32)]).astype(np.float32)
 
 
 def profiles():
@@ -135,7 +179,7 @@ def main():
     for name, m in matrices():
         np.save(os.path.join(out, name + ".npy"), m)
         exp["matrices"][name] = {"file": name + ".npy", "n": m.shape[0], "d": m.shape[1],
-                                 "metrics": notebook_metrics(m)}
+                                 "metrics": {**notebook_metrics(m), **family_metrics(m)}}
     for name, v in profiles():
         exp["profiles"][name] = {"values": v, "analysis": notebook_analysis(v)}
     # The published results' profiles (Pythia-6.9B, Gemma-2B), analysed the same way.

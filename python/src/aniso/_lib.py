@@ -18,6 +18,7 @@ from ctypes import (
     CFUNCTYPE,
     POINTER,
     Structure,
+    byref,
     c_char,
     c_char_p,
     c_double,
@@ -203,18 +204,32 @@ class ForwardOpts(Structure):
 
 
 # ---- analysis.h ----
-class LayerMetrics(Structure):
+class MetricInfo(Structure):
     _fields_ = [
-        ("eigenvalue_variance", c_double),
-        ("intrinsic_dim_ratio", c_double),
-        ("effective_rank", c_double),
-        ("avg_cos_sim_to_mean", c_double),
-        ("var_top1", c_double),
-        ("var_top10", c_double),
-        ("var_top50", c_double),
-        ("mean_norm", c_double),
-        ("std_norm", c_double),
-        ("norm_cv", c_double),
+        ("key", c_char_p),
+        ("title", c_char_p),
+        ("offset", c_size_t),
+        ("lo", c_double),
+        ("hi", c_double),
+        ("flags", c_uint),
+    ]
+
+
+def _metric_registry():
+    """The library's list of per-layer metrics (analysis.h ANISO_LAYER_METRICS):
+    (key, title, flags) in the order of the struct's fields."""
+    f = _fn("aniso_metric_registry", POINTER(MetricInfo), POINTER(c_int))
+    n = c_int()
+    reg = f(byref(n))
+    return [(reg[i].key.decode(), reg[i].title.decode(), int(reg[i].flags)) for i in range(n.value)]
+
+
+METRICS = _metric_registry()
+
+
+class LayerMetrics(Structure):
+    # the struct's fields are the registry's metrics, then the eigenvalues
+    _fields_ = [(key, c_double) for key, _, _ in METRICS] + [
         ("n_eig", c_int),
         ("eigenvalues", c_double * TOP_EIGS),
     ]
