@@ -17,6 +17,7 @@
 #include "aniso/corpus.h"
 #include "aniso/analysis.h"
 #include "aniso/moments.h"
+#include "aniso/shape.h"
 #include "aniso/report.h"
 #include "aniso/pipeline.h"
 

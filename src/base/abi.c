@@ -22,6 +22,7 @@
     X(aniso_reference)                                                                             \
     X(aniso_linreg)                                                                                \
     X(aniso_layer_metrics)                                                                         \
+    X(aniso_metric_info)                                                                           \
     X(aniso_profile_analysis)                                                                      \
     X(aniso_part_info)                                                                             \
     X(aniso_run_info)                                                                              \

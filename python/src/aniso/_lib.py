@@ -430,6 +430,7 @@ MIRRORED = {
     "aniso_reference": Reference,
     "aniso_linreg": Linreg,
     "aniso_layer_metrics": LayerMetrics,
+    "aniso_metric_info": MetricInfo,
     "aniso_profile_analysis": ProfileAnalysis,
     "aniso_part_info": PartInfo,
     "aniso_run_info": RunInfo,
