@@ -40,7 +40,7 @@ whole() {
     hidden) [ -s h/states.npy ] && [ -s h/states.tokens.json ] &&
         python3 -c "import json, sys; json.load(open('h/states.tokens.json'))" &&
         [ "$(head -c 6 h/states.npy | od -An -c | tr -d ' ')" = '223NUMPY' ] ;;
-    prof) [ "$(ls p/*.json p/*.png p/*.zip 2>/dev/null | wc -l)" -ge 5 ] &&
+    prof) [ "$(ls p/*.json p/*.png p/*.zip 2>/dev/null | wc -l)" -ge 6 ] &&
         python3 -c "import json; json.load(open('p/anisotropy_results_gpt2-f32.json'))" ;;
     corp) python3 -c "import json; json.load(open('c/anisotropy_results_gpt2-f32.json'))" ;;
     esac

@@ -184,6 +184,91 @@ static void serialisation(void **state)
     }
 }
 
+/* Units of rows (n_units rows each, u of them) into m, sequence by sequence
+ * in chunks of two units. */
+static void add_units(aniso_moments *m, const float *x, size_t u, size_t len, size_t d)
+{
+    aniso_error err;
+    size_t lens[2] = {len, len};
+    for (size_t k = 0; k < u; k += 2) {
+        size_t nu = u - k < 2 ? u - k : 2;
+        assert_int_equal(aniso_moments_add_units(m, x + k * len * d, nu * len, lens, nu, &err),
+                         ANISO_OK);
+    }
+}
+
+/* Resampling every unit once is the sample itself, in both regimes; a
+ * unit drawn twice is its rows twice; blocks survive serialisation and
+ * merging. */
+static void resampling(void **state)
+{
+    (void)state;
+    struct {
+        size_t u, len, d, keep;
+        int blocks;
+    } cases[] = {{6, 5, 64, ANISO_MOMENTS_KEEP_ROWS, 0}, {12, 20, 16, ANISO_MOMENTS_KEEP_ROWS, 5}};
+    for (int c = 0; c < 2; c++) {
+        size_t u = cases[c].u, len = cases[c].len, d = cases[c].d, n = u * len;
+        float *x = make_rows(n, d, 40 + c);
+        aniso_error err;
+        aniso_moments *m = aniso_moments_new((int)d, cases[c].keep, &err);
+        assert_int_equal(aniso_moments_set_blocks(m, cases[c].blocks, &err), ANISO_OK);
+        add_units(m, x, u, len, d);
+        uint64_t U = aniso_moments_units(m);
+        assert_int_equal(U, cases[c].blocks ? (uint64_t)cases[c].blocks : u);
+        aniso_resampler *rs = aniso_resampler_new(m, &err);
+        assert_non_null(rs);
+        uint32_t count[16];
+        aniso_layer_metrics full, got, want;
+        assert_int_equal(aniso_moments_metrics(m, &full, &err), ANISO_OK);
+        for (uint64_t k = 0; k < U; k++) count[k] = 1;
+        assert_int_equal(aniso_resampler_metrics(rs, count, &got, &err), ANISO_OK);
+        expect_close(&full, &got, 1e-9, "every unit once");
+        /* unit (or block) 0 twice, unit 1 not at all: those rows, directly */
+        count[0] = 2, count[1] = 0;
+        assert_int_equal(aniso_resampler_metrics(rs, count, &got, &err), ANISO_OK);
+        float *y = malloc(2 * n * d * sizeof *y);
+        size_t ny = 0;
+        for (size_t k = 0; k < u; k++) {
+            size_t owner = cases[c].blocks ? k % (size_t)cases[c].blocks : k;
+            for (uint32_t t = 0; t < count[owner]; t++, ny++)
+                memcpy(y + ny * len * d, x + k * len * d, len * d * sizeof *y);
+        }
+        assert_int_equal(aniso_metrics_compute(y, ny * len, d, &want, &err), ANISO_OK);
+        if (cases[c].blocks) want.twonn_dimension = NAN; /* moments: not measured */
+        expect_close(&want, &got, 1e-9, "unit 0 twice, unit 1 left out");
+        /* the same after a round trip through serialisation */
+        membuf b = {0};
+        assert_int_equal(aniso_moments_write(m, put, &b, &err), ANISO_OK);
+        aniso_moments *r = aniso_moments_read(get, &b, b.n, "mem", &err);
+        assert_non_null(r);
+        assert_int_equal(aniso_moments_units(r), U);
+        aniso_resampler *rs2 = aniso_resampler_new(r, &err);
+        aniso_layer_metrics got2;
+        assert_int_equal(aniso_resampler_metrics(rs2, count, &got2, &err), ANISO_OK);
+        expect_close(&got, &got2, 1e-15, "after a round trip");
+        /* two halves merged: the same units, the same blocks */
+        aniso_moments *h1 = aniso_moments_new((int)d, cases[c].keep, &err),
+                      *h2 = aniso_moments_new((int)d, cases[c].keep, &err);
+        aniso_moments_set_blocks(h1, cases[c].blocks, &err);
+        aniso_moments_set_blocks(h2, cases[c].blocks, &err);
+        add_units(h1, x, u / 2, len, d);
+        add_units(h2, x + u / 2 * len * d, u - u / 2, len, d);
+        assert_int_equal(aniso_moments_merge(h1, h2, &err), ANISO_OK);
+        assert_int_equal(aniso_moments_units(h1), U);
+        if (!cases[c].blocks) { /* rows: the same units in the same order */
+            aniso_resampler *rs3 = aniso_resampler_new(h1, &err);
+            assert_int_equal(aniso_resampler_metrics(rs3, count, &got2, &err), ANISO_OK);
+            expect_close(&got, &got2, 1e-12, "merged halves");
+            aniso_resampler_free(rs3);
+        }
+        aniso_moments_free(h1), aniso_moments_free(h2);
+        aniso_resampler_free(rs2), aniso_resampler_free(rs);
+        aniso_moments_free(r), aniso_moments_free(m);
+        free(b.p), free(x), free(y);
+    }
+}
+
 static void too_few_rows(void **state)
 {
     (void)state;
@@ -225,9 +310,9 @@ static void nonfinite_statistics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gram_regime),          cmocka_unit_test(moments_regime),
-        cmocka_unit_test(serialisation),        cmocka_unit_test(too_few_rows),
-        cmocka_unit_test(nonfinite_statistics),
+        cmocka_unit_test(gram_regime),   cmocka_unit_test(moments_regime),
+        cmocka_unit_test(serialisation), cmocka_unit_test(too_few_rows),
+        cmocka_unit_test(resampling),    cmocka_unit_test(nonfinite_statistics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

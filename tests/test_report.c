@@ -1,7 +1,9 @@
-/* test_report.c - `aniso profile` and `aniso compare` end to end: the five
+/* test_report.c - `aniso profile` and `aniso compare` end to end: the six
  * report files, every JSON key of METRICS.md, the archive's members, the
- * figures' PNG headers, token selection, and the notebook author's published
- * results read back (their L*, range and bell verdict re-derived). */
+ * figures' PNG headers, token selection, the notebook author's published
+ * results read back (their L*, range and bell verdict re-derived), and the
+ * figures of a hand-made result with evidence (intervals, nulls, the profile
+ * without first tokens, token controls). */
 #include <jansson.h>
 #include <math.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 
 #include "base/base.h"
+#include "report/figures.h"
 #include "util.h"
 
 static const char *keys[] = {
@@ -41,6 +44,10 @@ static const char *layer_keys[] = {"eigenvalue_variance",
                                    "std_norm",
                                    "norm_cv",
                                    "eigenvalues"};
+
+/* The report's figures, in the order of its files. */
+static const char *const stems[4] = {"anisotropy_profile", "eigenvalue_spectrum", "norm_analysis",
+                                     "metric_family"};
 
 static void png_size(const char *path, unsigned *w, unsigned *h)
 {
@@ -101,14 +108,18 @@ static void profile_writes_report(void **state)
     assert_true(w == 2700 && h == 1650);
     png_size(run->files[2], &w, &h);
     png_size(run->files[3], &w, &h);
+    png_size(run->files[4], &w, &h);
+    assert_true(w == 2700 && h == 1650);
+    assert_non_null(strstr(run->files[4], "/metric_family_gemma2-f32.png"));
     int ze;
-    zip_t *z = zip_open(run->files[4], ZIP_RDONLY, &ze);
+    zip_t *z = zip_open(run->files[5], ZIP_RDONLY, &ze);
     assert_non_null(z);
-    assert_int_equal(zip_get_num_entries(z, 0), 4);
+    assert_int_equal(zip_get_num_entries(z, 0), 5);
     assert_true(zip_name_locate(z, "anisotropy_results_gemma2-f32.json", 0) >= 0);
     assert_true(zip_name_locate(z, "anisotropy_profile_gemma2-f32.png", 0) >= 0);
     assert_true(zip_name_locate(z, "eigenvalue_spectrum_gemma2-f32.png", 0) >= 0);
     assert_true(zip_name_locate(z, "norm_analysis_gemma2-f32.png", 0) >= 0);
+    assert_true(zip_name_locate(z, "metric_family_gemma2-f32.png", 0) >= 0);
     zip_close(z);
     aniso_profile_run_free(run);
 
@@ -221,6 +232,27 @@ static void check_figure(const char *path, unsigned format)
     free(t);
 }
 
+/* The figure is whole: its format's signature at both ends. */
+static void check_figure_whole(const char *path, unsigned format)
+{
+    size_t len;
+    char *t = read_text(path, &len);
+    assert_non_null(t);
+    assert_true(len > 64);
+    const char *tail = t + len - 64;
+    if (format == ANISO_FIG_PNG) {
+        assert_memory_equal(t, "\x89PNG\r\n\x1a\n", 8);
+        assert_memory_equal(t + len - 8, "IEND\xae\x42\x60\x82", 8);
+    } else if (format == ANISO_FIG_PDF) {
+        assert_memory_equal(t, "%PDF-", 5);
+        assert_non_null(strstr(tail, "%%EOF"));
+    } else {
+        assert_non_null(strstr(t, "<svg"));
+        assert_non_null(strstr(tail, "</svg>"));
+    }
+    free(t);
+}
+
 static int count_entries(const char *dir)
 {
     char *cmd = fmt("ls -A '%s' | wc -l", dir);
@@ -244,11 +276,9 @@ static void report_formats(void **state)
     aniso_profile_run *run = NULL;
     aniso_error err;
     if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(run->n_files, 5);
+    assert_int_equal(run->n_files, 6);
     static const unsigned fmts[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
     static const char *const exts[3] = {"png", "pdf", "svg"};
-    static const char *const stems[3] = {"anisotropy_profile", "eigenvalue_spectrum",
-                                         "norm_analysis"};
     for (unsigned set = 1; set < 8; set++) {
         char *dir = fmt("%s/set%u", tmp, set);
         assert_int_equal(mkdir(dir, 0755), 0);
@@ -257,16 +287,17 @@ static void report_formats(void **state)
         for (int j = 0; j < 3; j++) per += (set & fmts[j]) != 0;
         if (aniso_report_write_all(dir, set, &run->result, files, &n, &err))
             fail_msg("%u: %s", set, err.msg);
-        assert_int_equal(n, 2 + 3 * per);
+        assert_int_equal(n, 2 + 4 * per);
         assert_int_equal(count_entries(dir), n);
         assert_non_null(strstr(files[0], "/anisotropy_results_gemma2-f32.json"));
         int k = 1;
-        for (int f = 0; f < 3; f++)
+        for (int f = 0; f < 4; f++)
             for (int j = 0; j < 3; j++) {
                 if (!(set & fmts[j])) continue;
                 char *want = fmt("%s/%s_gemma2-f32.%s", dir, stems[f], exts[j]);
                 assert_string_equal(files[k], want);
                 check_figure(files[k], fmts[j]);
+                check_figure_whole(files[k], fmts[j]);
                 free(want);
                 k++;
             }
@@ -286,7 +317,7 @@ static void report_formats(void **state)
     /* aniso_profile itself, with PDF and SVG only. */
     o.formats = ANISO_FIG_PDF | ANISO_FIG_SVG;
     if (aniso_profile(&o, &run, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(run->n_files, 8);
+    assert_int_equal(run->n_files, 10);
     assert_non_null(strstr(run->files[1], "anisotropy_profile_gemma2-f32.pdf"));
     assert_non_null(strstr(run->files[2], "anisotropy_profile_gemma2-f32.svg"));
     aniso_profile_run_free(run);
@@ -335,15 +366,18 @@ static void report_names(void **state)
     want = fmt("%s/norm_analysis_gemma2-f32_excl-bos-special_pos-1-8_last-raw.png", tmp);
     assert_string_equal(c->files[3], want);
     free(want);
-    assert_non_null(strstr(b->files[4], "/anisotropy_results_gemma2-f32_excl-first_"));
-    for (int i = 0; i < 5; i++) {
+    want = fmt("%s/metric_family_gemma2-f32_excl-first.png", tmp);
+    assert_string_equal(b->files[4], want);
+    free(want);
+    assert_non_null(strstr(b->files[5], "/anisotropy_results_gemma2-f32_excl-first_"));
+    for (int i = 0; i < 6; i++) {
         assert_string_not_equal(a->files[i], b->files[i]);
         assert_string_not_equal(a->files[i], c->files[i]);
         assert_string_not_equal(b->files[i], c->files[i]);
     }
     /* All three reports side by side (the zips may share a second). */
-    assert_true(count_entries(tmp) >= 13);
-    for (int i = 0; i < 4; i++) {
+    assert_true(count_entries(tmp) >= 16);
+    for (int i = 0; i < 5; i++) {
         FILE *f = fopen(a->files[i], "rb");
         assert_non_null(f);
         fclose(f);
@@ -563,6 +597,319 @@ static void report_name_collision(void **state)
     free(tmp), free(model), free(copy), free(out), free(cmd), free(dotted);
 }
 
+/* ---- A hand-made result with evidence ---- */
+
+#define FAKE_N   9  /* measured layers */
+#define FAKE_MAX 64 /* registry metrics at most */
+#define FAKE_B   20 /* bootstrap replicates */
+
+typedef struct fake_result {
+    aniso_layer_metrics layers[FAKE_N], nofirst[FAKE_N], iso[FAKE_N], perm[FAKE_N];
+    aniso_interval iv[FAKE_N * FAKE_MAX], nf_iv[FAKE_N * FAKE_MAX];
+    aniso_layer_tokens tok[FAKE_N];
+    double share[FAKE_N], rep[4][FAKE_B];
+    int rep_ls[FAKE_B];
+    aniso_evidence ev;
+    aniso_profile_result r;
+} fake_result;
+
+static void set_metric(aniso_layer_metrics *m, const aniso_metric_info *mi, double v)
+{
+    memcpy((char *)m + mi->offset, &v, sizeof v);
+}
+
+/* A bump over the layers, in each metric's range: a profile like a
+ * model's, TwoNN never measured. */
+static double fake_value(const aniso_metric_info *mi, int layer, double scale)
+{
+    double bump = sin(3.14159265358979 * layer / (FAKE_N - 1)) * scale;
+    if (mi->flags & ANISO_METRIC_ROWS) return NAN;
+    if (mi->hi <= 1) return 0.15 + 0.6 * bump;
+    return 4 + 20 * bump + layer;
+}
+
+static void fake_bootstrap(aniso_bootstrap *b, aniso_interval *iv, fake_result *f, int nm)
+{
+    b->n_boot = FAKE_B;
+    b->method = "whole sequences resampled (test)";
+    b->n_boot_rule = "fixed (test)";
+    b->unit = "sequence";
+    b->n_units = 16;
+    b->seed = 1;
+    b->level = 0.95;
+    b->layers = iv;
+    b->n_metrics = nm;
+    aniso_interval one = {.estimate = 0.5,
+                          .se = 0.1,
+                          .lo = 0.3,
+                          .hi = 0.7,
+                          .bca_lo = NAN,
+                          .bca_hi = NAN,
+                          .n_valid = FAKE_B};
+    b->profile = (aniso_profile_intervals){one, one, one, one, one, one, one, f->share};
+    b->rep_range = f->rep[0], b->rep_max = f->rep[1], b->rep_slope1 = f->rep[2];
+    b->rep_slope2 = f->rep[3], b->rep_L_star = f->rep_ls;
+}
+
+/* Every part of the evidence filled, with some intervals and points NaN:
+ * layer 3 has no intervals, layer 0 none without first tokens, and the
+ * profile without first tokens lacks its ratio at layer 5. */
+static void fake_make(fake_result *f)
+{
+    memset(f, 0, sizeof *f);
+    int nm;
+    const aniso_metric_info *reg = aniso_metric_registry(&nm);
+    assert_true(nm <= FAKE_MAX);
+    int idr = aniso_metric_find("intrinsic_dim_ratio");
+    assert_true(idr >= 0);
+    double prof[FAKE_N], nf[FAKE_N];
+    for (int i = 0; i < FAKE_N; i++) {
+        for (int k = 0; k < nm; k++) {
+            double v = fake_value(&reg[k], i, 1.0), w = fake_value(&reg[k], i, 0.7);
+            set_metric(&f->layers[i], &reg[k], v);
+            set_metric(&f->nofirst[i], &reg[k], w);
+            /* an isotropic cloud: flat; permuted columns: in between */
+            set_metric(&f->iso[i], &reg[k], reg[k].hi <= 1 ? 0.03 : 600.0);
+            set_metric(&f->perm[i], &reg[k], (v + (reg[k].hi <= 1 ? 0.03 : 600.0)) / 2);
+            aniso_interval *a = &f->iv[i * nm + k], *b = &f->nf_iv[i * nm + k];
+            *a = (aniso_interval){v,   0.05 * fabs(v), 0.9 * v, 1.1 * v, NAN,
+                                  NAN, FAKE_B,         NAN,     NAN,     NAN};
+            *b = (aniso_interval){w,   0.05 * fabs(w), 0.85 * w, 1.15 * w, NAN,
+                                  NAN, FAKE_B,         NAN,      NAN,      NAN};
+            if (i == 3) a->lo = a->hi = NAN, a->n_valid = FAKE_B - 1;
+            if (i == 0) b->lo = b->hi = NAN, b->n_valid = FAKE_B - 2;
+        }
+        f->layers[i].n_eig = 10;
+        f->nofirst[i].n_eig = f->iso[i].n_eig = f->perm[i].n_eig = 10;
+        for (int e = 0; e < 10; e++)
+            f->layers[i].eigenvalues[e] = f->nofirst[i].eigenvalues[e] = f->iso[i].eigenvalues[e] =
+                f->perm[i].eigenvalues[e] = 10.0 / (e + 1) + i;
+        prof[i] = f->layers[i].intrinsic_dim_ratio;
+        nf[i] = f->nofirst[i].intrinsic_dim_ratio;
+        f->share[i] = 1.0 / FAKE_N;
+        aniso_layer_tokens *t = &f->tok[i];
+        for (int p = 0; p < ANISO_POS_PROFILE; p++) {
+            t->pos_norm[p] = p == 0 ? 400.0 + 50 * i : 8.0 + 0.1 * p + i;
+            t->pos_count[p] = p == ANISO_POS_PROFILE - 1 ? 0 : 16; /* nobody there: skipped */
+        }
+        t->special_norm = 400, t->other_norm = 9, t->special_count = 16, t->other_count = 184;
+        t->max_abs = 900, t->max_ratio = 2000, t->n_massive_100 = 3, t->n_massive_1000 = 1;
+        t->n_top = 1;
+        t->top[0] = (aniso_massive){900, 2000, 0, 0, ANISO_TOKEN_BOS | ANISO_TOKEN_FIRST, 7};
+        for (int s = 0; s < 3; s++) t->top_norm_share[s] = 0.2 * (s + 1);
+    }
+    f->nofirst[5].intrinsic_dim_ratio = NAN;
+    for (int b = 0; b < FAKE_B; b++) {
+        for (int s = 0; s < 4; s++) f->rep[s][b] = 0.1 * s + 0.001 * b;
+        f->rep_ls[b] = 4;
+    }
+    aniso_evidence *ev = &f->ev;
+    fake_bootstrap(&ev->boot, f->iv, f, nm);
+    fake_bootstrap(&ev->nofirst_boot, f->nf_iv, f, nm);
+    ev->null_iso = f->iso, ev->null_perm = f->perm;
+    ev->null_iso_method = "isotropic Gaussian (test)";
+    ev->null_perm_method = "columns permuted (test)";
+    ev->nofirst = f->nofirst;
+    ev->nofirst_tokens = 184;
+    ev->tokens = f->tok;
+    aniso_profile_result *r = &f->r;
+    r->model = "fake/evidence-model";
+    r->architecture = "llama";
+    r->normalization = "RMSNorm";
+    r->dtype = "F32";
+    r->n_layers = FAKE_N - 1;
+    r->hidden_dim = 64;
+    r->n_prompts = 16;
+    r->n_tokens = 200;
+    r->layers = f->layers;
+    r->n_measured = FAKE_N;
+    aniso_reference_default(&r->reference);
+    aniso_profile_analyze(prof, FAKE_N, &r->reference, &r->analysis);
+    nf[5] = (nf[4] + nf[6]) / 2;
+    aniso_profile_analyze(nf, FAKE_N, &r->reference, &ev->nofirst_analysis);
+    aniso_shape_test(prof, FAKE_N, NULL, &ev->shape, NULL);
+    aniso_shape_test(nf, FAKE_N, NULL, &ev->nofirst_shape, NULL);
+    r->evidence = ev;
+}
+
+/* Writes r's report in every format into a new folder under tmp; checks
+ * the set's names, that each figure is whole, and the zip. files[] are
+ * left to the caller. */
+static int write_checked(const char *tmp, const char *sub, const aniso_profile_result *r,
+                         char **files)
+{
+    char *dir = fmt("%s/%s", tmp, sub);
+    aniso_error err;
+    int n = 0;
+    if (aniso_report_write_all(dir, ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG, r, files, &n,
+                               &err))
+        fail_msg("%s: %s", sub, err.msg);
+    assert_int_equal(n, ANISO_REPORT_MAX_FILES);
+    assert_int_equal(count_entries(dir), n);
+    assert_non_null(strstr(files[0], "/anisotropy_results_evidence-model.json"));
+    static const unsigned fmts[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
+    static const char *const exts[3] = {"png", "pdf", "svg"};
+    for (int f = 0, k = 1; f < 4; f++)
+        for (int j = 0; j < 3; j++, k++) {
+            char *want = fmt("%s/%s_evidence-model.%s", dir, stems[f], exts[j]);
+            assert_string_equal(files[k], want);
+            check_figure_whole(files[k], fmts[j]);
+            free(want);
+        }
+    int ze;
+    zip_t *z = zip_open(files[n - 1], ZIP_RDONLY, &ze);
+    assert_non_null(z);
+    assert_int_equal(zip_get_num_entries(z, 0), n - 1);
+    zip_close(z);
+    free(dir);
+    return n;
+}
+
+/* text with the numbers after "surface" dropped (cairo numbers its
+ * surfaces across the process, so SVG ids differ from one file to the
+ * next); its new length */
+static size_t drop_surface_ids(char *text, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        if (i + 7 <= len && !memcmp(text + i, "surface", 7)) {
+            memmove(text + o, text + i, 7);
+            o += 7, i += 7;
+            while (i < len && text[i] >= '0' && text[i] <= '9') i++;
+            continue;
+        }
+        text[o++] = text[i++];
+    }
+    return o;
+}
+
+/* The two figures are the same (SVG: but for cairo's surface ids). */
+static int same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *ta = read_text(a, &la), *tb = read_text(b, &lb);
+    if (ta && tb && strstr(a, ".svg")) la = drop_surface_ids(ta, la), lb = drop_surface_ids(tb, lb);
+    int same = ta && tb && la == lb && !memcmp(ta, tb, la);
+    free(ta), free(tb);
+    return same;
+}
+
+static void free_files(char **files, int n)
+{
+    for (int i = 0; i < n; i++) free(files[i]);
+}
+
+/* The evidence drawn: every figure written whole in every format, the
+ * sizes as stated (the norm figure one panel wider with token controls). */
+static void evidence_figures(void **state)
+{
+    (void)state;
+    fake_result *f = malloc(sizeof *f);
+    assert_non_null(f);
+    fake_make(f);
+    char *tmp = make_temp_dir(), *files[ANISO_REPORT_MAX_FILES];
+    int n = write_checked(tmp, "ev", &f->r, files);
+    unsigned w, h;
+    png_size(files[1], &w, &h);
+    assert_true(w == 2700 && h == 1650);
+    png_size(files[7], &w, &h);
+    assert_true(w == 3150 && h == 900);
+    png_size(files[10], &w, &h);
+    assert_true(w == 2700 && h == 1650);
+    free_files(files, n);
+    /* Only a few parts: intervals alone; the nulls alone; the profile
+     * without first tokens alone (without its intervals). */
+    aniso_evidence full = f->ev;
+    f->ev.null_iso = f->ev.null_perm = NULL, f->ev.nofirst = NULL, f->ev.tokens = NULL;
+    n = write_checked(tmp, "intervals", &f->r, files);
+    png_size(files[7], &w, &h);
+    assert_true(w == 2100 && h == 900);
+    free_files(files, n);
+    f->ev = full;
+    f->ev.boot.n_boot = 0, f->ev.boot.layers = NULL, f->ev.nofirst = NULL;
+    n = write_checked(tmp, "nulls", &f->r, files);
+    free_files(files, n);
+    f->ev = full;
+    f->ev.boot.n_boot = 0, f->ev.nofirst_boot.n_boot = 0, f->ev.null_iso = NULL;
+    f->ev.null_perm = NULL;
+    n = write_checked(tmp, "nofirst", &f->r, files);
+    free_files(files, n);
+    rm_rf(tmp);
+    free(tmp), free(f);
+}
+
+/* Evidence with nothing in it, or with nothing finite in it (every
+ * interval, null and point NaN or infinite), draws exactly the figures of
+ * a result without evidence; NaN in the profile itself is skipped. */
+static void evidence_empty_or_nan(void **state)
+{
+    (void)state;
+    fake_result *f = malloc(sizeof *f);
+    assert_non_null(f);
+    fake_make(f);
+    char *tmp = make_temp_dir(), *base[ANISO_REPORT_MAX_FILES], *files[ANISO_REPORT_MAX_FILES];
+    const aniso_evidence *ev = f->r.evidence;
+    f->r.evidence = NULL;
+    int nb = write_checked(tmp, "none", &f->r, base);
+    /* empty parts */
+    aniso_evidence empty;
+    memset(&empty, 0, sizeof empty);
+    empty.nofirst_analysis = ev->nofirst_analysis;
+    f->r.evidence = &empty;
+    int n = write_checked(tmp, "empty", &f->r, files);
+    assert_int_equal(n, nb);
+    for (int i = 1; i < n - 1; i++)
+        if (!strstr(files[i], ".pdf") && !same_file(files[i], base[i]))
+            fail_msg("%s differs from the figure without evidence", files[i]);
+    free_files(files, n);
+    /* nothing finite */
+    int nm;
+    aniso_metric_registry(&nm);
+    for (int i = 0; i < FAKE_N * nm; i++) {
+        f->iv[i].lo = NAN, f->iv[i].hi = INFINITY;
+        f->nf_iv[i].lo = f->nf_iv[i].hi = NAN;
+    }
+    for (int i = 0; i < FAKE_N; i++) {
+        for (int k = 0; k < nm; k++) {
+            const aniso_metric_info *reg = aniso_metric_registry(&nm);
+            set_metric(&f->nofirst[i], &reg[k], NAN);
+            set_metric(&f->iso[i], &reg[k], i % 2 ? NAN : INFINITY);
+            set_metric(&f->perm[i], &reg[k], -INFINITY);
+        }
+        for (int p = 0; p < ANISO_POS_PROFILE; p++) f->tok[i].pos_norm[p] = NAN;
+    }
+    f->r.evidence = ev;
+    n = write_checked(tmp, "nan", &f->r, files);
+    for (int i = 1; i < n - 1; i++)
+        if (!strstr(files[i], ".pdf") && !same_file(files[i], base[i]))
+            fail_msg("%s differs from the figure without evidence", files[i]);
+    free_files(files, n);
+    free_files(base, nb);
+    /* NaN and infinite points of the metrics themselves (the report's JSON
+     * refuses them but for TwoNN; the figures skip them), a whole metric
+     * NaN (a "not measured" panel), with the evidence. */
+    fake_make(f);
+    f->layers[4].stable_rank = f->nofirst[2].stable_rank = NAN;
+    f->layers[0].isoscore = f->layers[FAKE_N - 1].isoscore = INFINITY;
+    f->layers[2].effective_rank = f->layers[6].avg_cos_sim_to_mean = NAN;
+    f->layers[3].eigenvalue_variance = 0; /* off a log axis */
+    for (int i = 0; i < FAKE_N; i++) f->layers[i].rankme = f->nofirst[i].rankme = NAN;
+    typedef aniso_status (*figure_fn)(const char *, unsigned, const char *,
+                                      const aniso_profile_result *, aniso_error *);
+    static const figure_fn draw[4] = {figure_profile, figure_spectrum, figure_norms, figure_family};
+    static const unsigned fmts[3] = {ANISO_FIG_PNG, ANISO_FIG_PDF, ANISO_FIG_SVG};
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 3; j++) {
+            char *path = fmt("%s/points-%s.%s", tmp, stems[k], figure_format_ext(fmts[j]));
+            aniso_error err;
+            if (draw[k](path, fmts[j], "points", &f->r, &err)) fail_msg("%s", err.msg);
+            check_figure_whole(path, fmts[j]);
+            free(path);
+        }
+    rm_rf(tmp);
+    free(tmp), free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,7 +918,8 @@ int main(void)
         cmocka_unit_test(report_formats),        cmocka_unit_test(formats_parse),
         cmocka_unit_test(report_names),          cmocka_unit_test(report_warnings),
         cmocka_unit_test(report_unwritable),     cmocka_unit_test(result_set_all_or_none),
-        cmocka_unit_test(report_name_collision),
+        cmocka_unit_test(report_name_collision), cmocka_unit_test(evidence_figures),
+        cmocka_unit_test(evidence_empty_or_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,10 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$tmp/out" ] && sed 's/^/  /' "$tmp/out" | head -5; }
 # what may differ: timings, and how the result was put together
-skip=(timing_seconds parts parts_via partial_results_merged)
+# (the intervals resample units in the order the parts give them, and the
+# controls without first tokens and of the tokens are single runs' only)
+skip=(timing_seconds parts parts_via partial_results_merged intervals without_first_token
+    token_controls)
 model=$fx/forward/gemma3-f32
 run=(--threads 1 --corpus "$corpus" --context 64)
 report=anisotropy_results_gemma3-f32.json
@@ -78,7 +81,7 @@ if [ -f "$default" ]; then
             --out "$tmp/thr$t" "$default" >"$tmp/out" 2>&1 || bad "threads-$t"
     done
     "$close" "$tmp"/thr1/anisotropy_results_*.json "$tmp"/thr2/anisotropy_results_*.json 0 \
-        timing_seconds >"$tmp/out" && ok || bad threads-bitwise
+        timing_seconds seconds memory_bytes >"$tmp/out" && ok || bad threads-bitwise
 else
     echo "test_shards: no default model ($default): thread check skipped"
 fi

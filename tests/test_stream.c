@@ -651,9 +651,9 @@ static void checkpoint_values_checked(void **state)
     aniso_profile_run *run = NULL;
     aniso_error err;
     ckpt c = ckpt_read(ck);
-    /* layer 0's M2[0][0]: after its header (24 bytes), mean, unit (d = 64
+    /* layer 0's M2[0][0]: after its header (40 bytes), mean, unit (d = 64
      * doubles each), the norms' two moments and the count of zero rows */
-    size_t layer0 = c.meta_at + c.meta_len + 4, m2 = layer0 + 24 + 2 * 64 * 8 + 24;
+    size_t layer0 = c.meta_at + c.meta_len + 4, m2 = layer0 + 40 + 2 * 64 * 8 + 24;
     double nan = NAN, keep;
     memcpy(&keep, c.p + m2, 8);
     memcpy(c.p + m2, &nan, 8);

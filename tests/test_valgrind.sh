@@ -64,14 +64,16 @@ written() {
     if [ $ok -eq 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 }
 
-memcheck profile-figures -- "$aniso" profile --threads 2 --format png,pdf,svg \
+# (--boot 30: every path of the evidence, at a cost memcheck can bear; the
+# first run's layers hold moments and blocks, the second's rows)
+memcheck profile-figures -- "$aniso" profile --threads 2 --format png,pdf,svg --boot 30 \
     --out "$tmp/fig" "$fx/forward/gpt2-f32"
 zips=("$tmp"/fig/anisotropy_results_gpt2-f32_*.zip)
 written profile-figures-files "$tmp/fig/anisotropy_results_gpt2-f32.json" "${zips[0]}" \
-    "$tmp"/fig/{anisotropy_profile,eigenvalue_spectrum,norm_analysis}_gpt2-f32.{png,pdf,svg}
+    "$tmp"/fig/{anisotropy_profile,eigenvalue_spectrum,norm_analysis,metric_family}_gpt2-f32.{png,pdf,svg}
 
 memcheck profile-gguf -- "$aniso" profile --threads 2 --format none --exclude first \
-    --last-layer both --checkpoint "$tmp/gguf.ckpt" --out "$tmp/gguf" \
+    --last-layer both --checkpoint "$tmp/gguf.ckpt" --out "$tmp/gguf" --boot 30 --max-tokens 48 \
     "$fx/gguf/qwen3-bf16.gguf"
 written profile-gguf-files "$tmp/gguf/anisotropy_results_qwen3-bf16_excl-first_last-both.json" \
     "$tmp/gguf.ckpt"

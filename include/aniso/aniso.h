@@ -18,6 +18,7 @@
 #include "aniso/analysis.h"
 #include "aniso/moments.h"
 #include "aniso/shape.h"
+#include "aniso/evidence.h"
 #include "aniso/report.h"
 #include "aniso/pipeline.h"
 

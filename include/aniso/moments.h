@@ -42,8 +42,38 @@ typedef struct aniso_moments aniso_moments;
 aniso_moments *aniso_moments_new(int d, size_t keep_rows, aniso_error *err);
 void aniso_moments_free(aniso_moments *m);
 
-/* Adds the n rows of X (n x d, row-major). */
+/* Adds the n rows of X (n x d, row-major), as one bootstrap unit. */
 aniso_status aniso_moments_add(aniso_moments *m, const float *X, size_t n, aniso_error *err);
+/* Adds the n rows of X made of n_units bootstrap units (whole sequences):
+ * unit k is the next unit_rows[k] rows (the counts sum to n; a unit of 0
+ * rows is not a unit). */
+aniso_status aniso_moments_add_units(aniso_moments *m, const float *X, size_t n,
+                                     const size_t *unit_rows, size_t n_units, aniso_error *err);
+
+/* Bootstrap blocks for the moments regime, set before the first row: once
+ * rows are no longer kept, unit k's rows are also added to block k mod
+ * n_blocks, so that resampling the blocks resamples whole units in bounded
+ * memory ((n_blocks + 1) times the moments). 0 (the default): no blocks. */
+#define ANISO_MOMENTS_MAX_BLOCKS 1024
+aniso_status aniso_moments_set_blocks(aniso_moments *m, int n_blocks, aniso_error *err);
+int aniso_moments_blocks(const aniso_moments *m);
+/* What a resample draws from: the units while rows are kept, else the
+ * blocks that hold any (0 without blocks), in block order. */
+uint64_t aniso_moments_units(const aniso_moments *m);
+
+/* The metrics of resamples of m (the bootstrap's replicates, the
+ * jackknife's leave-one-out samples): count[u] copies of unit u, for every
+ * unit of aniso_moments_units. Each replicate is exact: while rows are kept,
+ * from the n x n Gram matrix of the rows (the rows drawn, weighted by their
+ * counts, re-centred at their own mean); else from the blocks' moments
+ * merged with their counts. A resample of fewer than 2 rows has NaN
+ * metrics. aniso_resampler_metrics may run in several threads at once. */
+typedef struct aniso_resampler aniso_resampler;
+aniso_resampler *aniso_resampler_new(const aniso_moments *m, aniso_error *err);
+uint64_t aniso_resampler_units(const aniso_resampler *rs);
+aniso_status aniso_resampler_metrics(const aniso_resampler *rs, const uint32_t *count,
+                                     aniso_layer_metrics *out, aniso_error *err);
+void aniso_resampler_free(aniso_resampler *rs);
 /* Adds other's rows or moments into m (same d). */
 aniso_status aniso_moments_merge(aniso_moments *m, const aniso_moments *other, aniso_error *err);
 

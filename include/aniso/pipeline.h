@@ -96,6 +96,19 @@ typedef struct aniso_profile_opts {
      * 0: the memory available (MemAvailable, or the cgroup's headroom when
      * smaller). More is refused (ANISO_NO_MEMORY). */
     uint64_t max_memory;
+    /* Intervals, nulls and controls (docs/METRICS.md section 5). n_boot:
+     * bootstrap replicates; 0: 1000, or fewer (not below 200) so that the
+     * bootstrap's arithmetic stays under a fifth of the forward pass's;
+     * below 0: none. boot_blocks: blocks of sequences for runs that hold
+     * moments (more rows than d); 0: 20, or fewer (not below 5) to fit the
+     * memory; below 0: none. seed: of every random draw. boot_indices: a
+     * .npy file (float32, n_boot x units) to receive each replicate's
+     * resampled units, or NULL. no_controls: leave out the profile without
+     * first tokens, the token controls and the nulls. */
+    int n_boot, boot_blocks;
+    uint64_t seed;
+    const char *boot_indices;
+    int no_controls;
 } aniso_profile_opts;
 
 typedef struct aniso_profile_run {
@@ -112,6 +125,8 @@ typedef struct aniso_profile_run {
     int *layer_ids;
     size_t *tokens_per_prompt;
     aniso_part_info *parts;
+    void *evidence_store; /* behind result.evidence */
+    char *text_hash;      /* behind info.text_hash */
 } aniso_profile_run;
 
 /* Runs the profile and writes the report files (docs/METRICS.md section 4).

@@ -4,6 +4,7 @@
 #define ANISO_REPORT_H
 
 #include "aniso/analysis.h"
+#include "aniso/evidence.h"
 #include "aniso/forward.h"
 #include "aniso/prompts.h"
 #include "aniso/tokenizer.h"
@@ -47,6 +48,9 @@ typedef struct aniso_run_info {
     const aniso_part_info *parts;       /* (n_parts) when made in parts, else NULL */
     const char *parts_via;              /* "merge" or "mpi" with parts, else NULL */
     int n_layers_measured, n_hidden;    /* layers measured of the policy's n_hidden */
+    /* FNV-1a 64 of the input texts read (each prompt or document followed
+     * by a zero byte), in hexadecimal, or NULL when unknown */
+    const char *text_hash;
 } aniso_run_info;
 
 /* Everything one profile run produced: the report's content. */
@@ -71,6 +75,10 @@ typedef struct aniso_profile_result {
     aniso_profile_analysis analysis;
     aniso_reference reference;
     double t_load, t_forward, t_moments, t_metrics, t_total; /* seconds */
+    double t_evidence; /* of t_total: intervals, nulls and controls */
+    /* intervals, nulls, the shape test and the token controls (evidence.h);
+     * NULL: none (a result read back, or made by an older caller) */
+    const aniso_evidence *evidence;
 } aniso_profile_result;
 
 /* Figure formats: any non-empty set (0 means PNG alone). */
@@ -83,18 +91,18 @@ enum { ANISO_FIG_PNG = 1u, ANISO_FIG_PDF = 2u, ANISO_FIG_SVG = 4u, ANISO_FIG_NON
  * when malformed. */
 int aniso_figure_formats_parse(const char *s, unsigned *formats);
 
-/* json, 3 figures in up to 3 formats, zip */
-#define ANISO_REPORT_MAX_FILES 11
+/* json, 4 figures in up to 3 formats, zip */
+#define ANISO_REPORT_MAX_FILES 14
 
 /* Writes a report into dir (created if missing): every file, or none; an
  * earlier report of the same names is replaced only once the new one is
  * complete, and kept if anything fails. Names:
  * anisotropy_results_NAME[TAG].json, then anisotropy_profile_NAME[TAG],
- * eigenvalue_spectrum_NAME[TAG] and norm_analysis_NAME[TAG] in each format
- * (png, pdf, svg order), then anisotropy_results_NAME[TAG]_YYYYMMDD_HHMMSS.zip
- * holding the others (JSON last); TAG from aniso_report_name_tag. On
- * success files[0 .. *n_files) are the paths (malloc'd); on failure none is
- * left behind, files[] are NULL and *n_files 0. */
+ * eigenvalue_spectrum_NAME[TAG], norm_analysis_NAME[TAG] and
+ * metric_family_NAME[TAG] in each format (png, pdf, svg order), then
+ * anisotropy_results_NAME[TAG]_YYYYMMDD_HHMMSS.zip holding the others (JSON last); TAG from
+ * aniso_report_name_tag. On success files[0 .. *n_files) are the paths (malloc'd); on failure none
+ * is left behind, files[] are NULL and *n_files 0. */
 aniso_status aniso_report_write_all(const char *dir, unsigned formats,
                                     const aniso_profile_result *r, char **files, int *n_files,
                                     aniso_error *err);
@@ -155,7 +163,28 @@ typedef struct aniso_result_file {
     int is_bell;
     long long n_tokens; /* tokens measured, or 0 when the file does not say */
     char *mask;         /* aniso_report_mask_desc's words, or NULL when the file does not say */
+    /* how it was measured: the "provenance" object as compact JSON, or NULL
+     * (the notebook's results and older aniso ones have none) */
+    char *provenance;
+    /* the bootstrap's replicates of the profile statistics (n_rep 0: none):
+     * the same seed, units and count make two results' replicates pairs */
+    int n_rep;
+    double *rep_range, *rep_max;
+    int *rep_L_star;
+    unsigned long long rep_seed, rep_units;
 } aniso_result_file;
+
+/* Whether results measured the rows the same way (mask, positions, last
+ * layer, layers, centring, input texts and context): 1, with nothing in
+ * why; 0, with what differs in why ("A and B differ in last_layer: ..."); -1
+ * when a result does not record it (the notebook's), with which in why. */
+int aniso_results_comparable(aniso_result_file *const *rs, int n, char *why, size_t cap);
+/* Whether a's and b's replicates are pairs (comparable results of the same
+ * prompts, resampled with the same seed, count and units): replicate k of
+ * each drew the same prompts, so their differences are the bootstrap of the
+ * difference. 1, or 0 with why. */
+int aniso_results_paired(const aniso_result_file *a, const aniso_result_file *b, char *why,
+                         size_t cap);
 
 aniso_result_file *aniso_result_load(const char *path, aniso_error *err);
 void aniso_result_free(aniso_result_file *r);

@@ -7,6 +7,8 @@
 
 #include "aniso/analysis.h"
 
+struct aniso_moments;
+
 /* a (m x m) = Xc Xc^T / (n-1) when gram (m = n), else Xc^T Xc / (n-1) (m = d);
  * xc is n x d row-major. Only the upper triangle (column-major) is needed. */
 void gram_or_cov(double *a, const double *xc, size_t n, size_t d, int gram);
@@ -25,6 +27,15 @@ enum {
 };
 /* The error for failure rc on the covariance of a rows x cols matrix. */
 aniso_status eig_error(int rc, size_t rows, size_t cols, aniso_error *err);
+/* The unit eigenvector of the largest eigenvalue of the symmetric m x m
+ * matrix a (upper triangle, row-major; destroyed) into vec (m). 0, or an
+ * EIG_* code. */
+int sym_top_eigvec(double *a, size_t m, double *vec);
+/* The share of lambda_1 (of m's rows) that the k[i] rows of largest norm
+ * carry, for i < nk, into share[i]: sum of u_r^2 over those rows, u the top
+ * eigenvector of the rows' centred Gram matrix. NaN once m holds moments. */
+aniso_status moments_top_norm_share(const struct aniso_moments *m, const size_t *k, int nk,
+                                    double *share, aniso_error *err);
 /* The bytes sym_eig_desc and spectrum_desc allocate for the eigenvalues of
  * an m x m matrix besides the matrix (0 if unknown). */
 size_t sym_eig_work_bytes(size_t m);
@@ -62,13 +73,19 @@ int sym_eig_desc(double *a, size_t m, double *out);
 
 /* The bytes one layer's statistics (moments.c) hold while a run measures at
  * most max_rows rows (UINT64_MAX: unknown) in chunks of up to chunk_rows,
- * with row budget keep_rows (*resident), and the most that updating them
- * and computing their metrics allocates besides, one layer at a time
+ * with row budget keep_rows and n_blocks bootstrap blocks (*resident), and the most that updating
+ * them and computing their metrics allocates besides, one layer at a time
  * (*transient). */
-void moments_bytes(int d, size_t keep_rows, uint64_t max_rows, size_t chunk_rows,
+void moments_bytes(int d, size_t keep_rows, uint64_t max_rows, size_t chunk_rows, int n_blocks,
                    uint64_t *resident, uint64_t *transient);
 
 #define METRIC_CLAMP 1e-10
+
+/* The metrics of m's rows with each column permuted independently (seeded;
+ * *exact 1), or without the rows the spectral metrics of diag(C), the
+ * permuted covariance's expectation (*exact 0; the others NaN). */
+aniso_status moments_null_perm(const struct aniso_moments *m, uint64_t seed,
+                               aniso_layer_metrics *out, int *exact, aniso_error *err);
 
 /* Two-sided p-value of Student's t with df degrees of freedom. */
 double t_two_sided_p(double t, double df);

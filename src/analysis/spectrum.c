@@ -141,3 +141,29 @@ out:
     free(w);
     return rc;
 }
+
+int sym_top_eigvec(double *a, size_t m, double *vec)
+{
+    if (m > INT_MAX / 2) return EIG_TOO_LARGE;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i; j < m; j++)
+            if (!isfinite(a[i * m + j])) return EIG_NOT_FINITE;
+    char jobz = 'V', range = 'I', uplo = 'L';
+    int n = (int)m, il = n, iu = n, found = 0, info = 0, lwork = -1, liwork = -1, iwq = 0, sup[2];
+    double vl = 0, vu = 0, abstol = 0, w = 0, wq = 0;
+    LAPACK_dsyevr(&jobz, &range, &uplo, &n, a, &n, &vl, &vu, &il, &iu, &abstol, &found, &w, vec, &n,
+                  sup, &wq, &lwork, &iwq, &liwork, &info);
+    if (info || !(wq >= 1 && wq <= INT_MAX) || iwq < 1) return EIG_TOO_LARGE;
+    lwork = (int)wq;
+    liwork = iwq;
+    double *work = malloc((size_t)lwork * sizeof *work);
+    int *iwork = malloc((size_t)liwork * sizeof *iwork), rc = EIG_NO_MEMORY;
+    if (work && iwork) {
+        LAPACK_dsyevr(&jobz, &range, &uplo, &n, a, &n, &vl, &vu, &il, &iu, &abstol, &found, &w, vec,
+                      &n, sup, work, &lwork, iwork, &liwork, &info);
+        rc = info || found != 1 ? EIG_NO_CONVERGENCE : 0;
+    }
+    free(work);
+    free(iwork);
+    return rc;
+}

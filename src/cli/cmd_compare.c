@@ -19,8 +19,13 @@ static void help(FILE *f)
                "options:\n"
                "  --out DIR     output folder, created if missing\n"
                "  --format LIST figure formats, any of png,pdf,svg (default: png), or none\n"
+               "  --force       rank results that were not measured the same way (mask,\n"
+               "                positions, last layer, layers, input texts, context)\n"
                "  --quiet       print only the written files' paths\n"
-               "  -h, --help    show this help\n");
+               "  -h, --help    show this help\n\n"
+               "Results that record how they were measured and differ are refused; two results\n"
+               "of the same prompts resampled with the same --boot and --seed get paired\n"
+               "differences with 95%% intervals.\n");
 }
 
 /* The table, the ranking and the groups by normalization kind. */
@@ -72,18 +77,53 @@ static void print_tables(aniso_result_file *const *rs, int n)
     }
 }
 
+/* Paired differences of each result against the first, where their
+ * bootstraps drew the same prompts. */
+static void print_paired(aniso_result_file *const *rs, int n)
+{
+    for (int i = 1; i < n; i++) {
+        char why[1024];
+        const aniso_result_file *a = rs[0], *b = rs[i];
+        if (!aniso_results_paired(a, b, why, sizeof why)) {
+            printf("\n%s - %s: no paired intervals (%s)\n", a->model, b->model, why);
+            continue;
+        }
+        int B = a->n_rep;
+        double *dr = malloc((size_t)B * sizeof *dr), *dm = malloc((size_t)B * sizeof *dm);
+        if (!dr || !dm) {
+            free(dr), free(dm);
+            return;
+        }
+        for (int k = 0; k < B; k++) {
+            dr[k] = a->rep_range[k] - b->rep_range[k];
+            dm[k] = a->rep_max[k] - b->rep_max[k];
+        }
+        aniso_interval ir, im;
+        aniso_interval_compute(dr, B, a->analysis.profile_range - b->analysis.profile_range, NULL,
+                               0, 0.95, &ir);
+        aniso_interval_compute(dm, B, a->analysis.max_anisotropy - b->analysis.max_anisotropy, NULL,
+                               0, 0.95, &im);
+        printf("\n%s - %s, paired over %d resamples of the same %llu prompts (95%% intervals):\n",
+               a->model, b->model, B, a->rep_units);
+        printf("  profile range: %+.4f [%+.4f, %+.4f]%s\n", ir.estimate, ir.lo, ir.hi,
+               ir.hi < 0   ? ": the first is flatter"
+               : ir.lo > 0 ? ": the second is flatter"
+                           : ": not distinguishable");
+        printf("  max anisotropy: %+.4f [%+.4f, %+.4f]\n", im.estimate, im.lo, im.hi);
+        free(dr), free(dm);
+    }
+}
+
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'}, {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},     {"force", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *out = NULL;
     unsigned formats = ANISO_FIG_PNG;
-    int c, quiet = 0;
+    int c, quiet = 0, force = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -98,6 +138,9 @@ int cmd_compare(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'F':
+            force = 1;
             break;
         case 'h':
             help(stdout);
@@ -124,11 +167,22 @@ int cmd_compare(int argc, char **argv)
             cli_fail(&err);
             goto out;
         }
+    char why[1024];
+    int same = n > 1 ? aniso_results_comparable(rs, n, why, sizeof why) : 1;
+    if (same == 0 && !force) {
+        fprintf(stderr, "aniso compare: %s; not ranked (--force to rank them anyway)\n", why);
+        goto out;
+    }
     if (aniso_compare_write(rs, n, out, formats, files, &nf, &err)) {
         cli_fail(&err);
         goto out;
     }
-    if (!quiet) print_tables(rs, n);
+    if (!quiet) {
+        if (same == 0) printf("Not measured the same way (ranked anyway, --force): %s\n\n", why);
+        if (same < 0) printf("Cannot tell whether these were measured the same way: %s\n\n", why);
+        print_tables(rs, n);
+        print_paired(rs, n);
+    }
     if (!quiet) printf("\nFiles saved:\n");
     for (int i = 0; i < nf; i++) printf(quiet ? "%s\n" : "  - %s\n", files[i]);
     rc = EXIT_OK;

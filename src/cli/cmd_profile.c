@@ -23,7 +23,10 @@ static void help(FILE *f)
             "curve and the flatness against a reference, and write into DIR:\n"
             "  anisotropy_results_NAME.json   anisotropy_profile_NAME.png\n"
             "  eigenvalue_spectrum_NAME.png   norm_analysis_NAME.png\n"
-            "  anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip (the other files)\n"
+            "  metric_family_NAME.png         anisotropy_results_NAME_YYYYMMDD_HHMMSS.zip\n"
+            "(the zip holds the other files). The report carries 95%% intervals over the\n"
+            "sequences, a calibrated shape test, the profile without first tokens and null\n"
+            "baselines (docs/METRICS.md section 5).\n"
             "NAME gets _excl-ROLES, _pos-A-B and _last-raw|both for a mask or last layer\n"
             "other than the default, so that different measurements never share a name.\n\n"
             "input:\n"
@@ -63,7 +66,18 @@ static void help(FILE *f)
             "  --max-memory SIZE    refuse a run whose estimated memory is larger (bytes, or\n"
             "                       with K, M, G, T; default: the memory available)\n"
             "  --revision REV       branch, tag or commit of a cached model id (default: main)\n"
-            "  --quiet              print only the written files' paths\n" CLI_MODEL_OPTIONS_HELP
+            "  --quiet              print only the written files' paths\n"
+            "intervals and controls (docs/METRICS.md section 5):\n"
+            "  --boot N             bootstrap replicates over whole sequences; 0: none (default:\n"
+            "                       1000, or fewer down to 200 so that they cost under a fifth\n"
+            "                       of the forward pass)\n"
+            "  --boot-blocks K      blocks of sequences that stand for them once a layer holds\n"
+            "                       moments (more rows than d); 0: none (default 20, fewer to\n"
+            "                       fit the memory)\n"
+            "  --boot-indices FILE  write each replicate's resampled units (.npy)\n"
+            "  --seed N             of every random draw (default 0)\n"
+            "  --no-controls        leave out the profile without first tokens and the "
+            "nulls\n" CLI_MODEL_OPTIONS_HELP
             "  -h, --help           show this help\n" CLI_MODEL_HELP);
 }
 
@@ -102,6 +116,29 @@ static const char *dir_of(double s)
     return s > 0 ? "rising" : s < 0 ? "falling" : "flat";
 }
 
+/* " [lo, hi]" of a 95% interval, or "" without one. */
+static const char *interval_str(char *buf, size_t cap, const aniso_interval *iv)
+{
+    buf[0] = '\0';
+    if (iv && iv->lo == iv->lo && iv->hi == iv->hi)
+        snprintf(buf, cap, " [%.4g, %.4g]", iv->lo, iv->hi);
+    return buf;
+}
+
+static void print_shape(const char *what, const aniso_shape_result *s,
+                        const aniso_profile_result *r)
+{
+    if (!s->applicable) {
+        printf("%s: not applicable (fewer than 6 layers)\n", what);
+        return;
+    }
+    int k = s->breakpoint >= 0 && r->layer_ids ? r->layer_ids[s->breakpoint] : s->breakpoint;
+    printf("%s: %s (p = %.4g against %d orderings of the profile, alpha %.2g; breakpoint at "
+           "layer %d)\n",
+           what, s->bell ? "rises then falls beyond noise" : "no rise-then-fall beyond noise", s->p,
+           s->n_perm, s->alpha, k);
+}
+
 /* The notebook's summary, and the files. */
 static void summary(const aniso_profile_run *run, int quiet)
 {
@@ -137,30 +174,91 @@ static void summary(const aniso_profile_run *run, int quiet)
         aniso_report_warnings_get(r, &w);
         if (w.n) printf("\nWarnings (this result cannot carry every conclusion):\n");
         for (int i = 0; i < w.n; i++) printf("  - %s\n", w.text[i]);
-        printf("\nL* (anisotropy max): Layer %d\n", a->L_star);
+        const aniso_evidence *ev = r->evidence;
+        const aniso_bootstrap *bt = ev && ev->boot.n_boot ? &ev->boot : NULL;
+        char iv[96];
+        printf("\nL* (anisotropy max): Layer %d", a->L_star);
+        if (bt) {
+            int at = -1;
+            for (int i = 0; i < r->n_measured; i++)
+                if ((r->layer_ids ? r->layer_ids[i] : i) == a->L_star) at = i;
+            printf(
+                "   95%% interval %.0f to %.0f; L* is there in %.0f%% of %d resamples of the %llu "
+                "%ss",
+                bt->profile.L_star.lo, bt->profile.L_star.hi,
+                at >= 0 ? 100 * bt->profile.L_star_share[at] : 0.0, bt->n_boot,
+                (unsigned long long)bt->n_units, bt->unit);
+        }
+        printf("\n");
         if (w.bell_conclusive)
-            printf("Bell curve: %s\n", a->is_bell_curve ? "confirmed" : "not confirmed");
+            printf("Bell curve (the notebook's criterion, which passes a third of pure-noise "
+                   "profiles): %s\n",
+                   a->is_bell_curve ? "yes" : "no");
         else
             printf("Bell curve: cannot be concluded (see the warnings)\n");
-        printf("  Phase 1 (layers before %d): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
-               a->phase1.slope, dir_of(a->phase1.slope), a->phase1.r, a->phase1.p);
-        printf("  Phase 2 (layers %d on): slope %+.6f (%s), r %.4f, p %.3g\n", a->L_star,
-               a->phase2.slope, dir_of(a->phase2.slope), a->phase2.r, a->phase2.p);
-        printf("Profile range: %.4f   Max anisotropy: %.4f   Profile variance: %.6f\n",
-               a->profile_range, a->max_anisotropy, a->profile_variance);
-        if (!w.flatness_conclusive)
+        if (ev) print_shape("  Calibrated shape test", &ev->shape, r);
+        printf("  Phase 1 (layers before %d): slope %+.6f%s (%s), r %.4f, p %.3g\n", a->L_star,
+               a->phase1.slope, interval_str(iv, sizeof iv, bt ? &bt->profile.phase1_slope : NULL),
+               dir_of(a->phase1.slope), a->phase1.r, a->phase1.p);
+        printf("  Phase 2 (layers %d on): slope %+.6f%s (%s), r %.4f, p %.3g\n", a->L_star,
+               a->phase2.slope, interval_str(iv, sizeof iv, bt ? &bt->profile.phase2_slope : NULL),
+               dir_of(a->phase2.slope), a->phase2.r, a->phase2.p);
+        printf("Profile range: %.4f%s   Max anisotropy: %.4f%s\n", a->profile_range,
+               interval_str(iv, sizeof iv, bt ? &bt->profile.profile_range : NULL),
+               a->max_anisotropy, "");
+        if (!w.flatness_conclusive) {
             printf("\nFlatter than %s: cannot be concluded (see the warnings; range %.4f vs "
                    "%.4f)\n",
                    r->reference.name, a->profile_range, r->reference.profile_range);
-        else {
-            printf("\nFlatter than %s: %s", r->reference.name, a->is_flatter ? "YES" : "NO");
-            printf(a->is_flatter ? " (%.1f%% flatter; range %.4f vs %.4f)\n"
-                                 : " (%.1f%%; range %.4f vs %.4f)\n",
-                   a->flatness_percent, a->profile_range, r->reference.profile_range);
+        } else {
+            const aniso_interval *d = bt ? &bt->profile.range_minus_reference : NULL;
+            printf("\nFlatter than %s: range difference %+.4f%s (range %.4f vs %.4f, %.1f%%): ",
+                   r->reference.name, a->profile_range - r->reference.profile_range,
+                   interval_str(iv, sizeof iv, d), a->profile_range, r->reference.profile_range,
+                   a->flatness_percent);
+            if (!d || !(d->hi == d->hi))
+                printf("%s, without an interval (%s)\n", a->is_flatter ? "flatter" : "not flatter",
+                       ev && ev->boot.why ? ev->boot.why : "no bootstrap");
+            else if (d->hi < 0)
+                printf("flatter (the 95%% interval is below 0)\n");
+            else if (d->lo > 0)
+                printf("less flat (the 95%% interval is above 0)\n");
+            else
+                printf("not distinguishable (the 95%% interval holds 0)\n");
         }
-        printf(
-            "\nTime: load %.2f s, forward %.2f s, moments %.3f s, metrics %.3f s, total %.2f s\n",
-            r->t_load, r->t_forward, r->t_moments, r->t_metrics, r->t_total);
+        if (ev && ev->nofirst) {
+            const aniso_profile_analysis *b = &ev->nofirst_analysis;
+            const aniso_bootstrap *nb = ev->nofirst_boot.n_boot ? &ev->nofirst_boot : NULL;
+            printf("\nWithout each sequence's first token (%llu rows): L* = %d",
+                   (unsigned long long)ev->nofirst_tokens, b->L_star);
+            if (nb) printf(" [%.0f, %.0f]", nb->profile.L_star.lo, nb->profile.L_star.hi);
+            printf(", max %.4f, range %.4f%s\n", b->max_anisotropy, b->profile_range,
+                   interval_str(iv, sizeof iv, nb ? &nb->profile.profile_range : NULL));
+            print_shape("  Calibrated shape test", &ev->nofirst_shape, r);
+            if (b->L_star != a->L_star)
+                printf("  L* moves from %d to %d without the first token: the first token's "
+                       "rows drive the profile (see massive activations, docs/SCIENCE.md)\n",
+                       a->L_star, b->L_star);
+        } else if (ev && ev->nofirst_why) {
+            printf("\nWithout each sequence's first token: %s\n", ev->nofirst_why);
+        }
+        if (ev && ev->null_iso) {
+            int at = 0;
+            for (int i = 0; i < r->n_measured; i++)
+                if ((r->layer_ids ? r->layer_ids[i] : i) == a->L_star) at = i;
+            printf("\nNulls at L*: lambda_1/sum %.4f; isotropic Gaussian of the same n x d %.4f; "
+                   "columns permuted %.4f\n",
+                   r->layers[at].intrinsic_dim_ratio, ev->null_iso[at].intrinsic_dim_ratio,
+                   ev->null_perm[at].intrinsic_dim_ratio);
+            if (r->n_tokens < (size_t)r->hidden_dim + 1)
+                printf("  n - 1 = %zu < d = %d: the ranks (effective rank, participation ratio, "
+                       "RankMe) cannot exceed %zu\n",
+                       r->n_tokens - 1, r->hidden_dim, r->n_tokens - 1);
+        }
+        if (ev && !bt && ev->boot.why) printf("\nIntervals: %s\n", ev->boot.why);
+        printf("\nTime: load %.2f s, forward %.2f s, moments %.3f s, metrics %.3f s, intervals and "
+               "controls %.2f s, total %.2f s\n",
+               r->t_load, r->t_forward, r->t_moments, r->t_metrics, r->t_evidence, r->t_total);
         printf("\nFiles saved:\n");
     }
     for (int i = 0; i < run->n_files; i++) printf(quiet ? "%s\n" : "  - %s\n", run->files[i]);
@@ -197,6 +295,11 @@ enum {
     OPT_SHARD,
     OPT_FORMAT,
     OPT_MAX_MEMORY,
+    OPT_BOOT,
+    OPT_BOOT_BLOCKS,
+    OPT_BOOT_INDICES,
+    OPT_SEED,
+    OPT_NO_CONTROLS,
 };
 
 /* "I/N" with 0 <= I < N. */
@@ -234,6 +337,11 @@ int cmd_profile(int argc, char **argv)
         {"shard", required_argument, NULL, OPT_SHARD},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+        {"boot", required_argument, NULL, OPT_BOOT},
+        {"boot-blocks", required_argument, NULL, OPT_BOOT_BLOCKS},
+        {"boot-indices", required_argument, NULL, OPT_BOOT_INDICES},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"no-controls", no_argument, NULL, OPT_NO_CONTROLS},
         {"out", required_argument, NULL, 'o'},
         {"reference", required_argument, NULL, 'R'},
         {"skip-first-token", no_argument, NULL, 's'},
@@ -306,6 +414,29 @@ int cmd_profile(int argc, char **argv)
             break;
         case OPT_MAX_MEMORY:
             if ((rc = cli_parse_size("profile", "--max-memory", optarg, &o.max_memory))) return rc;
+            break;
+        case OPT_BOOT:
+            if ((rc = cli_parse_int("profile", "--boot", optarg, 0, 100000, &o.n_boot))) return rc;
+            if (o.n_boot == 0) o.n_boot = -1; /* none */
+            break;
+        case OPT_BOOT_BLOCKS:
+            if ((rc = cli_parse_int("profile", "--boot-blocks", optarg, 0, ANISO_MOMENTS_MAX_BLOCKS,
+                                    &o.boot_blocks)))
+                return rc;
+            if (o.boot_blocks == 0) o.boot_blocks = -1;
+            if (o.boot_blocks == 1)
+                return cli_usage_error("profile", "--boot-blocks takes 0 (none) or 2 to %d, not 1",
+                                       ANISO_MOMENTS_MAX_BLOCKS);
+            break;
+        case OPT_BOOT_INDICES:
+            o.boot_indices = optarg;
+            break;
+        case OPT_SEED:
+            if ((rc = cli_parse_uint("profile", "--seed", optarg, 0, UINT64_MAX, &o.seed)))
+                return rc;
+            break;
+        case OPT_NO_CONTROLS:
+            o.no_controls = 1;
             break;
         case OPT_FORMAT:
             if (aniso_figure_formats_parse(optarg, &o.formats))

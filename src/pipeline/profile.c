@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "base/mem.h"
 #include "io/json.h"
 #include "model/forward_int.h"
+#include "pipeline/controls.h"
 #include "pipeline/partial.h"
 
 #define DEFAULT_CONTEXT 512
@@ -170,6 +172,7 @@ typedef struct source {
      * is I modulo N; n_shards 0: all */
     int shard, n_shards;
     uint64_t doc_index; /* documents read so far, this shard's or not */
+    uint64_t text_hash; /* FNV-1a of the texts read, each followed by a zero byte */
 } source;
 
 /* One sequence: its ids (sequence capacity: the plan's max_seq), how many
@@ -206,6 +209,7 @@ static int source_next(source *s, seq *q, aniso_error *err)
         size_t len;
         int r = aniso_corpus_next(s->c, &text, &len, err);
         if (r <= 0) return r;
+        s->text_hash = fnv1a64(fnv1a64(s->text_hash, text, len), "", 1);
         /* another shard's document: not even tokenized */
         if (s->n_shards > 1 && s->doc_index++ % (uint64_t)s->n_shards != (uint64_t)s->shard)
             continue;
@@ -260,6 +264,10 @@ typedef struct chunk {
     size_t n_seq, n_tok, cap;
     size_t *sel; /* rows the mask keeps */
     size_t n_sel;
+    size_t *unit_rows; /* (n_seq) rows the mask keeps of each sequence */
+    /* the same without each sequence's first token (the no-first control) */
+    size_t *sel_nf, *unit_rows_nf;
+    size_t n_sel_nf;
 } chunk;
 
 typedef struct meter {
@@ -269,11 +277,83 @@ typedef struct meter {
     int *ids;                            /* (n_meas) hidden-state layer of each */
     int tap_entry[ANISO_MAX_LAYERS + 2]; /* measured entry of each tap, or -1 */
     aniso_moments **m;                   /* (n_meas) */
+    aniso_moments **m_nf;                /* (n_meas) without first tokens, or NULL */
     float *rows;                         /* masked rows of a chunk */
+    aniso_layer_tokens *tok;             /* (n_meas) token controls, or NULL */
+    float *mag;                          /* a chunk's |activations| (the median's) */
+    uint64_t row_base;                   /* the chunk's first token, in the run */
     chunk ch;
     double t_moments;
     aniso_error *err;
 } meter;
+
+/* The k-th smallest of v[0 .. n) (reordered), by Wirth's selection. */
+static float kth_smallest(float *v, size_t n, size_t kk)
+{
+    long l = 0, m = (long)n - 1, k = (long)kk;
+    while (l < m) {
+        float x = v[k];
+        long i = l, j = m;
+        do {
+            while (v[i] < x) i++;
+            while (x < v[j]) j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < k) l = i;
+        if (k < i) m = j;
+    }
+    return v[k];
+}
+
+/* The token controls of one layer's chunk: every token, whatever the mask. */
+static void tokens_add(meter *mt, aniso_layer_tokens *t, const float *x, size_t n_tok, int d)
+{
+    const chunk *ch = &mt->ch;
+    size_t D = (size_t)d, n = n_tok * D;
+    for (size_t i = 0; i < n; i++) mt->mag[i] = fabsf(x[i]);
+    double med = n ? kth_smallest(mt->mag, n, (n - 1) / 2) : 0; /* the lower median */
+    for (size_t i = 0; i < n_tok; i++) {
+        const float *r = x + i * D;
+        double ss = 0, best = -1;
+        int bd = 0;
+        for (size_t j = 0; j < D; j++) {
+            double a = fabs((double)r[j]);
+            ss += (double)r[j] * r[j];
+            if (a > best) best = a, bd = (int)j;
+            if (a > 100 && a > 100 * med) t->n_massive_100++;
+            if (a > 100 && a > 1000 * med) t->n_massive_1000++;
+        }
+        double nrm = sqrt(ss);
+        unsigned roles = ch->roles[i];
+        if (ch->pos[i] < ANISO_POS_PROFILE) {
+            t->pos_norm[ch->pos[i]] += nrm; /* a sum until tokens_finish */
+            t->pos_count[ch->pos[i]]++;
+        }
+        if (roles & (ANISO_TOKEN_BOS | ANISO_TOKEN_SPECIAL))
+            t->special_norm += nrm, t->special_count++;
+        else
+            t->other_norm += nrm, t->other_count++;
+        if (best > t->max_abs) t->max_abs = best;
+        double ratio = med > 0 ? best / med : INFINITY;
+        if (best > 0 && ratio > t->max_ratio) t->max_ratio = ratio;
+        /* the largest |activations|, one per token, descending */
+        int at = t->n_top;
+        while (at > 0 && fabs(t->top[at - 1].value) < best) at--;
+        if (at < ANISO_TOP_MASSIVE) {
+            int last = t->n_top < ANISO_TOP_MASSIVE ? t->n_top : ANISO_TOP_MASSIVE - 1;
+            for (int k = last; k > at; k--) t->top[k] = t->top[k - 1];
+            t->top[at] =
+                (aniso_massive){r[bd], ratio, mt->row_base + i, (long)ch->pos[i], roles, bd};
+            if (t->n_top < ANISO_TOP_MASSIVE) t->n_top++;
+        }
+    }
+}
 
 static int on_tap(void *user, int tap, const float *x, size_t n_tok, int d, aniso_error *err)
 {
@@ -281,19 +361,27 @@ static int on_tap(void *user, int tap, const float *x, size_t n_tok, int d, anis
     int e = mt->tap_entry[tap];
     if (e < 0) return 0;
     double t0 = now();
+    const chunk *ch = &mt->ch;
+    if (mt->tok) tokens_add(mt, &mt->tok[e], x, n_tok, d);
     const float *X = x;
-    if (mt->ch.n_sel != n_tok) {
-        for (size_t i = 0; i < mt->ch.n_sel; i++)
-            memcpy(mt->rows + i * (size_t)d, x + mt->ch.sel[i] * (size_t)d, (size_t)d * sizeof *x);
+    if (ch->n_sel != n_tok) {
+        for (size_t i = 0; i < ch->n_sel; i++)
+            memcpy(mt->rows + i * (size_t)d, x + ch->sel[i] * (size_t)d, (size_t)d * sizeof *x);
         X = mt->rows;
     }
-    int rc = aniso_moments_add(mt->m[e], X, mt->ch.n_sel, err) != ANISO_OK;
+    int rc = aniso_moments_add_units(mt->m[e], X, ch->n_sel, ch->unit_rows, ch->n_seq, err) != 0;
+    if (!rc && mt->m_nf) {
+        for (size_t i = 0; i < ch->n_sel_nf; i++)
+            memcpy(mt->rows + i * (size_t)d, x + ch->sel_nf[i] * (size_t)d, (size_t)d * sizeof *x);
+        rc = aniso_moments_add_units(mt->m_nf[e], mt->rows, ch->n_sel_nf, ch->unit_rows_nf,
+                                     ch->n_seq, err) != 0;
+    }
     mt->t_moments += now() - t0;
     return rc;
 }
 
 typedef struct counters {
-    uint64_t sequences, tokens, bos, special, first, excluded, measured;
+    uint64_t sequences, tokens, bos, special, first, excluded, measured, measured_nf;
     uint64_t ids_hash; /* FNV-1a of every token id through the model, in order */
 } counters;
 
@@ -317,6 +405,8 @@ void aniso_profile_run_free(aniso_profile_run *r)
     free(r->model), free(r->architecture), free(r->dtype), free(r->source_path);
     free(r->layers), free(r->raw_last), free(r->layer_ids), free(r->tokens_per_prompt);
     free(r->parts);
+    evidence_free(r->evidence_store);
+    free(r->text_hash);
     free(r);
 }
 
@@ -350,7 +440,8 @@ typedef struct describe {
     size_t n_prompts;
     double t_forward, t_moments;
     int parts;
-    int shard, n_shards; /* n_shards 0: the whole input */
+    int shard, n_shards;       /* n_shards 0: the whole input */
+    const uint64_t *text_hash; /* the source's, as it stands */
 } describe;
 
 static aj *meta_build(const describe *d)
@@ -403,6 +494,7 @@ static aj *meta_build(const describe *d)
           aj_set(prog, "excluded", aj_new_int((long long)c->excluded)) ||
           aj_set(prog, "measured", aj_new_int((long long)c->measured)) ||
           aj_set(prog, "ids_hash", str_v(hex64(c->ids_hash, b1))) ||
+          (d->text_hash && aj_set(prog, "text_hash", str_v(hex64(*d->text_hash, b2)))) ||
           aj_set(prog, "tokens_per_prompt", tpp);
     tpp = NULL;
     bad = bad || aj_set(tim, "forward", aj_new_real(d->t_forward)) ||
@@ -476,8 +568,9 @@ static void counters_add(counters *c, uint64_t *docs, const aj *meta)
 
 /* Metrics of every measured layer, the analysis and the report files, from
  * the moments; run's model strings and info are already set. */
-static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, const int *ids,
-                           int n_meas, int n_layer, aniso_last_layer policy, const char *out_dir,
+static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m,
+                           aniso_moments *const *m_nf, const evcfg *ev, const int *ids, int n_meas,
+                           int n_layer, aniso_last_layer policy, const char *out_dir,
                            const aniso_reference *reference, double t_start, aniso_error *err)
 {
     aniso_profile_result *r = &run->result;
@@ -485,31 +578,40 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
     int n_prof = 0;
     run->layers = calloc((size_t)n_meas + 1, sizeof *run->layers);
     run->layer_ids = calloc((size_t)n_meas + 1, sizeof *run->layer_ids);
-    if (!run->layers || !run->layer_ids)
+    int *entry = malloc(((size_t)n_meas + 1) * sizeof *entry);
+    if (!run->layers || !run->layer_ids || !entry) {
+        free(entry);
         return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    }
     for (int i = 0; i < n_meas; i++) {
         aniso_layer_metrics lm;
         aniso_status st = aniso_moments_metrics(m[i], &lm, err);
         if (st) {
             char msg[ANISO_ERROR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            free(entry);
             return aniso_error_set(err, st, "layer %d: %s%s", ids[i], msg,
                                    aniso_moments_count(m[i]) < 2
                                        ? " (the mask or the input leaves too few rows)"
                                        : "");
         }
         if (policy == ANISO_LAST_BOTH && ids[i] == n_layer + 1) {
-            if (!(run->raw_last = malloc(sizeof *run->raw_last)))
+            if (!(run->raw_last = malloc(sizeof *run->raw_last))) {
+                free(entry);
                 return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            }
             *run->raw_last = lm;
             continue;
         }
+        entry[n_prof] = i;
         run->layers[n_prof] = lm;
         run->layer_ids[n_prof++] = ids[i];
     }
-    if (n_prof == 0)
+    if (n_prof == 0) {
+        free(entry);
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                "profile: no layer of the profile is measured (--layers)");
+    }
     r->layers = run->layers;
     r->layer_ids = run->layer_ids;
     r->n_measured = n_prof;
@@ -520,7 +622,10 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
     else
         aniso_reference_default(&r->reference);
     double *idr = malloc(sizeof(double) * ((size_t)n_prof + 1));
-    if (!idr) return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    if (!idr) {
+        free(entry);
+        return aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+    }
     for (int l = 0; l < n_prof; l++) idr[l] = run->layers[l].intrinsic_dim_ratio;
     int full = n_prof == n_layer + 1;
     for (int l = 0; full && l < n_prof; l++) full = run->layer_ids[l] == l;
@@ -528,10 +633,17 @@ static aniso_status finish(aniso_profile_run *run, aniso_moments *const *m, cons
                              &r->analysis);
     free(idr);
     if (full) r->layer_ids = NULL;
+    double t_ev = now();
+    aniso_status st = evidence_build(run, ev, m, m_nf, entry, n_prof, err);
+    free(entry);
+    if (st) return st;
+    r->t_evidence = now() - t_ev;
 
     const char *dir = out_dir ? out_dir : ".";
     r->t_total = now() - t_start; /* the report's own writing is not counted */
-    return aniso_report_write_all(dir, run->formats, r, run->files, &run->n_files, err);
+    if ((st = aniso_report_write_all(dir, run->formats, r, run->files, &run->n_files, err)))
+        return st;
+    return evidence_commit(run->evidence_store, err);
 }
 
 /* ---- Ranks (aniso_collective) ---- */
@@ -709,21 +821,22 @@ static aniso_status coll_reduce(const aniso_collective *co, const aj *mine, anis
  * document), nor the report's figures. */
 static void profile_bytes(const aniso_model *m, const source *src, size_t cap, size_t max_seq,
                           int n_threads, int n_meas, size_t keep, uint64_t max_rows, int gather,
-                          uint64_t *fwd, uint64_t *ana)
+                          int n_blocks, int nofirst, int controls, uint64_t *fwd, uint64_t *ana)
 {
     uint64_t d = (uint64_t)aniso_model_hparams(m)->d_model;
     uint64_t f = forward_bytes(m, cap, max_seq, n_threads);
     /* chunk: ids, roles, positions, prompts, offsets, selection; masked rows */
     f += (uint64_t)cap *
          (sizeof(int32_t) + 1 + sizeof(uint32_t) + sizeof(long) + 2 * sizeof(size_t));
-    f += sizeof(size_t) + (uint64_t)cap * d * sizeof(float);
+    f += sizeof(size_t) + (uint64_t)cap * d * sizeof(float) * (controls ? 2 : 1);
     f += 2 * (uint64_t)max_seq * sizeof(int32_t); /* the sequence and the one held back */
     if (!src->c) /* the prompts' ids and offsets, the rows per prompt */
         f += (uint64_t)src->pids.n * sizeof(int32_t) + 2 * ((uint64_t)src->prompts.n + 1) * 8;
     uint64_t res, tr;
-    moments_bytes((int)d, keep, max_rows, cap, &res, &tr);
+    moments_bytes((int)d, keep, max_rows, cap, n_blocks, &res, &tr);
     *fwd = f;
-    *ana = (uint64_t)n_meas * res + tr + (gather ? 2 * res : 0);
+    *ana = (uint64_t)n_meas * res * (nofirst ? 2 : 1) + tr + (gather ? 2 * res : 0);
+    *ana += evidence_bytes(d, keep, max_rows, n_blocks, n_threads, n_meas);
 }
 
 /* ---- aniso_profile ---- */
@@ -736,8 +849,9 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     aniso_tokenizer *tk = NULL;
     aniso_plan *plan = NULL;
     aniso_state *state = NULL;
-    source src = {0};
+    source src = {.text_hash = FNV1A64_START};
     meter mt = {0};
+    evcfg ev = {0};
     seq q = {0}, pending = {0};
     partial resumed = {0};
     aj *meta = NULL;
@@ -760,6 +874,26 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     if (o->resume && !o->checkpoint) {
         st = aniso_error_set(err, ANISO_INVALID_ARGUMENT, "profile: --resume needs --checkpoint");
         goto fail;
+    }
+    /* The resampled units' file: a regular file or none, in a folder that is there. */
+    if (o->boot_indices) {
+        if ((st = out_target_check(o->boot_indices, err))) goto fail;
+        char *dir = str_dup(o->boot_indices), *slash = dir ? strrchr(dir, '/') : NULL;
+        struct stat sb;
+        if (slash) *slash = '\0';
+        int ok =
+            dir && (!slash || (stat(slash == dir ? "/" : dir, &sb) == 0 && S_ISDIR(sb.st_mode)));
+        free(dir);
+        if (!ok) {
+            st = aniso_error_set(err, ANISO_NOT_FOUND, "%s: its folder does not exist",
+                                 o->boot_indices);
+            goto fail;
+        }
+        if (o->n_boot < 0) {
+            st = aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                                 "profile: --boot-indices needs the bootstrap (not --boot 0)");
+            goto fail;
+        }
     }
     /* Shards: --shard I/N, or this rank of several. */
     if (co) {
@@ -838,6 +972,9 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                                   : aniso_prompts_default(&src.prompts, err)) ||
             (st = aniso_tokenizer_encode_prompts(tk, &src.prompts, &src.pids, &src.poff, err)))
             goto fail;
+        for (size_t p = 0; p < src.prompts.n; p++)
+            src.text_hash =
+                fnv1a64(fnv1a64(src.text_hash, src.prompts.text[p], src.prompts.len[p]), "", 1);
         for (size_t p = 0; p < src.prompts.n; p++) {
             size_t len = src.poff[p + 1] - src.poff[p];
             if (len > max_seq) max_seq = len;
@@ -884,9 +1021,37 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     /* What the run will allocate, against what it may. */
     int n_want = 0;
     for (int i = 0; i < mt.n_hidden; i++) n_want += want[i] != 0;
-    uint64_t need_fwd, need_ana;
-    profile_bytes(m, &src, cap_tokens, max_seq, o->n_threads, n_want, keep, max_rows,
-                  co && co->rank == 0, &need_fwd, &need_ana);
+    /* The controls: the profile without first tokens (one run, not in
+     * parts), and the bootstrap's blocks for a run that may hold moments. */
+    ev.n_boot = o->n_boot;
+    ev.seed = o->seed;
+    ev.indices = o->boot_indices;
+    ev.n_threads = o->n_threads;
+    if (!o->no_controls && !(o->mask.exclude & ANISO_TOKEN_FIRST)) {
+        if (o->checkpoint || src.n_shards || co)
+            ev.nofirst_why = "not measured: the control without first tokens is not carried "
+                             "through checkpoints, shards or ranks";
+        else
+            ev.nofirst = 1;
+    }
+    size_t lim_rows = keep < (size_t)d ? keep : (size_t)d;
+    int auto_blocks = 0;
+    if (o->n_boot >= 0 && o->boot_blocks >= 0 && (lim_rows <= 1 || max_rows >= lim_rows)) {
+        auto_blocks = o->boot_blocks == 0;
+        ev.blocks = auto_blocks ? DEFAULT_BLOCKS : o->boot_blocks;
+    }
+    uint64_t need_fwd, need_ana, limit = o->max_memory ? o->max_memory : mem_available();
+    for (;;) {
+        profile_bytes(m, &src, cap_tokens, max_seq, o->n_threads, n_want, keep, max_rows,
+                      co && co->rank == 0, ev.blocks, ev.nofirst, !o->no_controls, &need_fwd,
+                      &need_ana);
+        if (!auto_blocks || !limit || need_fwd + need_ana <= limit || ev.blocks == 0) break;
+        /* fewer blocks, down to MIN_BLOCKS, then none (and the report says why) */
+        ev.blocks = ev.blocks > MIN_BLOCKS ? ev.blocks - 1 : 0;
+        if (!ev.blocks)
+            ev.blocks_why = "not computed: even 5 bootstrap blocks of this run's moments do not "
+                            "fit the memory (--boot-blocks, --max-memory)";
+    }
     char b1[32], b2[32], detail[96];
     snprintf(detail, sizeof detail, "forward %s, analysis %s", mem_str(need_fwd, b1, sizeof b1),
              mem_str(need_ana, b2, sizeof b2));
@@ -904,10 +1069,24 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         mt.tap_entry[t] = mt.n_meas;
         taps[t] = 1;
         mt.ids[mt.n_meas] = i;
-        if (!(mt.m[mt.n_meas++] = aniso_moments_new(d, keep, err))) {
+        if (!(mt.m[mt.n_meas] = aniso_moments_new(d, keep, err)) ||
+            aniso_moments_set_blocks(mt.m[mt.n_meas], ev.blocks, err)) {
+            mt.n_meas++;
             st = ERRCODE(err);
             goto fail;
         }
+        if (ev.nofirst && !mt.m_nf && !(mt.m_nf = calloc((size_t)mt.n_hidden, sizeof *mt.m_nf))) {
+            mt.n_meas++;
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+        if (ev.nofirst && (!(mt.m_nf[mt.n_meas] = aniso_moments_new(d, keep, err)) ||
+                           aniso_moments_set_blocks(mt.m_nf[mt.n_meas], ev.blocks, err))) {
+            mt.n_meas++;
+            st = ERRCODE(err);
+            goto fail;
+        }
+        mt.n_meas++;
     }
     /* Buffers: one chunk, one sequence ahead. */
     chunk *ch = &mt.ch;
@@ -918,11 +1097,24 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     ch->prompt = malloc(cap_tokens * sizeof *ch->prompt);
     ch->offsets = malloc((cap_tokens + 1) * sizeof *ch->offsets);
     ch->sel = malloc(cap_tokens * sizeof *ch->sel);
+    ch->sel_nf = malloc(cap_tokens * sizeof *ch->sel_nf);
+    ch->unit_rows = malloc(cap_tokens * sizeof *ch->unit_rows);
+    ch->unit_rows_nf = malloc(cap_tokens * sizeof *ch->unit_rows_nf);
     mt.rows = malloc(cap_tokens * (size_t)d * sizeof *mt.rows);
+    if (ev.nofirst || (!o->no_controls && (o->mask.exclude & ANISO_TOKEN_FIRST) && !o->checkpoint &&
+                       !src.n_shards && !co)) {
+        /* token controls: of single runs (a part would count its own tokens) */
+        mt.mag = malloc(cap_tokens * (size_t)d * sizeof *mt.mag);
+        mt.tok = calloc((size_t)mt.n_meas, sizeof *mt.tok);
+        if (!mt.mag || !mt.tok) {
+            st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
+            goto fail;
+        }
+    }
     q.ids = malloc(max_seq * sizeof *q.ids);
     pending.ids = malloc(max_seq * sizeof *pending.ids);
-    if (!ch->ids || !ch->roles || !ch->pos || !ch->prompt || !ch->offsets || !ch->sel || !mt.rows ||
-        !q.ids || !pending.ids) {
+    if (!ch->ids || !ch->roles || !ch->pos || !ch->prompt || !ch->offsets || !ch->sel ||
+        !ch->sel_nf || !ch->unit_rows || !ch->unit_rows_nf || !mt.rows || !q.ids || !pending.ids) {
         st = aniso_error_set(err, ANISO_NO_MEMORY,
                              "profile: out of memory for chunks of %zu tokens", cap_tokens);
         goto fail;
@@ -957,7 +1149,8 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
         aniso_profile_result er = {.model = run->model, .info = &early};
         if ((st = aniso_report_check_target(o->out_dir ? o->out_dir : ".", &er, err))) goto fail;
     }
-    describe desc = {.name = run->model,
+    describe desc = {.text_hash = &src.text_hash,
+                     .name = run->model,
                      .architecture = run->architecture,
                      .normalization = aniso_norm_name(aniso_arch_norm(hp->arch)),
                      .dtype = run->dtype,
@@ -1105,22 +1298,31 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
             ch->offsets[++ch->n_seq] = ch->n_tok;
         }
         if (ch->n_seq == 0) break;
-        /* The mask, and the counts. */
-        for (size_t i = 0; i < ch->n_tok; i++) {
-            unsigned r = ch->roles[i];
-            cnt.bos += (r & ANISO_TOKEN_BOS) != 0;
-            cnt.special += (r & ANISO_TOKEN_SPECIAL) != 0;
-            cnt.first += (r & ANISO_TOKEN_FIRST) != 0;
-            long p = (long)ch->pos[i];
-            if ((r & o->mask.exclude) || p < o->mask.pos_from ||
-                (o->mask.pos_to > 0 && p >= o->mask.pos_to)) {
-                cnt.excluded++;
-                continue;
+        /* The mask (and the control's, without first tokens), and the counts. */
+        ch->n_sel_nf = 0;
+        for (size_t sq = 0; sq < ch->n_seq; sq++) {
+            size_t sel0 = ch->n_sel, nf0 = ch->n_sel_nf;
+            for (size_t i = ch->offsets[sq]; i < ch->offsets[sq + 1]; i++) {
+                unsigned r = ch->roles[i];
+                cnt.bos += (r & ANISO_TOKEN_BOS) != 0;
+                cnt.special += (r & ANISO_TOKEN_SPECIAL) != 0;
+                cnt.first += (r & ANISO_TOKEN_FIRST) != 0;
+                long p = (long)ch->pos[i];
+                if ((r & o->mask.exclude) || p < o->mask.pos_from ||
+                    (o->mask.pos_to > 0 && p >= o->mask.pos_to)) {
+                    cnt.excluded++;
+                    continue;
+                }
+                ch->sel[ch->n_sel++] = i;
+                if (mt.m_nf && !(r & ANISO_TOKEN_FIRST)) ch->sel_nf[ch->n_sel_nf++] = i;
+                if (ch->prompt[i] >= 0) run->tokens_per_prompt[ch->prompt[i]]++;
             }
-            ch->sel[ch->n_sel++] = i;
-            if (ch->prompt[i] >= 0) run->tokens_per_prompt[ch->prompt[i]]++;
+            ch->unit_rows[sq] = ch->n_sel - sel0;
+            ch->unit_rows_nf[sq] = ch->n_sel_nf - nf0;
         }
+        cnt.measured_nf += ch->n_sel_nf;
         cnt.measured += ch->n_sel;
+        mt.row_base = cnt.tokens;
         cnt.tokens += ch->n_tok;
         cnt.ids_hash = fnv1a64(cnt.ids_hash, ch->ids, ch->n_tok * sizeof *ch->ids);
         cnt.sequences += ch->n_seq;
@@ -1257,6 +1459,10 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                              .n_layers_measured = mt.n_meas,
                              .n_hidden = mt.n_hidden};
     info_counts(info, &cnt, documents);
+    if ((run->text_hash = malloc(17))) {
+        snprintf(run->text_hash, 17, "%016llx", (unsigned long long)src.text_hash);
+        info->text_hash = run->text_hash;
+    }
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = desc.normalization;
@@ -1272,8 +1478,23 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     r->info = info;
     r->t_forward = desc.t_forward;
     r->t_moments = desc.t_moments;
-    if ((st = finish(run, mt.m, mt.ids, mt.n_meas, L, o->last_layer, o->out_dir, o->reference,
-                     t_start, err)))
+    aniso_model_stats ms;
+    aniso_model_stats_get(m, &ms);
+    double embed = (double)hp->n_vocab * (double)d;
+    double weights =
+        (double)ms.n_params > embed ? (double)ms.n_params - embed : (double)ms.n_params;
+    ev.fwd_flops = 2.0 * weights * (double)run_tokens;
+    ev.controls = !o->no_controls;
+    for (int i = 0; mt.tok && i < mt.n_meas; i++) { /* sums to means */
+        aniso_layer_tokens *t = &mt.tok[i];
+        for (int p = 0; p < ANISO_POS_PROFILE; p++)
+            t->pos_norm[p] = t->pos_count[p] ? t->pos_norm[p] / (double)t->pos_count[p] : NAN;
+        t->special_norm = t->special_count ? t->special_norm / (double)t->special_count : NAN;
+        t->other_norm = t->other_count ? t->other_norm / (double)t->other_count : NAN;
+    }
+    ev.tokens = mt.tok;
+    if ((st = finish(run, mt.m, mt.m_nf, &ev, mt.ids, mt.n_meas, L, o->last_layer, o->out_dir,
+                     o->reference, t_start, err)))
         goto fail;
     /* the other ranks wait for the report */
     if (co && (st = coll_agree(co, ANISO_OK, err, &coll_failed))) goto fail;
@@ -1287,9 +1508,11 @@ done:
     aj_free(meta);
     partial_free(&resumed);
     for (int i = 0; mt.m && i < mt.n_meas; i++) aniso_moments_free(mt.m[i]);
-    free(mt.m), free(mt.ids), free(mt.rows);
+    free(mt.m), free(mt.ids), free(mt.rows), free(mt.mag), free(mt.tok);
+    for (int i = 0; mt.m_nf && i < mt.n_meas; i++) aniso_moments_free(mt.m_nf[i]);
+    free(mt.m_nf);
     free(mt.ch.ids), free(mt.ch.roles), free(mt.ch.pos), free(mt.ch.prompt), free(mt.ch.offsets),
-        free(mt.ch.sel);
+        free(mt.ch.sel), free(mt.ch.sel_nf), free(mt.ch.unit_rows), free(mt.ch.unit_rows_nf);
     free(q.ids), free(pending.ids);
     aniso_state_free(state);
     aniso_plan_free(plan);
@@ -1328,6 +1551,7 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
                          aniso_error *err)
 {
     double t_start = now();
+    char text_hash[17] = "";
     *out = NULL;
     if (n < 1) return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "merge: no partial results");
     /* Shards (--shard I/N, a rank's checkpoint) are merged in shard order,
@@ -1470,6 +1694,12 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
         counters_add(&cnt, &documents, cur->meta);
+        /* the input's texts: known when every part read the same */
+        const char *th = aj_str(aj_get(aj_get(cur->meta, "progress"), "text_hash"));
+        if (i == 0 && th && strlen(th) == 16)
+            memcpy(text_hash, th, 17);
+        else if (!th || strcmp(th, text_hash))
+            text_hash[0] = '\0';
         run->parts[i] = part_of(cur->meta, NULL);
         t_fwd += aj_num(aj_get(aj_get(cur->meta, "timing"), "forward"));
         t_mom += aj_num(aj_get(aj_get(cur->meta, "timing"), "moments"));
@@ -1560,6 +1790,10 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
                          .n_layers_measured = acc.n,
                          .n_hidden = aniso_hidden_count(L, pol)};
     info_counts(&run->info, &cnt, documents);
+    if (text_hash[0] && (run->text_hash = malloc(17))) {
+        memcpy(run->text_hash, text_hash, 17);
+        run->info.text_hash = run->text_hash;
+    }
     r->model = run->model;
     r->architecture = run->architecture;
     r->normalization = !strcmp(norm, "LayerNorm") ? "LayerNorm" : "RMSNorm";
@@ -1578,7 +1812,11 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
     r->t_forward = t_fwd;
     r->t_moments = t_mom;
     r->t_load = now() - t_start;
-    st = finish(run, acc.m, ids, acc.n, L, pol, out_dir, reference, t_start, err);
+    evcfg ev = {.controls = 1,
+                .nofirst_why = "not measured: the control without first tokens is not carried "
+                               "through partial results",
+                .n_boot_reason = "merged partial results: no forward pass to compare with"};
+    st = finish(run, acc.m, NULL, &ev, ids, acc.n, L, pol, out_dir, reference, t_start, err);
     free(ids);
     if (st) goto fail;
     partial_free(&acc);

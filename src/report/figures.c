@@ -1,7 +1,11 @@
 /* figures.c - the notebook's figures, drawn with PLplot's cairo drivers: the
  * 2 x 3 anisotropy profile, the eigenvalue spectrum at key layers, the norm
  * analysis, and the multi-model comparison, each as PNG (150 dpi), PDF or
- * SVG (vector, the same page in points).
+ * SVG (vector, the same page in points); and the wider metric family, one
+ * panel per metric outside the notebook's. What supports a profile
+ * (evidence.h: bootstrap intervals, nulls, the profile without first
+ * tokens, token controls) is drawn over them when a result has it; without
+ * it each figure is the notebook's.
  *
  * PLplot draws the lines, fills and text; the layout is done here, in
  * points, the way matplotlib's tight_layout does it: tick labels are
@@ -46,12 +50,24 @@ enum {
     C_SERIES /* N_SERIES slots set by each figure */
 };
 #define N_SERIES 16
+/* After them: the evidence's colours (a profile without first tokens, the
+ * nulls) and N_SERIES light band colours set by each figure. */
+enum {
+    C_NOFIRST = C_SERIES + N_SERIES,
+    C_NOFIRST_BAND,
+    C_NULL,
+    C_BAND,
+    N_COLOURS = C_BAND + N_SERIES
+};
 
 static const unsigned char palette[][3] = {
     {255, 255, 255}, {26, 26, 26},    {31, 119, 180},  {44, 160, 44},  {191, 0, 191},
     {214, 39, 40},   {23, 190, 207},  {224, 224, 224}, {31, 119, 180}, {60, 60, 60},
     {128, 128, 128}, {200, 200, 200}, {190, 60, 20},
 };
+
+/* The alpha of a bootstrap interval's band. */
+#define BAND_ALPHA 0.2
 
 /* matplotlib's viridis at 0, 1/9, ..., 1 (interpolated in between). */
 static const unsigned char viridis[10][3] = {
@@ -101,14 +117,17 @@ static void set_width(double pt)
     plwidth(pt * G.unit);
 }
 
-/* Dashes as matplotlib's '--' (3.7 on, 1.6 off, times the line width). */
+/* Dashes as matplotlib's '--' (3.7 on, 1.6 off, times the line width);
+ * dashed 2: dots as its ':' (1 on, 1.65 off). */
+enum { LS_SOLID, LS_DASHED, LS_DOTTED };
 static void set_dashed(int dashed, double lw)
 {
     if (!dashed) {
         plstyl(0, NULL, NULL);
         return;
     }
-    PLINT mark = (PLINT)(pt_mm(3.7 * lw) * 1000), space = (PLINT)(pt_mm(1.6 * lw) * 1000);
+    double on = dashed == LS_DOTTED ? 1.0 : 3.7, off = dashed == LS_DOTTED ? 1.65 : 1.6;
+    PLINT mark = (PLINT)(pt_mm(on * lw) * 1000), space = (PLINT)(pt_mm(off * lw) * 1000);
     plstyl(1, &mark, &space);
 }
 
@@ -230,10 +249,14 @@ static aniso_status fig_open(fig *f, const char *path, unsigned format, int widt
     else
         plspage(72, 72, (PLINT)lround(width * 72.0 / 150), (PLINT)lround(height * 72.0 / 150), 0,
                 0);
-    plscmap0n(C_SERIES + N_SERIES);
+    plscmap0n(N_COLOURS);
     for (int i = 0; i < (int)(sizeof palette / sizeof palette[0]); i++)
         set_rgb(i, palette[i], i == C_FILL ? 0.3 : 1.0);
     for (int i = 0; i < N_SERIES; i++) set_rgb(C_SERIES + i, tab10[i % 10], 1.0);
+    set_rgb(C_NOFIRST, tab10[1], 1.0);
+    set_rgb(C_NOFIRST_BAND, tab10[1], BAND_ALPHA);
+    set_rgb(C_NULL, palette[C_AXIS], 1.0);
+    for (int i = 0; i < N_SERIES; i++) set_rgb(C_BAND + i, tab10[i % 10], BAND_ALPHA);
     plinit();
     pladv(0);
     PLFLT x0, x1, y0, y1;
@@ -500,7 +523,13 @@ typedef struct series {
     const double *x, *y;
     int n;
     int color, marker;
-    const char *label;
+    const char *label; /* NULL: not in the legend */
+    int dash;          /* LS_*: solid unless set */
+    double lw;         /* points; 0: 2 */
+    /* a band behind the line (an interval at each point; NaN: none there),
+     * in colour band_color, or NULL */
+    const double *lo, *hi;
+    int band_color;
 } series;
 
 typedef struct vline {
@@ -508,12 +537,14 @@ typedef struct vline {
     int color;
     double lw;
     const char *label;
+    int dotted; /* dotted instead of dashed */
 } vline;
 
 typedef struct entry {
     int color, marker, dashed;
     double lw;
     const char *label;
+    int swatch; /* a filled box (a band) instead of a line */
 } entry;
 
 #define MAX_PANEL_SERIES 16
@@ -531,11 +562,17 @@ typedef struct panel {
     int nv;
     int legend; /* 0: none; 1: the vertical lines; 2: the series and them */
     double marker_pt;
+    const char *band_label; /* the legend's entry for the series' bands, or NULL */
+    int band_label_color;   /* its colour */
+    int top0;               /* series 0 drawn last (over the others) */
+    double xr_lo, xr_hi;    /* layers the x axis spans whatever the data (NAN: none) */
+    const char *message;    /* a text in the middle of the box ("not measured"), or NULL */
     /* laid out */
     axis ax, ay;
-    double *ty[MAX_PANEL_SERIES], *tlo, *thi; /* y as drawn (log10 on a log axis) */
-    double bx0, bx1, by0, by1;                /* the box (page, 0..1) */
-    entry e[2 * MAX_PANEL_SERIES];
+    double *ty[MAX_PANEL_SERIES], *tlo, *thi;                /* y as drawn (log10 on a log axis) */
+    double *tblo[MAX_PANEL_SERIES], *tbhi[MAX_PANEL_SERIES]; /* the series' bands as drawn */
+    double bx0, bx1, by0, by1;                               /* the box (page, 0..1) */
+    entry e[2 * MAX_PANEL_SERIES + 1];
     int ne, ncol, where; /* legend entries, columns, position (-1: none) */
 } panel;
 
@@ -556,7 +593,19 @@ static int panel_prepare(panel *p)
             x0 = fmin(x0, s->x[i]), x1 = fmax(x1, s->x[i]);
             y0 = fmin(y0, y), y1 = fmax(y1, y);
         }
+        if (!s->lo || !s->hi) continue;
+        size_t bytes = sizeof(double) * (size_t)(s->n > 0 ? s->n : 1);
+        if (!(p->tblo[k] = malloc(bytes)) || !(p->tbhi[k] = malloc(bytes))) return -1;
+        for (int i = 0; i < s->n; i++) {
+            double lo = tr(p, s->lo[i]), hi = tr(p, s->hi[i]);
+            if (!isfinite(lo) || !isfinite(hi)) lo = hi = NAN; /* a band needs both ends */
+            p->tblo[k][i] = lo, p->tbhi[k][i] = hi;
+            if (!isfinite(lo)) continue;
+            x0 = fmin(x0, s->x[i]), x1 = fmax(x1, s->x[i]);
+            y0 = fmin(y0, fmin(lo, hi)), y1 = fmax(y1, fmax(lo, hi));
+        }
     }
+    if (isfinite(p->xr_lo) && isfinite(p->xr_hi)) x0 = fmin(x0, p->xr_lo), x1 = fmax(x1, p->xr_hi);
     if (p->band_lo && p->ns > 0) {
         int n = p->s[0].n;
         p->tlo = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -582,12 +631,13 @@ static int panel_prepare(panel *p)
     set_range(&p->ay, y0, y1, 0.06, sticky);
     make_ticks(&p->ax);
     make_ticks(&p->ay);
+    if (p->message && !p->ns) p->ay.n = p->ay.nminor = 0; /* no data, no values */
     return 0;
 }
 
 static void panel_free(panel *p)
 {
-    for (int k = 0; k < p->ns; k++) free(p->ty[k]);
+    for (int k = 0; k < p->ns; k++) free(p->ty[k]), free(p->tblo[k]), free(p->tbhi[k]);
     free(p->tlo), free(p->thi);
 }
 
@@ -741,6 +791,32 @@ static int covered(const panel *p, const double rect[4])
             }
         }
     }
+    /* The series' bands: sampled the same way, between finite ends. */
+    for (int k = 0; k < p->ns; k++) {
+        const series *s = &p->s[k];
+        if (!p->tblo[k]) continue;
+        for (int j = 0; j <= 64; j++) {
+            double x = r[0] + (r[1] - r[0]) * j / 64.0;
+            for (int i = 0; i < s->n; i++) {
+                double a = px_of(p, s->x[i]), b = i + 1 < s->n ? px_of(p, s->x[i + 1]) : a;
+                if (!isfinite(p->tblo[k][i])) continue;
+                int next = i + 1 < s->n && isfinite(p->tblo[k][i + 1]) && a != b;
+                if (!next) b = a; /* a single point: its interval alone */
+                if (x < fmin(a, b) - mx || x > fmax(a, b) + mx) continue;
+                double u = next ? fmin(fmax((x - a) / (b - a), 0), 1) : 0;
+                double lo = p->tblo[k][i], hi = p->tbhi[k][i];
+                if (next) {
+                    lo += u * (p->tblo[k][i + 1] - lo);
+                    hi += u * (p->tbhi[k][i + 1] - hi);
+                }
+                double ylo = py_of(p, fmin(lo, hi)), yhi = py_of(p, fmax(lo, hi));
+                if (ylo <= r[3] && yhi >= r[2]) {
+                    hits++;
+                    break;
+                }
+            }
+        }
+    }
     for (int k = 0; k < p->nv; k++) {
         double x = px_of(p, p->v[k].x);
         if (x >= r[0] && x <= r[1]) hits += 10;
@@ -777,6 +853,9 @@ static int make_room(panel *p, double h)
             if (isfinite(p->ty[k][i])) top = fmax(top, p->ty[k][i]);
     for (int i = 0; p->thi && i < p->s[0].n; i++)
         if (isfinite(p->thi[i])) top = fmax(top, p->thi[i]);
+    for (int k = 0; k < p->ns; k++)
+        for (int i = 0; p->tbhi[k] && i < p->s[k].n; i++)
+            if (isfinite(p->tbhi[k][i])) top = fmax(top, fmax(p->tbhi[k][i], p->tblo[k][i]));
     if (!isfinite(top) || frac >= 0.5) return 0;
     top += (pt_mm(p->marker_pt) / G.ph) / (p->by1 - p->by0) * (p->ay.hi - p->ay.lo);
     double hi = p->ay.lo + (top - p->ay.lo) / (1 - frac);
@@ -795,12 +874,21 @@ static void legend_place(panel *p)
     p->ne = 0;
     p->where = -1;
     if (!p->legend) return;
-    if (p->legend == 2)
-        for (int k = 0; k < p->ns; k++)
-            p->e[p->ne++] = (entry){p->s[k].color, p->s[k].marker, 0, 2.0, p->s[k].label};
-    for (int k = 0; k < p->nv; k++)
-        if (p->v[k].label)
-            p->e[p->ne++] = (entry){p->v[k].color, M_NONE, 1, p->v[k].lw, p->v[k].label};
+    if (p->legend == 2) {
+        for (int k = 0; k < p->ns; k++) {
+            const series *s = &p->s[k];
+            if (s->label)
+                p->e[p->ne++] =
+                    (entry){s->color, s->marker, s->dash, s->lw > 0 ? s->lw : 2.0, s->label, 0};
+        }
+        if (p->band_label)
+            p->e[p->ne++] = (entry){p->band_label_color, M_NONE, 0, 0, p->band_label, 1};
+    }
+    for (int k = 0; k < p->nv; k++) {
+        const vline *v = &p->v[k];
+        int dash = v->dotted ? LS_DOTTED : LS_DASHED;
+        if (v->label) p->e[p->ne++] = (entry){v->color, M_NONE, dash, v->lw, v->label, 0};
+    }
     if (!p->ne) return;
     /* In one column, then (for several entries) in two; without head room
      * first, then with it. */
@@ -882,10 +970,16 @@ static void draw_legend_at(const entry *e, int ne, int ncol, double x0, double y
             double yc = y1 - 0.45 * ey - (r + 0.5) * 1.45 * ey;
             double hx[2] = {cx, cx + 2.2 * ex}, hy[2] = {yc, yc};
             plcol0(en->color);
-            set_width(en->lw);
-            set_dashed(en->dashed, en->lw);
-            plline(2, hx, hy);
-            set_dashed(0, 0);
+            if (en->swatch) {
+                double sx[4] = {cx, cx + 2.2 * ex, cx + 2.2 * ex, cx};
+                double sy[4] = {yc - 0.4 * ey, yc - 0.4 * ey, yc + 0.4 * ey, yc + 0.4 * ey};
+                plfill(4, sx, sy);
+            } else {
+                set_width(en->lw);
+                set_dashed(en->dashed, en->lw);
+                plline(2, hx, hy);
+                set_dashed(0, 0);
+            }
             draw_marker(en->marker, cx + 1.1 * ex, yc, marker_pt);
             plcol0(C_FG);
             plptex(cx + 2.8 * ex, yc, 1, 0, 0, en->label);
@@ -920,6 +1014,35 @@ static void draw_ticks(const panel *p)
             plline(2, tx, ty);
         }
     }
+}
+
+/* A series' band (lo, hi as drawn; NaN where there is none): each run of
+ * points with both ends is a filled area, a point alone a short bar. */
+static void draw_band(const series *s, const double *lo, const double *hi)
+{
+    double *fx = malloc(sizeof(double) * 2 * (size_t)(s->n > 0 ? s->n : 1)),
+           *fy = malloc(sizeof(double) * 2 * (size_t)(s->n > 0 ? s->n : 1));
+    plcol0(s->band_color);
+    for (int i = 0; fx && fy && i < s->n;) {
+        if (!isfinite(lo[i]) || !isfinite(hi[i])) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < s->n && isfinite(lo[j]) && isfinite(hi[j])) j++;
+        if (j - i == 1) {
+            double bx[2] = {s->x[i], s->x[i]}, by[2] = {lo[i], hi[i]};
+            set_width(4.0);
+            plline(2, bx, by);
+        } else {
+            int m = 0;
+            for (int t = i; t < j; t++) fx[m] = s->x[t], fy[m++] = hi[t];
+            for (int t = j - 1; t >= i; t--) fx[m] = s->x[t], fy[m++] = lo[t];
+            plfill(m, fx, fy);
+        }
+        i = j;
+    }
+    free(fx), free(fy);
 }
 
 static void draw_panel(panel *p)
@@ -969,10 +1092,18 @@ static void draw_panel(panel *p)
         }
         free(fx), free(fy);
     }
-    for (int k = 0; k < p->ns; k++) {
+    /* The series' bands, then their lines (series 0 last when top0). */
+    for (int j = 0; j < p->ns; j++) {
+        int k = p->top0 ? (j + 1) % p->ns : j;
+        if (p->tblo[k]) draw_band(&p->s[k], p->tblo[k], p->tbhi[k]);
+    }
+    for (int o = 0; o < p->ns; o++) {
+        int k = p->top0 ? (o + 1) % p->ns : o;
         const series *s = &p->s[k];
+        double lw = s->lw > 0 ? s->lw : 2.0;
         plcol0(s->color);
-        set_width(2.0);
+        set_width(lw);
+        if (s->dash) set_dashed(s->dash, lw);
         /* Runs of finite points (a log axis drops zeros). */
         for (int i = 0; i < s->n;) {
             int j = i;
@@ -980,12 +1111,14 @@ static void draw_panel(panel *p)
             if (j - i > 1) plline(j - i, s->x + i, p->ty[k] + i);
             i = j + 1;
         }
+        if (s->dash) set_dashed(0, 0);
     }
     for (int k = 0; k < p->nv; k++) {
+        if (!isfinite(p->v[k].x)) continue;
         double vx[2] = {p->v[k].x, p->v[k].x}, vy[2] = {p->ay.lo, p->ay.hi};
         plcol0(p->v[k].color);
         set_width(p->v[k].lw);
-        set_dashed(1, p->v[k].lw);
+        set_dashed(p->v[k].dotted ? LS_DOTTED : LS_DASHED, p->v[k].lw);
         plline(2, vx, vy);
         set_dashed(0, 0);
     }
@@ -993,7 +1126,8 @@ static void draw_panel(panel *p)
      * clipped to the box. */
     plvpor(p->bx0, p->bx1, p->by0, p->by1);
     plwind(p->bx0, p->bx1, p->by0, p->by1);
-    for (int k = 0; k < p->ns; k++) {
+    for (int j = 0; j < p->ns; j++) {
+        int k = p->top0 ? (j + 1) % p->ns : j;
         plcol0(p->s[k].color);
         for (int i = 0; i < p->s[k].n; i++)
             if (isfinite(p->ty[k][i]))
@@ -1033,6 +1167,12 @@ static void draw_panel(panel *p)
         set_font(F_TITLE, 0);
         plgchr(&def, &ch);
         plmtex("t", pt_mm(TITLE_AT) / ch, 0.5, 0.5, p->title);
+    }
+    if (p->message) {
+        set_font(F_LABEL, 0);
+        plcol0(C_GREY);
+        plptex(0.5, 0.5, 1, 0, 0.5, p->message);
+        plcol0(C_FG);
     }
     if (p->where >= 0) {
         double w, h, r[4];
@@ -1128,19 +1268,140 @@ static void panel_init(panel *p, double cx0, double cx1, double cy0, double cy1,
     p->cx0 = cx0, p->cx1 = cx1, p->cy0 = cy0, p->cy1 = cy1;
     p->title = title, p->xlabel = xlabel, p->ylabel = ylabel;
     p->hline = NAN;
+    p->xr_lo = p->xr_hi = NAN;
     p->marker_pt = 6;
     p->where = -1;
 }
 
-static void add_series(panel *p, const double *x, const double *y, int n, int color, int marker,
-                       const char *label)
+static series *add_series(panel *p, const double *x, const double *y, int n, int color, int marker,
+                          const char *label)
 {
-    if (p->ns < MAX_PANEL_SERIES) p->s[p->ns++] = (series){x, y, n, color, marker, label};
+    if (p->ns >= MAX_PANEL_SERIES) return NULL;
+    p->s[p->ns] =
+        (series){.x = x, .y = y, .n = n, .color = color, .marker = marker, .label = label};
+    return &p->s[p->ns++];
 }
 
-static void add_vline(panel *p, double x, int color, double lw, const char *label)
+static vline *add_vline(panel *p, double x, int color, double lw, const char *label)
 {
-    if (p->nv < MAX_PANEL_SERIES) p->v[p->nv++] = (vline){x, color, lw, label};
+    if (p->nv >= MAX_PANEL_SERIES) return NULL;
+    p->v[p->nv] = (vline){.x = x, .color = color, .lw = lw, .label = label};
+    return &p->v[p->nv++];
+}
+
+/* ---- Evidence (evidence.h) on a panel ---- */
+
+/* The legend's words for the evidence; they live as long as the figure. */
+typedef struct ev_labels {
+    char all[64], band[40], lstar_nf[64];
+} ev_labels;
+
+static void ev_labels_make(const aniso_profile_result *r, ev_labels *l)
+{
+    char mask[160];
+    aniso_report_mask_desc(r, mask, sizeof mask);
+    if (strlen(mask) < sizeof l->all)
+        memcpy(l->all, mask, strlen(mask) + 1);
+    else
+        snprintf(l->all, sizeof l->all, "tokens measured");
+    const aniso_evidence *ev = r->evidence;
+    double level = !ev ? NAN : ev->boot.n_boot > 0 ? ev->boot.level : ev->nofirst_boot.level;
+    if (!(level > 0 && level < 1)) level = 0.95;
+    snprintf(l->band, sizeof l->band, "%g%% interval", level * 100);
+    snprintf(l->lstar_nf, sizeof l->lstar_nf, "L* = %d without first token",
+             ev ? ev->nofirst_analysis.L_star : 0);
+}
+
+/* Registry metric k of the n layers m into y; whether any value is finite. */
+static int ev_values(const aniso_layer_metrics *m, int n, int k, double *y)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) any |= isfinite(y[i] = aniso_metric_value(&m[i], k));
+    return any;
+}
+
+/* The bootstrap intervals of registry metric k into lo and hi (NaN where a
+ * layer has none); whether any layer has both ends. */
+static int ev_band(const aniso_bootstrap *b, int n, int k, double *lo, double *hi)
+{
+    if (b->n_boot <= 0 || !b->layers || k < 0 || k >= b->n_metrics) return 0;
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        const aniso_interval *iv = &b->layers[(size_t)i * (size_t)b->n_metrics + (size_t)k];
+        int ok = isfinite(iv->lo) && isfinite(iv->hi);
+        lo[i] = ok ? iv->lo : NAN, hi[i] = ok ? iv->hi : NAN;
+        any |= ok;
+    }
+    return any;
+}
+
+#define EV_ARRAYS 7 /* per panel: lo, hi, the profile without first tokens, its lo, hi, 2 nulls */
+
+/* Adds to panel p, whose series 0 is registry metric k of the profile
+ * (band colour slot band), what r's evidence holds of it: the interval as a
+ * band behind the line, the profile without first tokens (with its band
+ * and its L*), the isotropic null (dashed) and the permuted null (dotted);
+ * with full_legend, a legend naming them all (the other panels of a figure
+ * name their vertical lines only: the lines mean the same in each). buf:
+ * EV_ARRAYS x n doubles. Whether anything was added (if not, the panel is
+ * as it was). */
+static int add_evidence(panel *p, const aniso_profile_result *r, int k, const double *x,
+                        double *buf, int band, const ev_labels *l, int full_legend)
+{
+    const aniso_evidence *ev = r->evidence;
+    if (!ev || p->ns < 1 || k < 0) return 0;
+    int n = r->n_measured, added = 0, band_color = -1;
+    double *lo = buf, *hi = buf + n, *nf = buf + 2 * n, *nflo = buf + 3 * n, *nfhi = buf + 4 * n,
+           *iso = buf + 5 * n, *perm = buf + 6 * n;
+    series *s0 = &p->s[0], *s;
+    if (ev_band(&ev->boot, n, k, lo, hi)) {
+        s0->lo = lo, s0->hi = hi, s0->band_color = band;
+        band_color = band, added = 1;
+    }
+    if (ev->nofirst && ev_values(ev->nofirst, n, k, nf) &&
+        (s = add_series(p, x, nf, n, C_NOFIRST, s0->marker, "without first token"))) {
+        if (ev_band(&ev->nofirst_boot, n, k, nflo, nfhi)) {
+            s->lo = nflo, s->hi = nfhi, s->band_color = C_NOFIRST_BAND;
+            if (band_color < 0) band_color = C_NOFIRST_BAND;
+        }
+        int ls = ev->nofirst_analysis.L_star;
+        vline *v = n > 0 && ls >= x[0] && ls <= x[n - 1]
+                       ? add_vline(p, ls, C_NOFIRST, 1.5, l->lstar_nf)
+                       : NULL;
+        if (v) v->dotted = 1;
+        added = 1;
+    }
+    if (ev->null_iso && ev_values(ev->null_iso, n, k, iso) &&
+        (s = add_series(p, x, iso, n, C_NULL, M_NONE, "isotropic null"))) {
+        s->dash = LS_DASHED, s->lw = 1.5;
+        added = 1;
+    }
+    if (ev->null_perm && ev_values(ev->null_perm, n, k, perm) &&
+        (s = add_series(p, x, perm, n, C_NULL, M_NONE, "permuted null"))) {
+        s->dash = LS_DOTTED, s->lw = 1.5;
+        added = 1;
+    }
+    if (!added) return 0;
+    s0->label = l->all;
+    if (full_legend) p->legend = 2;
+    p->top0 = 1;
+    p->fill = 0; /* other lines over it: no shade down to zero */
+    if (band_color >= 0) p->band_label = l->band, p->band_label_color = band_color;
+    return 1;
+}
+
+/* Whether values on [lo, hi] = [0, unbounded) read better on a log axis:
+ * every finite one positive, spanning more than a factor 30. */
+static int wants_log(const double *const *ys, int ny, int n)
+{
+    double mn = INFINITY, mx = -INFINITY;
+    for (int a = 0; a < ny; a++)
+        for (int i = 0; ys[a] && i < n; i++) {
+            if (!isfinite(ys[a][i])) continue;
+            if (ys[a][i] <= 0) return 0;
+            mn = fmin(mn, ys[a][i]), mx = fmax(mx, ys[a][i]);
+        }
+    return isfinite(mn) && mx > 30 * mn;
 }
 
 /* ---- The figures ---- */
@@ -1149,10 +1410,12 @@ aniso_status figure_profile(const char *path, unsigned format, const char *title
                             const aniso_profile_result *r, aniso_error *err)
 {
     int n = r->n_measured;
-    double *x = malloc(sizeof(double) * 9 * (size_t)n);
+    /* 9 arrays of the profile's, then EV_ARRAYS for each of the panels
+     * that show the evidence (the first three). */
+    double *x = malloc(sizeof(double) * (9 + 3 * EV_ARRAYS) * (size_t)n);
     if (!x) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
     double *idr = x + n, *er = x + 2 * n, *cs = x + 3 * n, *ev = x + 4 * n, *cv = x + 5 * n,
-           *nz = x + 6 * n, *ne = x + 7 * n, *nc = x + 8 * n;
+           *nz = x + 6 * n, *ne = x + 7 * n, *nc = x + 8 * n, *evbuf = x + 9 * n;
     for (int i = 0; i < n; i++) {
         x[i] = r->layer_ids ? r->layer_ids[i] : i;
         idr[i] = r->layers[i].intrinsic_dim_ratio;
@@ -1206,6 +1469,18 @@ aniso_status figure_profile(const char *path, unsigned format, const char *title
     add_series(&ps[5], x, nz, n, C_BLUE, M_NONE, "Intrinsic Dim Ratio");
     add_series(&ps[5], x, ne, n, C_GREEN, M_NONE, "1 - Effective Rank (norm)");
     add_series(&ps[5], x, nc, n, C_MAGENTA, M_NONE, "Avg Cos Sim");
+    /* The evidence on the ratio, effective rank and cosine panels. */
+    static const char *const ev_keys[3] = {"intrinsic_dim_ratio", "effective_rank",
+                                           "avg_cos_sim_to_mean"};
+    static const int ev_colors[3] = {C_BLUE, C_GREEN, C_MAGENTA};
+    ev_labels el;
+    ev_labels_make(r, &el);
+    for (int i = 0, legend = 1; i < 3 && r->evidence; i++) {
+        set_rgb(C_BAND + i, palette[ev_colors[i]], BAND_ALPHA);
+        if (add_evidence(&ps[i], r, aniso_metric_find(ev_keys[i]), x, evbuf + i * EV_ARRAYS * n,
+                         C_BAND + i, &el, legend))
+            legend = 0;
+    }
     int bad = 0;
     for (int i = 0; i < 6; i++) bad |= panel_prepare(&ps[i]);
     if (!bad) {
@@ -1277,6 +1552,25 @@ aniso_status figure_spectrum(const char *path, unsigned format, const char *titl
     return st;
 }
 
+/* Prepares and draws the np panels under the title lines, frees them,
+ * closes the figure; bad (memory ran out building them) removes the file. */
+static aniso_status panels_finish(fig *f, panel *ps, int np, const char *const *tl, int nl, int bad,
+                                  const char *path, aniso_error *err)
+{
+    for (int i = 0; i < np; i++) bad |= panel_prepare(&ps[i]);
+    if (!bad) {
+        draw_panels(ps, np);
+        draw_title(tl, nl);
+    }
+    for (int i = 0; i < np; i++) panel_free(&ps[i]);
+    aniso_status st = fig_close(f, err);
+    if (!st && bad) {
+        remove(path);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    }
+    return st;
+}
+
 aniso_status figure_norms(const char *path, unsigned format, const char *title,
                           const aniso_profile_result *r, aniso_error *err)
 {
@@ -1291,8 +1585,35 @@ aniso_status figure_norms(const char *path, unsigned format, const char *title,
         hi[i] = mn[i] + r->layers[i].std_norm;
         cv[i] = r->layers[i].norm_cv;
     }
+    /* The token controls (evidence.h): the mean norm at positions 0 .. 15
+     * at the first measured layer, L* and the last, when there are any. */
+    double tx[ANISO_POS_PROFILE], ty[3][ANISO_POS_PROFILE];
+    char tlab[3][64];
+    int nt = 0, tlayer[3];
+    const aniso_layer_tokens *tok = r->evidence ? r->evidence->tokens : NULL;
+    for (int p = 0; p < ANISO_POS_PROFILE; p++) tx[p] = p;
+    if (tok && n > 0) {
+        int at_star = -1;
+        for (int i = 0; i < n; i++)
+            if ((r->layer_ids ? r->layer_ids[i] : i) == r->analysis.L_star) at_star = i;
+        int cand[3] = {0, at_star, n - 1};
+        for (int c = 0; c < 3; c++) {
+            int i = cand[c], dup = i < 0, any = 0;
+            for (int t = 0; t < nt; t++) dup |= tlayer[t] == i;
+            if (dup) continue;
+            for (int p = 0; p < ANISO_POS_PROFILE; p++) {
+                double v = tok[i].pos_norm[p];
+                ty[nt][p] = tok[i].pos_count[p] > 0 && isfinite(v) ? v : NAN;
+                any |= isfinite(ty[nt][p]);
+            }
+            if (!any) continue;
+            int l = r->layer_ids ? r->layer_ids[i] : i;
+            snprintf(tlab[nt], sizeof tlab[nt], "layer %d%s", l, i == at_star ? " (L*)" : "");
+            tlayer[nt++] = i;
+        }
+    }
     fig f;
-    aniso_status st = fig_open(&f, path, format, 2100, 900, err);
+    aniso_status st = fig_open(&f, path, format, nt ? 3150 : 2100, 900, err);
     if (st) {
         free(x);
         return st;
@@ -1303,36 +1624,116 @@ aniso_status figure_norms(const char *path, unsigned format, const char *title,
     int nl = profile_title(r, head, lines);
     const char *tl[3] = {lines[0], lines[1], lines[2]};
     double top = 1 - title_height(nl), bot = pt_mm(4) / G.ph, side = pt_mm(4) / G.pw;
-    panel ps[2];
-    panel_init(&ps[0], side, 0.5, bot, top, "Mean Embedding Norm (+/- 1 std)", "Layer",
+    double mid0 = 0.5, mid1 = 0.5, cw = (1 - 2 * side) / 3;
+    if (nt) mid0 = side + cw, mid1 = side + 2 * cw;
+    panel ps[3];
+    panel_init(&ps[0], side, mid0, bot, top, "Mean Embedding Norm (+/- 1 std)", "Layer",
                "Embedding Norm");
     add_series(&ps[0], x, mn, n, C_BLUE, M_CIRCLE, "Mean norm");
     ps[0].band_lo = lo;
     ps[0].band_hi = hi;
-    panel_init(&ps[1], 0.5, 1 - side, bot, top,
+    panel_init(&ps[1], mid0, nt ? mid1 : 1 - side, bot, top,
                "Norm Coefficient of Variation (low = more uniform norms)", "Layer",
                "CV = std/mean");
     add_series(&ps[1], x, cv, n, C_GREEN, M_SQUARE, "Norm CV");
     ps[1].hline = 0.0;
-    int bad = 0;
+    int bad = 0, np = nt ? 3 : 2;
     for (int i = 0; i < 2; i++) {
         ps[i].int_x = 1;
         ps[i].legend = 1;
         add_vline(&ps[i], r->analysis.L_star, C_RED, 2.0, ls);
-        bad |= panel_prepare(&ps[i]);
     }
-    if (!bad) {
-        draw_panels(ps, 2);
-        draw_title(tl, nl);
+    if (nt) {
+        const double *all[3] = {ty[0], ty[1], ty[2]};
+        int logy = wants_log(all, nt, ANISO_POS_PROFILE);
+        panel_init(&ps[2], mid1, 1 - side, bot, top, "Mean Norm by Position in the Sequence",
+                   "Position (0: the first token)", logy ? "Mean norm (log scale)" : "Mean norm");
+        ps[2].logy = logy;
+        ps[2].int_x = 1;
+        ps[2].xr_lo = 0, ps[2].xr_hi = ANISO_POS_PROFILE - 1;
+        ps[2].legend = 2;
+        for (int t = 0; t < nt; t++) {
+            set_viridis(C_SERIES + t, nt > 1 ? (double)t / (nt - 1) * 0.85 : 0);
+            add_series(&ps[2], tx, ty[t], ANISO_POS_PROFILE, C_SERIES + t, M_CIRCLE, tlab[t]);
+        }
     }
-    for (int i = 0; i < 2; i++) panel_free(&ps[i]);
     free(x);
-    st = fig_close(&f, err);
-    if (!st && bad) {
-        remove(path);
-        st = aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    return panels_finish(&f, ps, np, tl, nl, bad, path, err);
+}
+
+#define MAX_FAMILY 12 /* panels of the metric family figure */
+
+aniso_status figure_family(const char *path, unsigned format, const char *title,
+                           const aniso_profile_result *r, aniso_error *err)
+{
+    int nm, n = r->n_measured, which[MAX_FAMILY], np = 0;
+    const aniso_metric_info *reg = aniso_metric_registry(&nm);
+    for (int k = 0; k < nm && np < MAX_FAMILY; k++)
+        if (!(reg[k].flags & ANISO_METRIC_NOTEBOOK)) which[np++] = k;
+    size_t cnt = (size_t)(n > 0 ? n : 1);
+    double *x = malloc(sizeof(double) * cnt * (size_t)(1 + np * (1 + EV_ARRAYS)));
+    if (!x) return aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) x[i] = r->layer_ids ? r->layer_ids[i] : i;
+    int ncol = np < 3 ? (np > 0 ? np : 1) : 3, rows = np > 0 ? (np + ncol - 1) / ncol : 1;
+    fig f;
+    aniso_status st = fig_open(&f, path, format, 2700, rows <= 2 ? 1650 : 825 * rows, err);
+    if (st) {
+        free(x);
+        return st;
     }
-    return st;
+    char ls[64], head[512], lines[3][512], ylab[MAX_FAMILY][96];
+    snprintf(ls, sizeof ls, "L* = %d", r->analysis.L_star);
+    snprintf(head, sizeof head, "%s: The Wider Metric Family (L* = %d)", title, r->analysis.L_star);
+    int nl = profile_title(r, head, lines);
+    const char *tl[3] = {lines[0], lines[1], lines[2]};
+    double top = 1 - title_height(nl), bot = pt_mm(4) / G.ph, side = pt_mm(4) / G.pw;
+    double cw = (1 - 2 * side) / ncol, rh = (top - bot) / rows;
+    /* tab10 without the orange and red of the profile without first
+     * tokens and of L*. */
+    static const int pick[8] = {0, 2, 4, 5, 6, 9, 8, 7};
+    static const int markers[5] = {M_CIRCLE, M_SQUARE, M_TRIANGLE, M_DIAMOND, M_PENTAGON};
+    ev_labels el;
+    ev_labels_make(r, &el);
+    const aniso_evidence *evd = r->evidence;
+    panel ps[MAX_FAMILY];
+    int legend = 1; /* the evidence's legend still to place */
+    for (int j = 0; j < np; j++) {
+        int k = which[j], c = j % ncol, row = j / ncol;
+        double *y = x + cnt * (size_t)(1 + j * (1 + EV_ARRAYS)), *buf = y + cnt;
+        panel *p = &ps[j];
+        snprintf(ylab[j], sizeof ylab[j], "%s", reg[k].key);
+        panel_init(p, side + c * cw, side + (c + 1) * cw, bot + (rows - 1 - row) * rh,
+                   bot + (rows - row) * rh, reg[k].title, "Layer", ylab[j]);
+        p->int_x = 1;
+        if (n > 0) p->xr_lo = x[0], p->xr_hi = x[n - 1];
+        set_rgb(C_SERIES + j, tab10[pick[j % 8]], 1.0);
+        set_rgb(C_BAND + j, tab10[pick[j % 8]], BAND_ALPHA);
+        int measured = ev_values(r->layers, n, k, y);
+        if (!measured && evd && evd->nofirst) measured = ev_values(evd->nofirst, n, k, buf);
+        if (!measured) {
+            p->message = "not measured";
+            continue;
+        }
+        add_series(p, x, y, n, C_SERIES + j, markers[j % 5], reg[k].title);
+        add_vline(p, r->analysis.L_star, C_RED, 2.0, ls);
+        p->legend = 1;
+        if (add_evidence(p, r, k, x, buf, C_BAND + j, &el, legend)) legend = 0;
+        /* Rank-like metrics (unbounded above) on a log axis when they, their
+         * intervals and nulls span more than a factor 30. */
+        const double *all[2 * MAX_PANEL_SERIES] = {y};
+        int ny = 1;
+        for (int t = 0; t < p->ns; t++) {
+            if (t > 0 && ny < 2 * MAX_PANEL_SERIES) all[ny++] = p->s[t].y;
+            if (p->s[t].lo && ny + 2 <= 2 * MAX_PANEL_SERIES)
+                all[ny++] = p->s[t].lo, all[ny++] = p->s[t].hi;
+        }
+        if (reg[k].lo >= 0 && reg[k].hi > 1 && wants_log(all, ny, n)) {
+            p->logy = 1;
+            snprintf(ylab[j], sizeof ylab[j], "%s (log scale)", reg[k].key);
+        }
+    }
+    free(x);
+    return panels_finish(&f, ps, np, tl, nl, 0, path, err);
 }
 
 /* A compared model's name: a file path shortened to its file name. */
@@ -1382,7 +1783,7 @@ aniso_status figure_compare(const char *path, unsigned format, aniso_result_file
     /* The legend: one row under the panels when it fits, else columns. */
     entry e[N_SERIES];
     static const int markers[3] = {M_CIRCLE, M_SQUARE, M_TRIANGLE};
-    for (int k = 0; k < nn; k++) e[k] = (entry){C_SERIES + k, M_CIRCLE, 0, 2.0, labels[k]};
+    for (int k = 0; k < nn; k++) e[k] = (entry){C_SERIES + k, M_CIRCLE, 0, 2.0, labels[k], 0};
     int ncol = nn;
     double lw, lh;
     page_coords();

@@ -16,6 +16,10 @@ aniso_status figure_spectrum(const char *path, unsigned format, const char *titl
                              const aniso_profile_result *r, aniso_error *err);
 aniso_status figure_norms(const char *path, unsigned format, const char *title,
                           const aniso_profile_result *r, aniso_error *err);
+/* One panel per registry metric outside the notebook's (analysis.h), with
+ * the evidence's intervals, nulls and profile without first tokens. */
+aniso_status figure_family(const char *path, unsigned format, const char *title,
+                           const aniso_profile_result *r, aniso_error *err);
 aniso_status figure_compare(const char *path, unsigned format, aniso_result_file *const *rs, int n,
                             aniso_error *err);
 

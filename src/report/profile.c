@@ -85,11 +85,13 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
                                     const aniso_profile_result *r, char **files, int *n_files,
                                     aniso_error *err)
 {
-    static const char *const stems[3] = {"anisotropy_profile", "eigenvalue_spectrum",
-                                         "norm_analysis"};
+    enum { N_FIGURES = 4 };
+    static const char *const stems[N_FIGURES] = {"anisotropy_profile", "eigenvalue_spectrum",
+                                                 "norm_analysis", "metric_family"};
     typedef aniso_status (*figure_fn)(const char *, unsigned, const char *,
                                       const aniso_profile_result *, aniso_error *);
-    static const figure_fn draw[3] = {figure_profile, figure_spectrum, figure_norms};
+    static const figure_fn draw[N_FIGURES] = {figure_profile, figure_spectrum, figure_norms,
+                                              figure_family};
     int json_only = (formats & ANISO_FIG_NONE) != 0;
     if (!(formats & (ANISO_FIG_PNG | ANISO_FIG_PDF | ANISO_FIG_SVG))) formats = ANISO_FIG_PNG;
     *n_files = 0;
@@ -112,7 +114,7 @@ aniso_status aniso_report_write_all(const char *dir, unsigned formats,
     if ((st = astage_add(&s, file, &path[0], err)) ||
         (st = aniso_report_write_json(path[0], r, err)))
         goto fail;
-    for (int k = 0; k < 3 && !json_only; k++)
+    for (int k = 0; k < N_FIGURES && !json_only; k++)
         for (int j = 0; j < 3; j++) {
             if (!(formats & fig_formats[j])) continue;
             snprintf(file, sizeof file, "%s_%s%s.%s", stems[k], name, tag,

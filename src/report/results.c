@@ -11,6 +11,7 @@
 #include "aniso/aniso.h"
 #include "base/base.h"
 #include "io/json.h"
+#include "report/report_int.h"
 
 char *aniso_report_short_name(const char *model)
 {
@@ -46,8 +47,9 @@ static aj *num_list(const aniso_layer_metrics *L, int n, size_t offset)
 #define LIST(field) num_list(r->layers, n, offsetof(aniso_layer_metrics, field))
 
 /* One layer's metrics, every one of the registry under its key; a metric
- * that was not measured (NaN: TwoNN without the rows) is null. */
-static aj *layer_object(const aniso_layer_metrics *m, int i)
+ * that was not measured (NaN: TwoNN without the rows, a null's non-spectral
+ * metrics without them) is null. */
+aj *report_layer_object(const aniso_layer_metrics *m, int i)
 {
     aj *o = aj_new_object(), *ev = aj_new_array();
     int bad = !o || !ev, nm;
@@ -56,9 +58,7 @@ static aj *layer_object(const aniso_layer_metrics *m, int i)
     bad = bad || aj_set(o, "layer", aj_new_int(i));
     for (int k = 0; k < nm && !bad; k++) {
         double v = aniso_metric_value(m, k);
-        bad =
-            aj_set(o, reg[k].key,
-                   isnan(v) && (reg[k].flags & ANISO_METRIC_ROWS) ? aj_new_null() : aj_new_real(v));
+        bad = aj_set(o, reg[k].key, isfinite(v) ? aj_new_real(v) : aj_new_null());
     }
     if (!bad) {
         bad = aj_set(o, "eigenvalues", ev);
@@ -143,6 +143,46 @@ static int add_info(aj *sel, const aniso_profile_result *r)
     return bad;
 }
 
+/* How the result was measured, in the keys `aniso compare` checks
+ * (docs/METRICS.md section 4). */
+static int add_provenance(aj *o, const aniso_profile_result *r)
+{
+    const aniso_run_info *in = r->info;
+    char roles[64], mask[160];
+    aj *p = aj_new_object(), *pos = aj_new_array(), *ls = aj_new_array();
+    int bad = !p || !pos || !ls;
+    bad = bad || aj_append(pos, aj_new_int(in ? in->pos_from : 0)) ||
+          aj_append(pos, in && in->pos_to > 0 ? aj_new_int(in->pos_to) : aj_new_null());
+    for (int i = 0; !bad && i < r->n_measured; i++)
+        bad = aj_append(ls, aj_new_int(r->layer_ids ? r->layer_ids[i] : i));
+    unsigned ex = in ? in->exclude : r->skip_first_token ? ANISO_TOKEN_FIRST : 0;
+    bad = bad ||
+          set_str(p, "centring",
+                  "each layer's rows centred at their mean (covariance, every spectral metric, "
+                  "RankMe included); cosines and norms on the rows as they are") ||
+          set_str(p, "exclude", aniso_token_roles_str(ex, roles, sizeof roles)) ||
+          aj_set(p, "positions", pos) ||
+          set_str(p, "mask", aniso_report_mask_desc(r, mask, sizeof mask)) ||
+          set_str(p, "last_layer", in ? in->last_layer : "hf") || aj_set(p, "layers", ls) ||
+          set_str(p, "input", in ? in->source : "prompts") ||
+          aj_set(p, "text_hash",
+                 in && in->text_hash ? aj_new_string(in->text_hash, strlen(in->text_hash))
+                                     : aj_new_null()) ||
+          aj_set(p, "context", aj_new_int(in ? (long long)in->context : 0)) ||
+          set_str(p, "dtype", r->dtype ? r->dtype : "") ||
+          aj_set(p, "n_tokens", aj_new_int((long long)r->n_tokens)) ||
+          aj_set(p, "seed",
+                 r->evidence ? aj_new_int((long long)r->evidence->boot.seed) : aj_new_null()) ||
+          aj_set(p, "n_boot", aj_new_int(r->evidence ? r->evidence->boot.n_boot : 0));
+    pos = ls = NULL;
+    if (!bad) {
+        bad = aj_set(o, "provenance", p);
+        p = NULL;
+    }
+    aj_free(p), aj_free(pos), aj_free(ls);
+    return bad;
+}
+
 aniso_status aniso_report_write_json(const char *path, const aniso_profile_result *r,
                                      aniso_error *err)
 {
@@ -183,7 +223,8 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     for (size_t i = 0; r->tokens_per_prompt && i < r->n_prompts && !bad; i++)
         bad = aj_append(tpp, aj_new_int((long long)r->tokens_per_prompt[i]));
     for (int i = 0; i < n && !bad; i++)
-        bad = aj_append(layers, layer_object(&r->layers[i], r->layer_ids ? r->layer_ids[i] : i));
+        bad = aj_append(layers,
+                        report_layer_object(&r->layers[i], r->layer_ids ? r->layer_ids[i] : i));
     bad = bad || aj_set(o, "phase1_p", aj_new_real(a->phase1.p)) ||
           aj_set(o, "phase2_p", aj_new_real(a->phase2.p)) ||
           aj_set(o, "n_tokens", aj_new_int((long long)r->n_tokens)) ||
@@ -219,9 +260,11 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     }
     aj_free(wl), aj_free(concl);
     if (!bad && r->raw_last) {
-        aj *raw = layer_object(r->raw_last, r->n_layers);
+        aj *raw = report_layer_object(r->raw_last, r->n_layers);
         bad = !raw || aj_set(o, "raw_last_layer", raw);
     }
+    bad = bad || add_provenance(o, r);
+    bad = bad || report_evidence_json(o, r);
     bad = bad || set_str(tool, "name", "aniso") || set_str(tool, "version", aniso_version()) ||
           aj_set(o, "tool", tool);
     tool = NULL;
@@ -229,6 +272,7 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
           aj_set(tim, "forward", aj_new_real(r->t_forward)) ||
           aj_set(tim, "moments", aj_new_real(r->t_moments)) ||
           aj_set(tim, "metrics", aj_new_real(r->t_metrics)) ||
+          (r->evidence && aj_set(tim, "evidence", aj_new_real(r->t_evidence))) ||
           aj_set(tim, "total", aj_new_real(r->t_total)) || aj_set(o, "timing_seconds", tim);
     tim = NULL;
     char *text = bad ? NULL : aj_dump(o, 2);
@@ -340,6 +384,61 @@ static int read_layers(const aj *o, int n, const char *path, aniso_layer_metrics
     return 0;
 }
 
+/* The provenance object, and the bootstrap's replicates of the profile
+ * statistics (their L* among the profile's layers, their range and maximum
+ * shares of variance). */
+static int read_evidence(const aj *o, int n, const char *path, aniso_result_file *r,
+                         aniso_error *err)
+{
+    aj *p = aj_get(o, "provenance");
+    if (aj_is_object(p) && !(r->provenance = aj_dump(p, 0))) goto nomem;
+    aj *iv = aj_get(o, "intervals"), *rp = aj_get(iv, "replicates");
+    if (!aj_is_object(rp)) return 0;
+    aj *L = aj_get(rp, "L_star"), *rg = aj_get(rp, "profile_range"),
+       *mx = aj_get(rp, "max_anisotropy");
+    size_t B = aj_size(L);
+    double seed = 0, units = 0, nb = 0;
+    int ra = read_num(iv, "seed", 0, 18446744073709551615.0, 1, path, &seed, err);
+    int rb = ra == 1 ? read_num(iv, "n_units", 2, 1e15, 1, path, &units, err) : ra;
+    int c = rb == 1 ? read_num(iv, "n_boot", 2, 1e6, 1, path, &nb, err) : rb;
+    if (c < 0) return -1;
+    if (c == 0 || !aj_is_array(L) || !aj_is_array(rg) || !aj_is_array(mx) || aj_size(rg) != B ||
+        aj_size(mx) != B || nb != (double)B) {
+        aniso_error_set(err, ANISO_FORMAT, "%s: 'intervals' has malformed replicates", path);
+        return -1;
+    }
+    r->rep_range = malloc(B * sizeof *r->rep_range);
+    r->rep_max = malloc(B * sizeof *r->rep_max);
+    r->rep_L_star = malloc(B * sizeof *r->rep_L_star);
+    if (!r->rep_range || !r->rep_max || !r->rep_L_star) goto nomem;
+    for (size_t b = 0; b < B; b++) {
+        aj *l = aj_at(L, b), *g = aj_at(rg, b), *m = aj_at(mx, b);
+        double lv = aj_is_number(l) ? aj_num(l) : NAN, gv = aj_is_number(g) ? aj_num(g) : NAN,
+               mv = aj_is_number(m) ? aj_num(m) : NAN;
+        /* a replicate without a value (null) stays NaN; L* -1 */
+        if ((aj_is_number(l) && !(lv >= 0 && lv <= ANISO_MAX_LAYERS + 1 && lv == floor(lv))) ||
+            (aj_is_number(l) && (int)lv > n + ANISO_MAX_LAYERS) ||
+            (aj_is_number(g) && !(gv >= 0 && gv <= 1 + 1e-9)) ||
+            (aj_is_number(m) && !(mv >= 0 && mv <= 1 + 1e-9))) {
+            aniso_error_set(err, ANISO_FORMAT,
+                            "%s: intervals.replicates[%zu] is out of range (L* a layer, shares "
+                            "from 0 to 1)",
+                            path, b);
+            return -1;
+        }
+        r->rep_L_star[b] = aj_is_number(l) ? (int)lv : -1;
+        r->rep_range[b] = gv;
+        r->rep_max[b] = mv;
+    }
+    r->n_rep = (int)B;
+    r->rep_seed = (unsigned long long)seed;
+    r->rep_units = (unsigned long long)units;
+    return 0;
+nomem:
+    aniso_error_set(err, ANISO_NO_MEMORY, "%s: out of memory", path);
+    return -1;
+}
+
 aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
 {
     char *buf = NULL;
@@ -386,6 +485,7 @@ aniso_result_file *aniso_result_load(const char *path, aniso_error *err)
         }
     }
     if (read_layers(o, n, path, &r->layers, err)) goto fail;
+    if (read_evidence(o, n, path, r, err)) goto fail;
     const char *model = aj_str(aj_get(o, "model")), *nm = aj_str(aj_get(o, "normalization"));
     r->model = str_dup(model ? model : path);
     r->normalization = str_dup(nm ? nm : "");
@@ -449,7 +549,8 @@ void aniso_result_free(aniso_result_file *r)
 {
     if (!r) return;
     free(r->path), free(r->model), free(r->normalization), free(r->idr), free(r->erank),
-        free(r->cos), free(r->mask), free(r->layers);
+        free(r->cos), free(r->mask), free(r->layers), free(r->provenance), free(r->rep_range),
+        free(r->rep_max), free(r->rep_L_star);
     free(r);
 }
 

@@ -40,7 +40,7 @@ ERROR_MSG_MAX = 1024  # error.h ANISO_ERROR_MSG_MAX
 MAX_ROPE_FACTORS = 512  # model.h ANISO_MAX_ROPE_FACTORS
 MAX_LAYERS = 4096  # model.h ANISO_MAX_LAYERS
 TOP_EIGS = 100  # analysis.h ANISO_TOP_EIGS
-REPORT_MAX_FILES = 11  # report.h ANISO_REPORT_MAX_FILES
+REPORT_MAX_FILES = 14  # report.h ANISO_REPORT_MAX_FILES
 
 
 def _find_library() -> str:
@@ -299,6 +299,7 @@ class RunInfo(Structure):
         ("parts_via", c_char_p),
         ("n_layers_measured", c_int),
         ("n_hidden", c_int),
+        ("text_hash", c_char_p),
     ]
 
 
@@ -328,6 +329,8 @@ class ProfileResult(Structure):
         ("t_moments", c_double),
         ("t_metrics", c_double),
         ("t_total", c_double),
+        ("t_evidence", c_double),
+        ("evidence", c_void_p),
     ]
 
 
@@ -389,6 +392,11 @@ class ProfileOpts(Structure):
         ("progress", PROFILE_PROGRESS_FN),
         ("progress_user", c_void_p),
         ("max_memory", c_uint64),
+        ("n_boot", c_int),
+        ("boot_blocks", c_int),
+        ("seed", c_uint64),
+        ("boot_indices", c_char_p),
+        ("no_controls", c_int),
     ]
 
 
@@ -408,6 +416,8 @@ class ProfileRun(Structure):
         ("layer_ids", POINTER(c_int)),
         ("tokens_per_prompt", POINTER(c_size_t)),
         ("parts", POINTER(PartInfo)),
+        ("evidence_store", c_void_p),
+        ("text_hash", c_char_p),
     ]
 
 

@@ -563,9 +563,19 @@ class Model:
         threads: int = 0,
         progress: Optional[ProgressFn] = None,
         chunk_tokens: Optional[int] = None,
+        boot: Optional[int] = None,
+        seed: int = 0,
+        boot_blocks: Optional[int] = None,
+        controls: bool = True,
     ) -> Dict[str, Any]:
         """The anisotropy profile, as `aniso profile` computes it; returns the
         report JSON as a dict (docs/METRICS.md section 4).
+
+        Evidence (docs/METRICS.md section 5): ``boot`` bootstrap replicates
+        over whole sequences (None: the default rule; 0: none), ``seed`` of
+        every random draw, ``boot_blocks`` blocks of sequences for layers
+        that hold moments (None: the default; 0: none), ``controls`` the
+        profile without first tokens, the nulls and the token controls.
 
         Input, one of: ``texts`` (prompts, each one sequence; a
         ``pathlib.Path`` is a prompts file read by the library), ``corpus``
@@ -670,6 +680,18 @@ class Model:
                 keep.append(ref)
                 o.reference = ctypes.pointer(ref)
             o.n_threads = int(threads)
+            if boot is not None:
+                if int(boot) < 0:
+                    raise InvalidArgumentError(f"boot takes 0 (none) or a count, not {boot!r}")
+                o.n_boot = int(boot) if int(boot) > 0 else -1
+            if not (0 <= int(seed) < 2**64):
+                raise InvalidArgumentError(f"seed takes 0 to 2**64 - 1, not {seed!r}")
+            o.seed = int(seed)
+            if boot_blocks is not None:
+                if int(boot_blocks) < 0 or int(boot_blocks) == 1:
+                    raise InvalidArgumentError(f"boot_blocks takes 0 (none) or 2 or more, not {boot_blocks!r}")
+                o.boot_blocks = int(boot_blocks) if int(boot_blocks) > 0 else -1
+            o.no_controls = 0 if controls else 1
             out = os.path.expanduser(os.fspath(out_dir)) if out_dir is not None else os.path.join(tmp, "report")
             if os.path.exists(out) and not os.path.isdir(out):
                 raise InvalidArgumentError(f"{out}: is not a folder; out_dir names the folder to write into")
