@@ -184,10 +184,11 @@ static void summary(const aniso_profile_run *run, int quiet)
                 if ((r->layer_ids ? r->layer_ids[i] : i) == a->L_star) at = i;
             printf(
                 "   95%% interval %.0f to %.0f; L* is there in %.0f%% of %d resamples of the %llu "
-                "%ss",
+                "%s",
                 bt->profile.L_star.lo, bt->profile.L_star.hi,
                 at >= 0 ? 100 * bt->profile.L_star_share[at] : 0.0, bt->n_boot,
-                (unsigned long long)bt->n_units, bt->unit);
+                (unsigned long long)bt->n_units,
+                strcmp(bt->unit, "sequence") ? "blocks of sequences" : "sequences");
         }
         printf("\n");
         if (w.bell_conclusive)
