@@ -1552,10 +1552,11 @@ aniso_status figure_spectrum(const char *path, unsigned format, const char *titl
     return st;
 }
 
-/* Prepares and draws the np panels under the title lines, frees them,
- * closes the figure; bad (memory ran out building them) removes the file. */
+/* Prepares and draws the np panels under the title lines, frees them and
+ * their x values, closes the figure; bad (memory ran out building them)
+ * removes the file. */
 static aniso_status panels_finish(fig *f, panel *ps, int np, const char *const *tl, int nl, int bad,
-                                  const char *path, aniso_error *err)
+                                  double *x, const char *path, aniso_error *err)
 {
     for (int i = 0; i < np; i++) bad |= panel_prepare(&ps[i]);
     if (!bad) {
@@ -1563,6 +1564,7 @@ static aniso_status panels_finish(fig *f, panel *ps, int np, const char *const *
         draw_title(tl, nl);
     }
     for (int i = 0; i < np; i++) panel_free(&ps[i]);
+    free(x);
     aniso_status st = fig_close(f, err);
     if (!st && bad) {
         remove(path);
@@ -1657,8 +1659,7 @@ aniso_status figure_norms(const char *path, unsigned format, const char *title,
             add_series(&ps[2], tx, ty[t], ANISO_POS_PROFILE, C_SERIES + t, M_CIRCLE, tlab[t]);
         }
     }
-    free(x);
-    return panels_finish(&f, ps, np, tl, nl, bad, path, err);
+    return panels_finish(&f, ps, np, tl, nl, bad, x, path, err);
 }
 
 #define MAX_FAMILY 12 /* panels of the metric family figure */
@@ -1732,8 +1733,7 @@ aniso_status figure_family(const char *path, unsigned format, const char *title,
             snprintf(ylab[j], sizeof ylab[j], "%s (log scale)", reg[k].key);
         }
     }
-    free(x);
-    return panels_finish(&f, ps, np, tl, nl, 0, path, err);
+    return panels_finish(&f, ps, np, tl, nl, 0, x, path, err);
 }
 
 /* A compared model's name: a file path shortened to its file name. */
