@@ -34,6 +34,9 @@ struct aniso_moments {
      * blocks[k mod n_blocks] (n_blocks 0: none). */
     int n_blocks;
     aniso_moments **blocks;
+    /* With blocks, rows go to their block only and the totals above are
+     * made from the blocks when they are needed (stale: not yet). */
+    int stale;
 };
 
 static size_t row_limit(const aniso_moments *m)
@@ -224,7 +227,11 @@ static aniso_status add_moments(aniso_moments *m, const float *X, size_t n, cons
 {
     double *y = scratch_of(m);
     if (!y) return aniso_error_set(err, ANISO_NO_MEMORY, "moments: out of memory");
-    aniso_status st = add_chunk(m, X, n, y, err);
+    aniso_status st = ANISO_OK;
+    if (m->n_blocks) /* the totals come from the blocks (refresh) */
+        m->n += n, m->stale = 1;
+    else
+        st = add_chunk(m, X, n, y, err);
     size_t at = 0, d = (size_t)m->d;
     for (size_t u = 0; u < n_units && !st; u++) {
         if (!unit_rows[u]) continue;
@@ -354,6 +361,31 @@ static void merge_weighted(aniso_moments *m, const aniso_moments *o, double w, d
     m->n += (uint64_t)w * o->n;
 }
 
+/* Makes m's totals from its blocks when rows went to the blocks alone
+ * (m is const to its callers: the totals are a cache of the blocks). */
+static aniso_status refresh(const aniso_moments *cm, aniso_error *err)
+{
+    aniso_moments *m = (aniso_moments *)cm;
+    if (!m->stale) return ANISO_OK;
+    size_t d = (size_t)m->d;
+    double *delta = malloc(d * sizeof *delta);
+    if (!delta) return aniso_error_set(err, ANISO_NO_MEMORY, "moments: out of memory");
+    uint64_t n = m->n;
+    memset(m->mean, 0, d * sizeof *m->mean);
+    memset(m->m2, 0, d * d * sizeof *m->m2);
+    memset(m->unit, 0, d * sizeof *m->unit);
+    m->n = m->n_zero = 0;
+    m->norm_mean = m->norm_m2 = 0;
+    for (int k = 0; k < m->n_blocks; k++) merge_weighted(m, m->blocks[k], 1, delta);
+    free(delta);
+    m->stale = 0;
+    if (m->n != n)
+        return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
+                               "moments: the blocks hold %llu rows, the statistics %llu",
+                               (unsigned long long)m->n, (unsigned long long)n);
+    return ANISO_OK;
+}
+
 aniso_status aniso_moments_merge(aniso_moments *m, const aniso_moments *o, aniso_error *err)
 {
     if (o->d != m->d)
@@ -374,7 +406,7 @@ aniso_status aniso_moments_merge(aniso_moments *m, const aniso_moments *o, aniso
                                "moments: cannot merge statistics of %d bootstrap blocks into %d",
                                o->n_blocks, m->n_blocks);
     aniso_status st = to_moments(m, err);
-    if (st) return st;
+    if (st || (st = refresh(m, err)) || (st = refresh(o, err))) return st;
     double *delta = malloc((size_t)m->d * sizeof *delta);
     if (!delta) return aniso_error_set(err, ANISO_NO_MEMORY, "moments: out of memory");
     merge_weighted(m, o, 1, delta);
@@ -389,6 +421,8 @@ aniso_status aniso_moments_metrics(const aniso_moments *m, aniso_layer_metrics *
 {
     if (m->rows) return aniso_metrics_compute(m->rows, (size_t)m->n, (size_t)m->d, out, err);
     memset(out, 0, sizeof *out);
+    aniso_status rs = refresh(m, err);
+    if (rs) return rs;
     if (m->n < 2)
         return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
                                "metrics need at least 2 tokens (got %llu): the covariance divides "
@@ -730,6 +764,8 @@ aniso_status moments_null_perm(const aniso_moments *m, uint64_t seed, aniso_laye
     /* without the rows: the spectrum of the permuted covariance's
      * expectation, diag(C) (every co-moment averages to 0 over independent
      * permutations of the columns) */
+    aniso_status rs = refresh(m, err);
+    if (rs) return rs;
     double *eig = malloc(d * sizeof *eig);
     if (!eig) return aniso_error_set(err, ANISO_NO_MEMORY, "nulls: out of memory");
     for (size_t j = 0; j < d; j++) eig[j] = m->m2[j * d + j] / ((double)m->n - 1);
@@ -794,6 +830,7 @@ typedef struct wire_header {
 aniso_status aniso_moments_write(const aniso_moments *m, aniso_put_fn put, void *user,
                                  aniso_error *err)
 {
+    if (!m->rows && refresh(m, err)) return err ? err->code : ANISO_NO_MEMORY;
     wire_header h = {m->d, m->rows != NULL, m->n, m->keep_rows, m->n_units, m->n_blocks, 0};
     size_t d = (size_t)m->d;
     int bad = put(user, &h, sizeof h);
