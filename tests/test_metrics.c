@@ -17,26 +17,10 @@
 #include <cmocka.h>
 
 #include "aniso/analysis.h"
+#include "golden.h"
 #include "util.h"
 
-#define REL 1e-9
-
 static json_t *expected;
-
-static void close_to(const char *what, const char *key, double got, double want, double abs_floor)
-{
-    double tol = REL * fmax(fabs(got), fabs(want)) + abs_floor;
-    if (!(fabs(got - want) <= tol))
-        fail_msg("%s %s: %.17g, expected %.17g (|diff| %.3g > %.3g)", what, key, got, want,
-                 fabs(got - want), tol);
-}
-
-static double num(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_number(v)) fail_msg("expected.json: no number '%s'", k);
-    return json_number_value(v);
-}
 
 static void matrices(void **state)
 {

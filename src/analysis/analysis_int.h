@@ -49,6 +49,12 @@ int spectrum_desc(const double *xc, size_t n, size_t d, double *out);
  * the covariance, descending; eig is clamped in place. */
 void metrics_from_spectrum(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out);
 
+/* Every metric of the registry NaN (not measured), the rest zero. */
+void metrics_nan(aniso_layer_metrics *out);
+/* The spectral metrics from all d eigenvalues of the covariance of n rows
+ * (descending; clamped in place), every other metric NaN. */
+void metrics_spectral_only(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out);
+
 /* RankMe's epsilon (Garrido et al. 2023). */
 #define RANKME_EPS 1e-7
 /* TwoNN is measured on at most this many rows (its Gram matrix is n x n). */

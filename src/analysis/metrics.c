@@ -38,6 +38,18 @@ int aniso_metric_find(const char *key)
     return -1;
 }
 
+void metrics_nan(aniso_layer_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < N_METRICS; k++) *(double *)((char *)out + registry[k].offset) = NAN;
+}
+
+void metrics_spectral_only(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out)
+{
+    metrics_nan(out);
+    metrics_from_spectrum(eig, d, n, out); /* sets the spectral ones alone */
+}
+
 /* ---- From the spectrum ---- */
 
 void metrics_from_spectrum(double *eig, size_t d, uint64_t n, aniso_layer_metrics *out)

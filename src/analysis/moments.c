@@ -560,14 +560,6 @@ static int cmp_desc(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
-static void metrics_nan(aniso_layer_metrics *out)
-{
-    int nm;
-    const aniso_metric_info *reg = aniso_metric_registry(&nm);
-    memset(out, 0, sizeof *out);
-    for (int k = 0; k < nm; k++) *(double *)((char *)out + reg[k].offset) = NAN;
-}
-
 /* The moments regime: the blocks merged, each count[k] times. */
 static aniso_status resample_blocks(const aniso_resampler *rs, const uint32_t *count,
                                     aniso_layer_metrics *out, aniso_error *err)
@@ -770,10 +762,7 @@ aniso_status moments_null_perm(const aniso_moments *m, uint64_t seed, aniso_laye
     if (!eig) return aniso_error_set(err, ANISO_NO_MEMORY, "nulls: out of memory");
     for (size_t j = 0; j < d; j++) eig[j] = m->m2[j * d + j] / ((double)m->n - 1);
     qsort(eig, d, sizeof *eig, cmp_desc);
-    metrics_nan(out);
-    metrics_from_spectrum(eig, d, m->n, out);
-    out->avg_cos_sim_to_mean = out->mean_norm = out->std_norm = out->norm_cv = NAN;
-    out->mean_pairwise_cosine = out->twonn_dimension = NAN;
+    metrics_spectral_only(eig, d, m->n, out);
     free(eig);
     return ANISO_OK;
 }

@@ -16,16 +16,6 @@
 
 #define ERRC(e) ((e) && (e)->code ? (e)->code : ANISO_NO_MEMORY)
 
-static double omp_now(void)
-{
-    return omp_get_wtime();
-}
-
-static int omp_cores(void)
-{
-    return omp_get_max_threads();
-}
-
 /* The null of an isotropic Gaussian is simulated row by row up to this many
  * rows; beyond, its covariance is drawn from the Wishart law directly. */
 #define ISO_DIRECT_MAX 4096
@@ -263,7 +253,7 @@ static aniso_status boot_run(aniso_bootstrap *bt, bootmem *bm, const evcfg *ev, 
         else
             bm->indices = w;
     }
-    double t0 = omp_now();
+    double t0 = omp_get_wtime();
     /* one BLAS thread per replicate: the replicates run in parallel */
     int blas_before = ops_get_threads();
     ops_set_threads(1);
@@ -279,7 +269,7 @@ static aniso_status boot_run(aniso_bootstrap *bt, bootmem *bm, const evcfg *ev, 
         unsigned char *bad = calloc(n_tasks ? n_tasks : 1, 1);
         int failed = !bad;
 #pragma omp parallel for schedule(dynamic)                                                         \
-    num_threads(ev->n_threads > 0 ? ev->n_threads : omp_cores())
+    num_threads(ev->n_threads > 0 ? ev->n_threads : omp_get_max_threads())
         for (size_t t = 0; t < n_tasks; t++) {
             int stop;
 #pragma omp atomic read
@@ -375,11 +365,11 @@ static aniso_status boot_run(aniso_bootstrap *bt, bootmem *bm, const evcfg *ev, 
     bt->rep_slope1 = bm->rep_slope1;
     bt->rep_slope2 = bm->rep_slope2;
     bt->rep_L_star = bm->rep_L;
-    bt->seconds = omp_now() - t0;
+    bt->seconds = omp_get_wtime() - t0;
     /* what it holds: the blocks of every layer's moments, or one layer's
      * Gram matrix and each thread's replicate at a time */
     double dd = aniso_moments_dim(m0), nn = (double)aniso_moments_count(m0);
-    int T = ev->n_threads > 0 ? ev->n_threads : omp_cores();
+    int T = ev->n_threads > 0 ? ev->n_threads : omp_get_max_threads();
     bt->memory_bytes =
         rows ? (uint64_t)((nn * nn + nn * dd + T * (nn * nn + 2 * dd)) * 8)
              : (uint64_t)(n_prof * (double)aniso_moments_blocks(m0) * (dd * dd + 2 * dd) * 8);
@@ -405,14 +395,6 @@ static double gamma_draw(arng *r, double a)
     }
 }
 
-static void nan_metrics(aniso_layer_metrics *o)
-{
-    int nm;
-    const aniso_metric_info *reg = aniso_metric_registry(&nm);
-    memset(o, 0, sizeof *o);
-    for (int k = 0; k < nm; k++) *(double *)((char *)o + reg[k].offset) = NAN;
-}
-
 /* The spectral metrics of the d x d covariance c (upper triangle, row-major;
  * destroyed) of n rows; the others NaN. */
 static aniso_status spectral_only(double *c, size_t d, uint64_t n, aniso_layer_metrics *o,
@@ -425,10 +407,7 @@ static aniso_status spectral_only(double *c, size_t d, uint64_t n, aniso_layer_m
         free(eig);
         return eig_error(rc, (size_t)n, d, err);
     }
-    nan_metrics(o);
-    metrics_from_spectrum(eig, d, n, o);
-    o->avg_cos_sim_to_mean = o->mean_norm = o->std_norm = o->norm_cv = NAN;
-    o->mean_pairwise_cosine = o->twonn_dimension = NAN;
+    metrics_spectral_only(eig, d, n, o);
     free(eig);
     return ANISO_OK;
 }
@@ -455,7 +434,7 @@ static aniso_status null_iso(uint64_t n, size_t d, uint64_t seed, aniso_layer_me
         return st;
     }
     if (n - 1 < d) {
-        nan_metrics(o);
+        metrics_nan(o);
         snprintf(method, cap, "not computed: %llu rows of %zu dimensions", (unsigned long long)n,
                  d);
         return ANISO_OK;
