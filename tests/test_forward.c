@@ -584,6 +584,7 @@ int main(int argc, char **argv)
         return 2;
     }
     aniso_bin = argv[1];
+    test_kernels_from_env();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nonfinite_weights), cmocka_unit_test(overflowing_states),
         cmocka_unit_test(sequence_limits),   cmocka_unit_test(memory_limit),

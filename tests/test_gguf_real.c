@@ -145,6 +145,7 @@ int main(int argc, char **argv)
         return 2;
     }
     model_path = argv[1];
+    test_kernels_from_env();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tokenizer_matches_tokenizer_json),
         cmocka_unit_test(hidden_states_match_transformers),

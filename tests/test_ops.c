@@ -17,6 +17,7 @@
 
 #include "base/half.h"
 #include "base/mem.h"
+#include "kernels/kernels.h"
 #include "model/ops.h"
 #include "util.h"
 
@@ -68,43 +69,153 @@ static aniso_tensor make_tensor(void *buf, const float *v, size_t n, aniso_dtype
     return t;
 }
 
+/* The kernel variants this machine runs (the others are skipped, with a
+ * line saying so, once per test program). */
+static int variants(const kernels *out[CPU_VARIANT_COUNT])
+{
+    static int said;
+    int n = 0;
+    for (int v = 0; v < CPU_VARIANT_COUNT; v++) {
+        char miss[160];
+        if (kernels_built((cpu_variant)v) && cpu_variant_runs((cpu_variant)v))
+            out[n++] = kernels_get((cpu_variant)v);
+        else if (!said)
+            printf("[ SKIPPED  ] kernel variant %s: %s\n", cpu_variant_name((cpu_variant)v),
+                   kernels_built((cpu_variant)v)
+                       ? cpu_variant_missing((cpu_variant)v, miss, sizeof miss)
+                       : "not built");
+    }
+    said = 1;
+    return n;
+}
+
+/* linear() on every variant and thread count against a double reference of
+ * the same (rounded) weights, at shapes with partial tiles and blocks
+ * (T past GEMM_MC, n_in past GEMM_KC, n_out not a multiple of any tile);
+ * every variant within float32 rounding of the generic one; and a token's
+ * row the same, bit for bit, whatever the other rows of its chunk. */
 static void linear_matches_reference(void **state)
 {
     (void)state;
     unsigned s = 7;
-    int T = 5, n_in = 300, n_out = 3500; /* more rows than one conversion block */
+    int T = GEMM_MC + 13, n_in = GEMM_KC + 44, n_out = 1000;
     float *x = malloc(sizeof(float) * T * n_in), *w = malloc(sizeof(float) * n_in * n_out);
-    float *y = malloc(sizeof(float) * T * n_out), *wbuf = NULL;
-    float *b = malloc(sizeof(float) * n_out);
+    float *y = malloc(sizeof(float) * T * n_out), *y0 = malloc(sizeof(float) * T * n_out);
+    float *y1 = malloc(sizeof(float) * 7 * n_out), *b = malloc(sizeof(float) * n_out);
     void *raw = malloc(sizeof(float) * n_in * n_out);
     for (int i = 0; i < T * n_in; i++) x[i] = (float)urand(&s);
     for (int i = 0; i < n_in * n_out; i++) w[i] = (float)urand(&s);
     for (int i = 0; i < n_out; i++) b[i] = (float)urand(&s);
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
     aniso_dtype dts[] = {ANISO_DTYPE_F32, ANISO_DTYPE_F16, ANISO_DTYPE_BF16};
+    double *ref = malloc(sizeof(double) * T * n_out);
+    float *wq = malloc(sizeof(float) * n_in * n_out); /* the rounded weights */
     for (int d = 0; d < 3; d++) {
         aniso_tensor W = make_tensor(raw, w, (size_t)n_in * n_out, dts[d]);
         W.n_dims = 2;
         W.shape[0] = n_out;
         W.shape[1] = n_in;
-        free(wbuf);
-        wbuf = malloc(sizeof(float) * linear_buffer_elems(&W));
-        float *wq = malloc(sizeof(float) * n_in * n_out); /* the rounded weights */
         to_f32(wq, &W, 0, (size_t)n_in * n_out);
-        nonfinite bad;
-        linear(y, x, &W, b, T, n_in, n_out, wbuf, &bad);
-        assert_true(bad.at == SIZE_MAX);
-        double maxerr = 0;
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) {
-                double ref = b[j];
-                for (int i = 0; i < n_in; i++) ref += (double)x[t * n_in + i] * wq[j * n_in + i];
-                double e = fabs(ref - y[t * n_out + j]);
-                if (e > maxerr) maxerr = e;
+                double r = b[j];
+                for (int i = 0; i < n_in; i++) r += (double)x[t * n_in + i] * wq[j * n_in + i];
+                ref[t * n_out + j] = r;
             }
-        assert_true(maxerr < 1e-4); /* sums of 300 products of magnitude <= 1 */
-        free(wq);
+        for (int v = 0; v < nv; v++)
+            for (int nt = 1; nt <= 3; nt++) {
+                float *work = malloc(sizeof(float) * linear_buffer_elems(ks[v], n_in, nt));
+                nonfinite bad;
+                linear(y, x, &W, b, T, n_in, n_out, ks[v], nt, work, &bad);
+                assert_true(bad.at == SIZE_MAX);
+                double maxerr = 0, maxdiff = 0;
+                for (int i = 0; i < T * n_out; i++) {
+                    double e = fabs(ref[i] - y[i]);
+                    if (e > maxerr) maxerr = e;
+                }
+                /* sums of 300 products of magnitude <= 1 */
+                if (maxerr >= 1e-4)
+                    fail_msg("%s, %d threads, dtype %d: error %g", cpu_variant_name(ks[v]->variant),
+                             nt, d, maxerr);
+                if (v == 0 && nt == 1) memcpy(y0, y, sizeof(float) * T * n_out);
+                for (int i = 0; i < T * n_out; i++)
+                    if (fabs((double)y[i] - y0[i]) > maxdiff) maxdiff = fabs((double)y[i] - y0[i]);
+                assert_true(maxdiff < 1e-4);
+                /* rows 5 .. 11 alone: the same bits as within all T */
+                linear(y1, x + 5 * n_in, &W, b, 7, n_in, n_out, ks[v], nt, work, NULL);
+                assert_memory_equal(y1, y + 5 * n_out, sizeof(float) * 7 * n_out);
+                free(work);
+            }
     }
-    free(x), free(w), free(y), free(wbuf), free(b), free(raw);
+    free(ref), free(wq);
+    free(x), free(w), free(y), free(y0), free(y1), free(b), free(raw);
+}
+
+/* pack_t of every variant against the portable one, bit for bit, for each
+ * format, with partial row groups and value counts. */
+static void pack_formats(void **state)
+{
+    (void)state;
+    unsigned s = 5;
+    enum { ROWS = KERN_MAX_NR, KC = 77 };
+    float f[ROWS * KC], want[KC * KERN_MAX_NR], got[KC * KERN_MAX_NR];
+    uint16_t h[ROWS * KC], bh[ROWS * KC];
+    for (int i = 0; i < ROWS * KC; i++) {
+        f[i] = (float)urand(&s) * 100;
+        h[i] = test_f32_to_f16(f[i]);
+        uint32_t u;
+        memcpy(&u, &f[i], 4);
+        bh[i] = (uint16_t)(u >> 16);
+    }
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int fmt = PACK_F32; fmt <= PACK_BF16; fmt++)
+        for (int v = 0; v < nv; v++)
+            for (size_t nj = 1; nj <= (size_t)ks[v]->nr; nj += 5)
+                for (size_t kc = 1; kc <= KC; kc += 19) {
+                    const void *rows[KERN_MAX_NR];
+                    for (size_t j = 0; j < nj; j++)
+                        rows[j] = fmt == PACK_F32   ? (const void *)(f + j * KC)
+                                  : fmt == PACK_F16 ? (const void *)(h + j * KC)
+                                                    : (const void *)(bh + j * KC);
+                    pack_t_generic(want, rows, (pack_format)fmt, kc, nj, ks[v]->nr);
+                    memset(got, 0xff, sizeof got);
+                    ks[v]->pack_t(got, rows, (pack_format)fmt, kc, nj, ks[v]->nr);
+                    assert_memory_equal(want, got, kc * (size_t)ks[v]->nr * sizeof(float));
+                }
+}
+
+/* The blocked product against a double reference with both float32
+ * packers (B = R^T and B = R), on every variant. */
+static void gemm_packers(void **state)
+{
+    (void)state;
+    unsigned s = 3;
+    size_t M = 37, N = 45, K = 2 * GEMM_KC + 3;
+    float *a = malloc(sizeof(float) * M * K), *r = malloc(sizeof(float) * N * K),
+          *c = malloc(sizeof(float) * M * N);
+    for (size_t i = 0; i < M * K; i++) a[i] = (float)urand(&s);
+    for (size_t i = 0; i < N * K; i++) r[i] = (float)urand(&s);
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int v = 0; v < nv; v++) {
+        float *work = malloc(sizeof(float) * gemm_work_elems(ks[v], 1));
+        for (int cols = 0; cols < 2; cols++) {
+            /* cols: R is (K, N) and B = R; else R is (N, K) and B = R^T */
+            gemm_f32 g = {ks[v], r, cols ? N : K};
+            gemm(ks[v], M, N, K, a, K, c, N, cols ? pack_cols : pack_rows, &g, work, 1);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double want = 0;
+                    for (size_t k = 0; k < K; k++)
+                        want += (double)a[i * K + k] * (cols ? r[k * N + j] : r[j * K + k]);
+                    assert_true(fabs(want - c[i * N + j]) < 1e-4);
+                }
+        }
+        free(work);
+    }
+    free(a), free(r), free(c);
 }
 
 static void finds_nonfinite(void **state)
@@ -144,16 +255,14 @@ static void finds_nonfinite(void **state)
 /* linear() with a checker: the first non-finite weight, in the model's
  * element order, for every dtype and row layout, and file_index back to the
  * file's order; y is zeroed and nothing is multiplied. */
-static void linear_finds_nonfinite_weights(void **state)
+static void nonfinite_weights_on(const kernels *kg)
 {
-    (void)state;
     unsigned s = 11;
     enum { T = 3, n_in = 64, n_out = 40, N = n_in * n_out };
     float x[T * n_in], w[N], y[T * n_out];
     unsigned char raw[4 * N];
     for (int i = 0; i < T * n_in; i++) x[i] = (float)urand(&s);
-    aniso_tensor probe = {.n_dims = 2, .shape = {n_out, n_in}};
-    float *wbuf = malloc(sizeof(float) * linear_buffer_elems(&probe));
+    float *wbuf = malloc(sizeof(float) * linear_buffer_elems(kg, n_in, 2));
     aniso_dtype dts[] = {ANISO_DTYPE_F32, ANISO_DTYPE_F16, ANISO_DTYPE_BF16};
     size_t pos[] = {0, 5 * n_in + 17, N - 1};
     for (int d = 0; d < 3; d++)
@@ -166,12 +275,12 @@ static void linear_finds_nonfinite_weights(void **state)
                 W.shift = shifted ? -1.0f : 0.0f;
                 for (int i = 0; i < T * n_out; i++) y[i] = 1;
                 nonfinite bad;
-                linear(y, x, &W, NULL, T, n_in, n_out, wbuf, &bad);
+                linear(y, x, &W, NULL, T, n_in, n_out, kg, 2, wbuf, &bad);
                 assert_int_equal(bad.at, pos[k]);
                 assert_true(k == 1 ? isnan(bad.v) : bad.v == -INFINITY);
                 for (int i = 0; i < T * n_out; i++) assert_true(y[i] == 0);
                 assert_int_equal(file_index(&W, 0, pos[k] / n_in, pos[k] % n_in, n_in), pos[k]);
-                linear(y, x, &W, NULL, T, n_in, n_out, wbuf, NULL); /* unchecked: computed */
+                linear(y, x, &W, NULL, T, n_in, n_out, kg, 2, wbuf, NULL); /* unchecked: computed */
             }
     /* Q8_0: 34-byte blocks (a float16 scale, 32 int8); an infinite scale
      * makes its block's values non-finite (Inf times q, NaN where q is 0). */
@@ -187,7 +296,7 @@ static void linear_finds_nonfinite_weights(void **state)
     aniso_tensor Q = {
         .dtype = ANISO_DTYPE_Q8_0, .n_dims = 2, .shape = {n_out, n_in}, .n_elem = N, .data = raw};
     nonfinite bad;
-    linear(y, x, &Q, NULL, T, n_in, n_out, wbuf, &bad);
+    linear(y, x, &Q, NULL, T, n_in, n_out, kg, 2, wbuf, &bad);
     assert_int_equal(bad.at, (size_t)bad_block * 32);
     assert_true(isnan(bad.v)); /* its first quant is 0 */
     /* Llama's q/k row permutation (GGUF): model row r is file row map_row(r). */
@@ -197,7 +306,7 @@ static void linear_finds_nonfinite_weights(void **state)
     aniso_tensor P = make_tensor(raw, w, N, ANISO_DTYPE_F32);
     P.n_dims = 2, P.shape[0] = n_out, P.shape[1] = n_in;
     P.row_map = ANISO_ROWS_LLAMA_QK, P.map_dim = 8, P.map_heads = n_out / 8;
-    linear(y, x, &P, NULL, T, n_in, n_out, wbuf, &bad);
+    linear(y, x, &P, NULL, T, n_in, n_out, kg, 2, wbuf, &bad);
     assert_true(bad.at != SIZE_MAX);
     assert_int_not_equal(bad.at / n_in, file_row); /* the model's order differs */
     assert_int_equal(file_index(&P, 0, bad.at / n_in, bad.at % n_in, n_in), file_row * n_in + col);
@@ -215,11 +324,19 @@ static void linear_finds_nonfinite_weights(void **state)
                       .data = cw + n_out,
                       .row_map = ANISO_ROWS_CONV1D,
                       .map_dim = 3 * n_out};
-    linear(y, x, &C, NULL, T, n_in, n_out, wbuf, &bad);
+    linear(y, x, &C, NULL, T, n_in, n_out, kg, 2, wbuf, &bad);
     assert_int_equal(bad.at, out_j * n_in + in_k);
     assert_int_equal(file_index(&C, n_out, out_j, in_k, n_in), in_k * 3 * n_out + n_out + out_j);
     free(cw);
     free(wbuf);
+}
+
+static void linear_finds_nonfinite_weights(void **state)
+{
+    (void)state;
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int v = 0; v < nv; v++) nonfinite_weights_on(ks[v]);
 }
 
 /* base/mem.c: sizes for messages, the check against a limit, and what the
@@ -293,14 +410,28 @@ static void activations_match_reference(void **state)
     enum { N = 4001 };
     float g[N], u[N], y[N];
     for (int i = 0; i < N; i++) g[i] = -10.0f + 20.0f * (float)i / (N - 1), u[i] = 0.5f;
-    aniso_act acts[] = {ANISO_ACT_SILU, ANISO_ACT_GELU, ANISO_ACT_GELU_TANH};
-    for (int a = 0; a < 3; a++) {
-        act_apply(y, g, u, N, acts[a]);
-        for (int i = 0; i < N; i++) {
-            double ref = act_scalar(g[i], acts[a]) * 0.5;
-            assert_true(fabs(ref - y[i]) <= 4e-7 * (1 + fabs(ref)));
-        }
-    }
+    /* tiny arguments (tanh's series), large ones (exp's clamps) */
+    g[1] = 1e-6f, g[2] = -2e-5f, g[3] = 3e-9f, g[4] = -120.0f, g[5] = 95.0f;
+    aniso_act acts[] = {ANISO_ACT_SILU, ANISO_ACT_GELU, ANISO_ACT_GELU_TANH, ANISO_ACT_GELU_NEW,
+                        ANISO_ACT_GELU_FAST};
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int v = 0; v < nv; v++)
+        for (int a = 0; a < 5; a++)
+            for (int with_u = 0; with_u < 2; with_u++) {
+                act_apply(y, g, with_u ? u : NULL, N, acts[a], ks[v]);
+                for (int i = 0; i < N; i++) {
+                    double ref = act_scalar(g[i], acts[a]) * (with_u ? 0.5 : 1);
+                    if (!(fabs(ref - y[i]) <= 4e-7 * (1 + fabs(ref))))
+                        fail_msg("%s, activation %d at %g: %.9g, want %.9g",
+                                 cpu_variant_name(ks[v]->variant), a, g[i], y[i], ref);
+                }
+                /* in place, as the MLP calls it */
+                float z[N];
+                memcpy(z, g, sizeof z);
+                act_apply(z, z, with_u ? u : NULL, N, acts[a], ks[v]);
+                assert_memory_equal(z, y, sizeof z);
+            }
     /* erf and tanh GELU differ measurably (so the fixtures can tell them apart). */
     assert_true(fabs(act_scalar(-2.7, ANISO_ACT_GELU) - act_scalar(-2.7, ANISO_ACT_GELU_TANH)) >
                 1e-4);
@@ -312,6 +443,8 @@ int main(void)
         cmocka_unit_test(f16_all_values),
         cmocka_unit_test(bf16_values),
         cmocka_unit_test(linear_matches_reference),
+        cmocka_unit_test(gemm_packers),
+        cmocka_unit_test(pack_formats),
         cmocka_unit_test(finds_nonfinite),
         cmocka_unit_test(linear_finds_nonfinite_weights),
         cmocka_unit_test(memory_checks),

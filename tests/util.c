@@ -259,3 +259,14 @@ long long json_int_field(const char *path, const char *key)
     json_decref(root);
     return x;
 }
+
+void test_kernels_from_env(void)
+{
+    const char *v = getenv("ANISO_CPU");
+    aniso_error err;
+    if (v && *v && aniso_kernels_set(v, &err)) {
+        fprintf(stderr, "ANISO_CPU: %s\n", err.msg);
+        exit(1);
+    }
+    printf("kernels: %s\n", aniso_kernels_choice());
+}

@@ -50,4 +50,9 @@ void patch_tensor(const char *path, const char *name, size_t elem, float v);
 /* An integer field of a flat JSON file (the fixtures' oracle.json). */
 long long json_int_field(const char *path, const char *key);
 
+/* The kernel variant ANISO_CPU names, for the library calls of this test
+ * program (the CLI it runs reads the variable itself); exits 1 with the
+ * reason when it cannot run. */
+void test_kernels_from_env(void);
+
 #endif

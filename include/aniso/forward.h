@@ -86,6 +86,23 @@ typedef struct aniso_state aniso_state;
 
 aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso_error *err);
 void aniso_plan_free(aniso_plan *p);
+/* The CPU kernel variant a plan's runs use: "generic" (portable C),
+ * "avx2" (AVX2, FMA, F16C) or "avx512" (AVX-512 F, BW, VL), fixed when the
+ * plan is made: the best one the machine's CPUID features allow, or the one
+ * aniso_kernels_set chose. */
+const char *aniso_plan_kernels(const aniso_plan *p);
+/* Makes the plans made from now on use variant name (NULL or "": the best
+ * again); an unknown name, or one this build or machine cannot run, is an
+ * error naming it and changes nothing. Process-wide (the CLI sets it from
+ * ANISO_CPU). */
+aniso_status aniso_kernels_set(const char *name, aniso_error *err);
+/* The variant a plan made now would use. */
+const char *aniso_kernels_choice(void);
+/* The variants this build and machine can run, best last, space-separated
+ * ("generic avx2 avx512"), and the CPU's features as Linux names them,
+ * into buf; returns buf. */
+const char *aniso_kernels_available(char *buf, size_t size);
+const char *aniso_cpu_features(char *buf, size_t size);
 aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err);
 void aniso_state_free(aniso_state *s);
 

@@ -127,6 +127,7 @@ typedef struct aniso_profile_run {
     aniso_part_info *parts;
     void *evidence_store; /* behind result.evidence */
     char *text_hash;      /* behind info.text_hash */
+    char *kernels;        /* behind result.kernels */
 } aniso_profile_run;
 
 /* Runs the profile and writes the report files (docs/METRICS.md section 4).

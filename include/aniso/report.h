@@ -79,6 +79,10 @@ typedef struct aniso_profile_result {
     /* intervals, nulls, the shape test and the token controls (evidence.h);
      * NULL: none (a result read back, or made by an older caller) */
     const aniso_evidence *evidence;
+    /* the CPU kernel variant the forward pass ran (aniso_plan_kernels);
+     * merged parts' variants joined by '+' when they differ; NULL when
+     * unknown (a result read back, or a part that did not say) */
+    const char *kernels;
 } aniso_profile_result;
 
 /* Figure formats: any non-empty set (0 means PNG alone). */

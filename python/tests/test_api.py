@@ -194,3 +194,25 @@ def test_profile_json_only(tmp_path, gpt2):
     r = gpt2.profile(out_dir=tmp_path / "j", formats=())
     assert [p.name for p in (tmp_path / "j").iterdir()] == ["anisotropy_results_gpt2-f32.json"]
     assert r["n_layers"] == 3
+
+
+def test_kernel_variants_agree(gpt2):
+    """Every variant this machine runs gives the same hidden states to 1e-5
+    (the fixtures' own comparison with transformers is in test_fixtures)."""
+    avail = aniso.available_kernels()
+    assert "generic" in avail and aniso.kernels() == avail[-1]
+    texts = load_prompts("gpt2-f32")["prompts"][:3]
+    try:
+        states = {}
+        for v in avail:
+            aniso.set_kernels(v)
+            assert aniso.kernels() == v
+            states[v], _ = gpt2.hidden_states(texts, threads=2)
+        for v in avail:
+            np.testing.assert_allclose(states[v], states["generic"], rtol=1e-5, atol=1e-5)
+        with pytest.raises(aniso.InvalidArgumentError, match="not a kernel variant"):
+            aniso.set_kernels("sse9")
+        assert aniso.kernels() == avail[-1] or aniso.kernels() in avail
+    finally:
+        aniso.set_kernels(None)
+    assert aniso.kernels() == avail[-1]

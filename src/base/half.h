@@ -2,6 +2,7 @@
 #ifndef ANISO_HALF_H
 #define ANISO_HALF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +34,25 @@ static inline float f16_to_f32(uint16_t h)
     float f;
     memcpy(&f, &u, 4);
     return f;
+}
+
+/* Elements [i, n) of an unaligned array of binary16 or bfloat16 values. */
+static inline void f16_run(float *out, const void *in, size_t i, size_t n)
+{
+    for (const unsigned char *p = in; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        out[i] = f16_to_f32(h);
+    }
+}
+
+static inline void bf16_run(float *out, const void *in, size_t i, size_t n)
+{
+    for (const unsigned char *p = in; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        out[i] = bf16_to_f32(h);
+    }
 }
 
 #endif

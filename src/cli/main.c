@@ -1,6 +1,7 @@
 /* main.c - the aniso command: global options and subcommand dispatch. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -60,8 +61,18 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
+    /* ANISO_CPU forces a kernel variant (for tests and comparisons) */
+    const char *cpu = getenv("ANISO_CPU");
+    aniso_error err;
+    if (cpu && *cpu && aniso_kernels_set(cpu, &err)) {
+        fprintf(stderr, "aniso: ANISO_CPU: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
     if (strcmp(a, "--version") == 0) {
+        char avail[128], feat[256];
         printf("aniso %s\n", aniso_version());
+        printf("kernels: %s (runs: %s; cpu: %s)\n", aniso_kernels_choice(),
+               aniso_kernels_available(avail, sizeof avail), aniso_cpu_features(feat, sizeof feat));
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -12,12 +12,15 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aniso/forward.h"
 #include "base/base.h"
+#include "base/cpu.h"
 #include "base/mem.h"
+#include "kernels/kernels.h"
 #include "model/arch.h"
 #include "model/forward_int.h"
 #include "model/ops.h"
@@ -180,7 +183,8 @@ struct aniso_plan {
     /* Small weights (norms, biases) as float32 with the file format's changes
      * undone, by role and layer; NULL where absent. */
     float **vec;
-    size_t wbuf_elems; /* the largest converted weight block */
+    const kernels *kern; /* the CPU variant's kernels, chosen once */
+    size_t wbuf_elems;   /* the linear layers' work */
 };
 
 static float *const *plan_vec(const aniso_plan *p, aniso_role role, int layer)
@@ -195,18 +199,20 @@ static const float *vecw(const aniso_plan *p, aniso_role role, int layer)
     return v ? *v : NULL;
 }
 
-static size_t max_weight_elems(const aniso_model *m)
+/* The linear layers' work: the product's blocks and the widest weight's
+ * row. */
+static size_t linear_work_elems(const aniso_model *m, const kernels *k, int n_threads)
 {
     size_t mx = 0;
     const aniso_hparams *hp = aniso_model_hparams(m);
     for (int r = 0; r < ANISO_ROLE_COUNT; r++)
         for (int l = 0; l < hp->n_layer; l++) {
             const aniso_tensor *t = aniso_model_weight(m, (aniso_role)r, l);
-            if (t && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD &&
-                linear_buffer_elems(t) > mx)
-                mx = linear_buffer_elems(t);
+            if (t && t->n_dims == 2 && r != ANISO_ROLE_TOK_EMBD && r != ANISO_ROLE_LM_HEAD &&
+                (size_t)t->shape[1] > mx)
+                mx = (size_t)t->shape[1];
         }
-    return mx;
+    return linear_buffer_elems(k, mx, n_threads);
 }
 
 /* The threads of a plan made with n_threads (0: all cores). */
@@ -242,6 +248,38 @@ void aniso_plan_free(aniso_plan *p)
     free(p);
 }
 
+const char *aniso_plan_kernels(const aniso_plan *p)
+{
+    return cpu_variant_name(p->kern->variant);
+}
+
+const char *aniso_kernels_available(char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size) buf[0] = 0;
+    for (int v = 0; v < CPU_VARIANT_COUNT && n < size; v++)
+        if (kernels_built((cpu_variant)v) && cpu_variant_runs((cpu_variant)v)) {
+            int w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", cpu_variant_name(v));
+            n += w > 0 ? (size_t)w : 0;
+        }
+    return buf;
+}
+
+const char *aniso_kernels_choice(void)
+{
+    return cpu_variant_name(cpu_variant_choose());
+}
+
+aniso_status aniso_kernels_set(const char *name, aniso_error *err)
+{
+    return cpu_variant_force(name, err);
+}
+
+const char *aniso_cpu_features(char *buf, size_t size)
+{
+    return cpu_features_str(buf, size);
+}
+
 aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso_error *err)
 {
     const aniso_hparams *hp = aniso_model_hparams(m);
@@ -259,6 +297,7 @@ aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso
     p->max_tokens = o->max_tokens;
     p->max_seq = o->max_seq;
     p->n_threads = plan_threads(o->n_threads);
+    p->kern = kernels_get(cpu_variant_choose());
     if (aniso_model_weight(m, ANISO_ROLE_ATTN_QKV, 0) && hp->n_head_kv != hp->n_head) {
         aniso_plan_free(p);
         aniso_error_set(err, ANISO_UNSUPPORTED,
@@ -295,7 +334,7 @@ aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso
                 return NULL;
             }
         }
-    p->wbuf_elems = max_weight_elems(m) + 1;
+    p->wbuf_elems = linear_work_elems(m, p->kern, p->n_threads);
     return p;
 nomem:
     aniso_plan_free(p);
@@ -316,8 +355,9 @@ struct aniso_state {
     float *o;      /* (T, H) a sublayer's output */
     float *o2;     /* (T, H) the MLP output of a parallel block */
     float *g, *u;  /* (T, F) */
-    float *wbuf;   /* the largest converted weight block */
+    float *wbuf;   /* the linear layers' work */
     float *scores; /* (n_threads, ATTN_BLOCK, max_seq) attention scores, one block per thread */
+    float *awork;  /* attention's product work, one per thread */
     /* Rotary tables of the global [0] and sliding [1] settings for every
      * position a plan allows, with the frequencies of the loaded model; and
      * for a length-dependent setting, the table of the last other
@@ -325,24 +365,30 @@ struct aniso_state {
      * one length), so that chunks mixing short and long sequences do not
      * rebuild a table per layer. */
     rope_table rope[2], other[2];
+    double t_attn; /* seconds in attention's core (rotary, scores, softmax, values) */
 };
+
+double forward_attention_seconds(const aniso_state *s)
+{
+    return s->t_attn;
+}
 
 void aniso_state_free(aniso_state *s)
 {
     if (!s) return;
-    float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,   s->att,
-                    s->o, s->o2, s->g, s->u, s->wbuf, s->scores};
+    float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,    s->att,
+                    s->o, s->o2, s->g, s->u, s->wbuf, s->scores, s->awork};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     for (int i = 0; i < 2; i++) rope_free(&s->rope[i]), rope_free(&s->other[i]);
     free(s);
 }
 
-#define N_STATE_BUFS 13
+#define N_STATE_BUFS 14
 
 /* The floats of each buffer of a state (in aniso_state's order) for chunks
  * of T tokens in sequences of up to max_seq, n_threads threads. */
-static void state_elems(const aniso_model *m, size_t T, size_t max_seq, int n_threads,
-                        size_t wbuf_elems, size_t elems[N_STATE_BUFS])
+static void state_elems(const aniso_model *m, const kernels *k, size_t T, size_t max_seq,
+                        int n_threads, size_t wbuf_elems, size_t elems[N_STATE_BUFS])
 {
     const aniso_hparams *hp = aniso_model_hparams(m);
     size_t H = (size_t)hp->d_model, Q = (size_t)hp->n_head * hp->d_head,
@@ -361,7 +407,8 @@ static void state_elems(const aniso_model *m, size_t T, size_t max_seq, int n_th
                               T * F,
                               T * F,
                               wbuf_elems,
-                              (size_t)ATTN_BLOCK * max_seq * nthr};
+                              (size_t)ATTN_BLOCK * max_seq * nthr,
+                              gemm_work_elems(k, 1) * nthr};
     memcpy(elems, e, sizeof e);
 }
 
@@ -389,7 +436,9 @@ uint64_t forward_bytes(const aniso_model *m, size_t max_tokens, size_t max_seq, 
         }
     /* the state */
     size_t elems[N_STATE_BUFS];
-    state_elems(m, max_tokens, max_seq, plan_threads(n_threads), max_weight_elems(m) + 1, elems);
+    const kernels *k = kernels_get(cpu_variant_choose());
+    int nt = plan_threads(n_threads);
+    state_elems(m, k, max_tokens, max_seq, nt, linear_work_elems(m, k, nt), elems);
     n += sizeof(aniso_state);
     for (int i = 0; i < N_STATE_BUFS; i++) n += ((uint64_t)elems[i] + 1) * sizeof(float);
     return n + (uint64_t)rope_elems(hp, max_seq) * sizeof(float);
@@ -401,10 +450,10 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
     aniso_state *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
     s->p = p;
-    float **bufs[N_STATE_BUFS] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,   &s->att,
-                                  &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores};
+    float **bufs[N_STATE_BUFS] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,    &s->att,
+                                  &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores, &s->awork};
     size_t elems[N_STATE_BUFS];
-    state_elems(p->m, p->max_tokens, p->max_seq, p->n_threads, p->wbuf_elems, elems);
+    state_elems(p->m, p->kern, p->max_tokens, p->max_seq, p->n_threads, p->wbuf_elems, elems);
     for (size_t i = 0; i < N_STATE_BUFS; i++)
         if (!(*bufs[i] = malloc((elems[i] + 1) * sizeof(float)))) goto nomem;
     const aniso_rope *rp[2] = {&hp->rope, &hp->rope_local};
@@ -484,8 +533,8 @@ static void lin(pass *ps, float *y, const float *x, aniso_role w_role, aniso_rol
     const aniso_tensor *W = aniso_model_weight(m, w_role, layer);
     int check = !model_weight_checked(m, w_role, layer);
     nonfinite bad = {SIZE_MAX, 0};
-    linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->s->wbuf,
-           check ? &bad : NULL);
+    linear(y, x, W, vecw(ps->p, b_role, layer), (int)ps->T, n_in, n_out, ps->p->kern,
+           ps->p->n_threads, ps->s->wbuf, check ? &bad : NULL);
     if (!check) return;
     if (bad.at == SIZE_MAX)
         model_weight_set_checked(m, w_role, layer);
@@ -534,6 +583,10 @@ static void attention(pass *ps, int l)
             rmsnorm(b->k, b->k, wk, T, nkv * D, hp->norm_eps, gemma);
         }
     }
+    double t_start = 0;
+#ifdef _OPENMP
+    t_start = omp_get_wtime();
+#endif
     int sliding = hp->sliding[l];
     float scale = (float)(hp->attn_scale / (hp->attn_scale_by_layer ? l + 1 : 1));
     for (size_t pr = 0; pr < ps->b->n_prompts; pr++) {
@@ -546,10 +599,8 @@ static void attention(pass *ps, int l)
                 rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
         }
         /* repeat_kv: query head h reads kv head h / (nh / nkv). The heads
-         * run in parallel, each on one thread with its own scores buffer:
-         * every head's products are then computed the same way whatever the
-         * thread count (BLAS splits a product across threads differently,
-         * and its edge kernels round differently). */
+         * run in parallel, each on one thread with its own scores buffer
+         * and product work. */
         int nt = ps->p->n_threads;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int h = 0; h < nh; h++) {
@@ -561,9 +612,13 @@ static void attention(pass *ps, int l)
             attend_head(b->att + t0 * qs + (size_t)h * D, b->q + t0 * qs + (size_t)h * D, qs,
                         b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, scale,
                         (float)hp->softcap, sliding ? hp->sliding_window : 0,
-                        b->scores + (size_t)me * ATTN_BLOCK * ps->p->max_seq, 1);
+                        b->scores + (size_t)me * ATTN_BLOCK * ps->p->max_seq, ps->p->kern,
+                        b->awork + (size_t)me * gemm_work_elems(ps->p->kern, 1));
         }
     }
+#ifdef _OPENMP
+    b->t_attn += omp_get_wtime() - t_start;
+#endif
     lin(ps, b->o, b->att, ANISO_ROLE_ATTN_OUT, ANISO_ROLE_ATTN_OUT_B, l, nh * D, H);
 }
 
@@ -577,9 +632,9 @@ static void mlp(pass *ps, int l, float *out)
     lin(ps, b->u, b->h, ANISO_ROLE_FFN_UP, ANISO_ROLE_FFN_UP_B, l, H, F);
     if (aniso_model_weight(ps->p->m, ANISO_ROLE_FFN_GATE, l)) {
         lin(ps, b->g, b->h, ANISO_ROLE_FFN_GATE, ANISO_ROLE_FFN_GATE_B, l, H, F);
-        act_apply(b->g, b->g, b->u, n, hp->act);
+        act_apply(b->g, b->g, b->u, n, hp->act, ps->p->kern);
     } else {
-        act_apply(b->g, b->u, NULL, n, hp->act);
+        act_apply(b->g, b->u, NULL, n, hp->act, ps->p->kern);
     }
     lin(ps, out, b->g, ANISO_ROLE_FFN_DOWN, ANISO_ROLE_FFN_DOWN_B, l, F, H);
 }
@@ -676,8 +731,6 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
     int omp_before = omp_get_max_threads();
     omp_set_num_threads(p->n_threads);
 #endif
-    int blas_before = ops_get_threads();
-    ops_set_threads(p->n_threads);
     /* hidden_states[0]: the embedding rows, times the family's scale. */
     const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
     /* Learned absolute positions (GPT-2) are added: x = wte[id] + wpe[pos]. */
@@ -723,7 +776,6 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
 #ifdef _OPENMP
     omp_set_num_threads(omp_before);
 #endif
-    ops_set_threads(blas_before);
     if (st) return st;
     if (stop)
         return aniso_error_set(err, terr.code ? terr.code : ANISO_INVALID_ARGUMENT, "%s",

@@ -13,4 +13,8 @@
  * are not counted. */
 uint64_t forward_bytes(const aniso_model *m, size_t max_tokens, size_t max_seq, int n_threads);
 
+/* Seconds a state's runs spent in attention's core (rotary embedding,
+ * scores, softmax and values; not the projections), for benchmarks. */
+double forward_attention_seconds(const aniso_state *s);
+
 #endif

@@ -1,4 +1,5 @@
-/* ops.c - matrix products through BLAS (sgemm), norms and activations.
+/* ops.c - the linear layers and attention on the kernels' blocked product
+ * (kernels/), norms and activations.
  * Reductions accumulate in double and round once: closer to the exact value
  * than PyTorch's float32 pairwise sums, and within float32 rounding of them
  * (docs/ARCHITECTURES.md, pitfall 20). */
@@ -9,6 +10,7 @@
 
 #include "base/half.h"
 #include "io/quants.h"
+#include "kernels/kernels.h"
 #include "model/ops.h"
 
 /* OpenBLAS's OpenMP build is compiled by GCC for libgomp. Under clang's
@@ -270,53 +272,101 @@ void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size
     convert_rows(out, t, row0, nrows, row_len, 0);
 }
 
-/* Rows of a converted weight block: about 32 MiB of float32. Smaller blocks
- * (4 MiB) made each sgemm too narrow to run at full speed; whole matrices
- * would need a buffer as large as the largest weight. */
-static int block_rows(int n_in)
+size_t linear_buffer_elems(const kernels *k, size_t n_in, int n_threads)
 {
-    int r = (int)((32u << 20) / (4u * (unsigned)n_in));
-    r -= r % 64;
-    return r < 64 ? 64 : r;
+    /* the product's blocks, and one converted row for the search of a
+     * non-finite value */
+    return gemm_work_elems(k, n_threads) + n_in;
 }
 
-/* Rows of x per matrix product. Every product has exactly this many rows
- * (the last block padded with zeros), so that a token's result never
- * depends on how many other tokens share its chunk: BLAS libraries choose
- * their kernels (and so the rounding) by the matrix sizes. */
-#define LIN_ROWS 256
-
-size_t linear_buffer_elems(const aniso_tensor *W)
+/* n elements of t from element first (whole blocks of a block
+ * quantization) to float32 on the variant's converters, plus t's shift. */
+static void convert_fast(const kernels *k, float *out, const aniso_tensor *t, size_t first,
+                         size_t n)
 {
-    if (W->n_dims != 2) return (size_t)W->n_elem + LIN_ROWS * 2 * (size_t)W->n_elem;
-    size_t rows = (size_t)W->shape[0], n_in = (size_t)W->shape[1],
-           R = (size_t)block_rows((int)n_in), r = rows < R ? rows : R;
-    /* a converted block and its padded rows, or (float32 weights used in
-     * place) the padded rows of the whole product */
-    return r * n_in + LIN_ROWS * (n_in + rows);
-}
-
-/* y (T, ldy) columns [0, r) = x (T, n_in) . w^T for one block of r weight
- * rows w (r, n_in), LIN_ROWS rows of x at a time; pad has LIN_ROWS * (n_in
- * + r) floats. */
-static void product(float *y, int ldy, const float *x, int T, int n_in, const float *w, int r,
-                    float *pad)
-{
-    for (int t0 = 0; t0 < T; t0 += LIN_ROWS) {
-        int m = T - t0 < LIN_ROWS ? T - t0 : LIN_ROWS;
-        if (m == LIN_ROWS) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, LIN_ROWS, r, n_in, 1.0f,
-                        x + (size_t)t0 * n_in, n_in, w, n_in, 0.0f, y + (size_t)t0 * ldy, ldy);
-            continue;
-        }
-        float *xp = pad, *yp = pad + (size_t)LIN_ROWS * n_in;
-        memcpy(xp, x + (size_t)t0 * n_in, (size_t)m * n_in * sizeof *xp);
-        memset(xp + (size_t)m * n_in, 0, (size_t)(LIN_ROWS - m) * n_in * sizeof *xp);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, LIN_ROWS, r, n_in, 1.0f, xp, n_in, w,
-                    n_in, 0.0f, yp, r);
-        for (int i = 0; i < m; i++)
-            memcpy(y + (size_t)(t0 + i) * ldy, yp + (size_t)i * r, (size_t)r * sizeof *yp);
+    const unsigned char *p = t->data;
+    switch (t->dtype) {
+    case ANISO_DTYPE_F32:
+        memcpy(out, p + 4 * first, 4 * n);
+        break;
+    case ANISO_DTYPE_F16:
+        k->f16(out, p + 2 * first, n);
+        break;
+    case ANISO_DTYPE_BF16:
+        k->bf16(out, p + 2 * first, n);
+        break;
+    default: {
+        size_t be, bb;
+        aniso_dtype_block(t->dtype, &be, &bb);
+        /* block-aligned by construction (GEMM_KC is a multiple of every
+         * block; the model's rows are whole blocks) */
+        if (be < 2 || n % be || first % be || dequantize(t->dtype, p + first / be * bb, out, n))
+            memset(out, 0, 4 * n);
+        break;
     }
+    }
+    if (t->shift != 0.0f)
+        for (size_t i = 0; i < n; i++) out[i] += t->shift;
+}
+
+/* Whether any of the n floats is NaN or infinite (a loop that vectorises). */
+static int any_nonfinite(const float *x, size_t n)
+{
+    unsigned any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, 4);
+        any |= (unsigned)nonfinite_bits(u);
+    }
+    return any != 0;
+}
+
+/* The packer of a weight W (n_out, n_in) as B = W^T: rows of the model
+ * (the tensor's row map undone) converted from the file's dtype as they are
+ * packed; with flags, each thread's flag is set when a value is not finite. */
+typedef struct weight_pack {
+    const kernels *k;
+    const aniso_tensor *W;
+    size_t n_in;
+    unsigned char *flags;
+} weight_pack;
+
+static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
+                        size_t kc, int nr, int thread)
+{
+    const weight_pack *w = ctx;
+    const aniso_tensor *t = w->W;
+    if (t->row_map == ANISO_ROWS_CONV1D) {
+        /* stored (in, out): the packed rows are the stored rows' pieces */
+        size_t ld = (size_t)t->map_dim;
+        for (size_t kk = 0; kk < kc; kk++) {
+            float *d = dst + kk * (size_t)nr;
+            convert_fast(w->k, d, t, (k0 + kk) * ld + j0, nj);
+            memset(d + nj, 0, ((size_t)nr - nj) * sizeof *d);
+        }
+        if (w->flags && any_nonfinite(dst, kc * (size_t)nr)) w->flags[thread] = 1;
+        return;
+    }
+    const void *rows[KERN_MAX_NR];
+    pack_format fmt = PACK_F32;
+    if (t->shift == 0.0f && (t->dtype == ANISO_DTYPE_F32 || t->dtype == ANISO_DTYPE_F16 ||
+                             t->dtype == ANISO_DTYPE_BF16)) {
+        /* read in place, converted as transposed */
+        size_t es = t->dtype == ANISO_DTYPE_F32 ? 4 : 2;
+        fmt = t->dtype == ANISO_DTYPE_F32   ? PACK_F32
+              : t->dtype == ANISO_DTYPE_F16 ? PACK_F16
+                                            : PACK_BF16;
+        for (size_t r = 0; r < nj; r++)
+            rows[r] = (const unsigned char *)t->data + (map_row(t, j0 + r) * w->n_in + k0) * es;
+    } else {
+        /* a block quantization (or a shift): decoded into scratch first */
+        for (size_t r = 0; r < nj; r++) {
+            convert_fast(w->k, scratch + r * kc, t, map_row(t, j0 + r) * w->n_in + k0, kc);
+            rows[r] = scratch + r * kc;
+        }
+    }
+    w->k->pack_t(dst, rows, fmt, kc, nj, nr);
+    if (w->flags && any_nonfinite(dst, kc * (size_t)nr)) w->flags[thread] = 1;
 }
 
 uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len)
@@ -338,45 +388,41 @@ static int find_bad(const float *w, size_t n, size_t at0, nonfinite *bad)
 }
 
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
-            int n_out, float *wbuf, nonfinite *bad)
+            int n_out, const kernels *k, int n_threads, float *work, nonfinite *bad)
 {
     if (bad) bad->at = SIZE_MAX;
-    if (W->dtype == ANISO_DTYPE_F32 && ((uintptr_t)W->data & 3) == 0 && W->shift == 0.0f &&
-        W->row_map == ANISO_ROWS_SAME) {
-        if (bad && find_bad(W->data, (size_t)n_out * (size_t)n_in, 0, bad)) goto bad_weight;
-        product(y, n_out, x, T, n_in, W->data, n_out, wbuf);
-    } else {
-        /* Convert and multiply one block of output rows at a time. */
-        int R = block_rows(n_in);
-        size_t conv = (size_t)(n_out < R ? n_out : R) * (size_t)n_in;
-        for (int r0 = 0; r0 < n_out; r0 += R) {
-            int r = n_out - r0 < R ? n_out - r0 : R;
-            /* checked as converted; searched only when a value is not finite */
-            if (convert_rows(wbuf, W, (size_t)r0, (size_t)r, (size_t)n_in, bad != NULL) &&
-                find_bad(wbuf, (size_t)r * (size_t)n_in, (size_t)r0 * (size_t)n_in, bad))
-                goto bad_weight;
-            product(y + r0, n_out, x, T, n_in, wbuf, r, wbuf + conv);
+    unsigned char flags[256] = {0};
+    if (n_threads > (int)sizeof flags) n_threads = (int)sizeof flags;
+    weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL};
+    gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out, pack_weight,
+         &wp, work, n_threads);
+    if (bad && memchr(flags, 1, sizeof flags)) {
+        /* the first non-finite value in the model's element order, one
+         * converted row at a time */
+        float *row = work + gemm_work_elems(k, n_threads);
+        for (int r = 0; r < n_out; r++) {
+            convert_rows(row, W, (size_t)r, 1, (size_t)n_in, 0);
+            if (find_bad(row, (size_t)n_in, (size_t)r * (size_t)n_in, bad)) break;
         }
+        memset(y, 0, (size_t)T * (size_t)n_out * sizeof *y);
+        return;
     }
     if (b)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];
-    return;
-bad_weight:
-    memset(y, 0, (size_t)T * (size_t)n_out * sizeof *y);
 }
 
 void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
-                 size_t Tp, int D, float scale, float cap, int window, float *scores, int n_threads)
+                 size_t Tp, int D, float scale, float cap, int window, float *scores,
+                 const kernels *kern, float *work)
 {
     size_t W = window > 0 ? (size_t)window : 0;
     for (size_t i0 = 0; i0 < Tp; i0 += ATTN_BLOCK) {
         size_t i1 = i0 + ATTN_BLOCK < Tp ? i0 + ATTN_BLOCK : Tp, m = i1 - i0;
         size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
         /* S = q[i0:i1] . k[lo:i1]^T, then scaled as transformers does. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)nk, D, 1.0f, q + i0 * qs,
-                    (int)qs, k + lo * ks, (int)ks, 0.0f, scores, (int)nk);
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (m * nk > 16384)
+        gemm_f32 kt = {kern, k + lo * ks, ks};
+        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, &kt, work, 1);
         for (size_t r = 0; r < m; r++) {
             size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo, b = t - lo;
             float *sc = scores + r * nk, mx = -INFINITY;
@@ -397,8 +443,8 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
             for (size_t s = b + 1; s < nk; s++) sc[s] = 0;
         }
         /* out[i0:i1] = P . v[lo:i1] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, D, (int)nk, 1.0f, scores,
-                    (int)nk, v + lo * ks, (int)ks, 0.0f, out + i0 * qs, (int)qs);
+        gemm_f32 vv = {kern, v + lo * ks, ks};
+        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, &vv, work, 1);
     }
 }
 
@@ -451,34 +497,14 @@ double act_scalar(double x, aniso_act act)
     return x;
 }
 
-/* In float32, as PyTorch evaluates them (act_scalar is the reference). */
-static inline float act_f32(float x, aniso_act act)
+void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act, const kernels *k)
 {
-    switch (act) {
-    case ANISO_ACT_SILU:
-        return x / (1.0f + expf(-x));
-    case ANISO_ACT_GELU:
-        return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-    case ANISO_ACT_GELU_TANH:
-        return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-    case ANISO_ACT_GELU_NEW: {
-        /* 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * pow(x, 3)))), one rounding per
-         * tensor operation */
-        float c = 0.044715f * (x * x * x), t = tanhf(0.79788456080286536f * (x + c));
-        return (0.5f * x) * (1.0f + t);
-    }
-    case ANISO_ACT_GELU_FAST:
-        return 0.5f * x * (1.0f + tanhf(x * 0.7978845608f * (1.0f + 0.044715f * x * x)));
-    }
-    return x;
-}
-
-void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act)
-{
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) {
-        float a = act_f32(g[i], act);
-        y[i] = u ? a * u[i] : a;
+    /* in pieces of whole cache lines, split among the threads */
+    size_t piece = 16384, pieces = (n + piece - 1) / piece;
+#pragma omp parallel for schedule(static) if (pieces > 1)
+    for (size_t p = 0; p < pieces; p++) {
+        size_t i0 = p * piece, m = n - i0 < piece ? n - i0 : piece;
+        k->act(y + i0, g + i0, u ? u + i0 : NULL, m, act);
     }
 }
 

@@ -1,6 +1,5 @@
 /* ops.h - the forward pass's operations on float32 row-major matrices, each
- * written output first: op(out, in, weights, sizes). ops.c is the one file
- * that includes BLAS. */
+ * written output first: op(out, in, weights, sizes). */
 #ifndef ANISO_OPS_H
 #define ANISO_OPS_H
 
@@ -8,6 +7,7 @@
 #include <stdint.h>
 
 #include "aniso/model.h"
+#include "kernels/kernels.h"
 
 /* n elements of a tensor's data (F32, F16, BF16 or a block quantization;
  * first and n whole blocks) to float32, plus the tensor's shift. */
@@ -30,42 +30,43 @@ typedef struct nonfinite {
     float v;
 } nonfinite;
 
-/* y (T, n_out) = x (T, n_in) . W^T (+ b), W a (n_out, n_in) tensor; wbuf
- * has room for linear_buffer_elems(W) floats (used unless W is aligned
- * float32). With bad, every value of W is checked as it is converted (or,
- * for float32 used in place, before the product) and bad says where the
- * first non-finite one is; then no product is computed and y is zeroed. */
+/* y (T, n_out) = x (T, n_in) . W^T (+ b), W a (n_out, n_in) tensor read in
+ * its file dtype as the product packs it, on kernels k with n_threads
+ * threads; work has room for linear_buffer_elems(k, n_in, n_threads)
+ * floats. With bad, every value of W is checked as it is converted and bad
+ * says where the first non-finite one is; then y is zeroed. */
 void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int T, int n_in,
-            int n_out, float *wbuf, nonfinite *bad);
+            int n_out, const kernels *k, int n_threads, float *work, nonfinite *bad);
 
 /* The index, in the file's tensor (its elements in storage order), of the
  * model's element (r, c) of t (rows of row_len, the tensor's row_map undone),
  * whose bound view starts at the file's element first (a fused part's). */
 uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len);
 
-/* Floats of wbuf that linear() needs for the (n_out, n_in) weight W. */
-size_t linear_buffer_elems(const aniso_tensor *W);
+/* Floats of work that linear() needs for a weight of n_in columns. */
+size_t linear_buffer_elems(const kernels *k, size_t n_in, int n_threads);
 
 /* Row-wise norms of x (T, n) into y (may alias x). */
 void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma);
 void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps);
 
 /* y = act(g) * u elementwise (gated MLP), or y = act(y) when u is NULL. */
-void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act);
+void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act, const kernels *k);
 
 /* Query rows per block of attend_head: its scores buffer holds
  * ATTN_BLOCK x Tp floats. */
-#define ATTN_BLOCK 128
+#define ATTN_BLOCK 256
 
 /* Causal softmax attention of one sequence of Tp tokens for one query head:
  * out[t] = sum_s softmax_s(cap(scale q[t].k[s])) v[s] over the keys s <= t
  * (and t - s < window when window > 0), as transformers' eager attention
  * computes it (scores and products in float32, the softmax's sum in
- * double). q and out rows have stride qs, k and v rows stride ks (floats);
- * cap 0 = no soft-capping. */
+ * double), on the caller's thread. q and out rows have stride qs, k and v
+ * rows stride ks (floats); cap 0 = no soft-capping; work has room for
+ * gemm_work_elems(kern, 1) floats. */
 void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
                  size_t Tp, int D, float scale, float cap, int window, float *scores,
-                 int n_threads);
+                 const kernels *kern, float *work);
 
 /* y += x, n elements. */
 void add_inplace(float *y, const float *x, size_t n);

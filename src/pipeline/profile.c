@@ -407,6 +407,7 @@ void aniso_profile_run_free(aniso_profile_run *r)
     free(r->parts);
     evidence_free(r->evidence_store);
     free(r->text_hash);
+    free(r->kernels);
     free(r);
 }
 
@@ -424,7 +425,7 @@ static char *hex64(uint64_t v, char *buf)
 }
 
 typedef struct describe {
-    const char *name, *architecture, *normalization, *dtype;
+    const char *name, *architecture, *normalization, *dtype, *kernels;
     int n_layers, hidden_dim;
     uint64_t fp_model, fp_tok;
     const char *source, *path, *format;
@@ -444,6 +445,15 @@ typedef struct describe {
     const uint64_t *text_hash; /* the source's, as it stands */
 } describe;
 
+/* Whether the "+"-joined list has name. */
+static int kernels_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p; p = strchr(p, '+') ? strchr(p, '+') + 1 : p + strlen(p))
+        if (!strncmp(p, name, n) && (p[n] == '+' || p[n] == 0)) return 1;
+    return 0;
+}
+
 static aj *meta_build(const describe *d)
 {
     aj *o = aj_new_object(), *fp = aj_new_object(), *pre = aj_new_object(), *mask = aj_new_object(),
@@ -457,7 +467,8 @@ static aj *meta_build(const describe *d)
     bad = bad || aj_set(o, "model", str_v(d->name)) ||
           aj_set(o, "architecture", str_v(d->architecture)) ||
           aj_set(o, "normalization", str_v(d->normalization)) ||
-          aj_set(o, "dtype", str_v(d->dtype)) || aj_set(o, "n_layers", aj_new_int(d->n_layers)) ||
+          aj_set(o, "dtype", str_v(d->dtype)) || aj_set(o, "kernels", str_v(d->kernels)) ||
+          aj_set(o, "n_layers", aj_new_int(d->n_layers)) ||
           aj_set(o, "hidden_dim", aj_new_int(d->hidden_dim)) ||
           aj_set(fp, "model", str_v(hex64(d->fp_model, b1))) ||
           aj_set(fp, "tokenizer", str_v(hex64(d->fp_tok, b2))) ||
@@ -1130,11 +1141,12 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     run->model = str_dup(o->name ? o->name : o->model);
     run->architecture = str_dup(aniso_arch_model_type(hp->arch));
     run->dtype = dtype_summary(m);
+    run->kernels = str_dup(aniso_plan_kernels(plan));
     run->source_path = o->corpus_file || o->prompts_file
                            ? str_dup(o->corpus_file ? o->corpus_file : o->prompts_file)
                            : NULL;
     uint64_t fp_tok;
-    if (!run->model || !run->architecture || !run->dtype ||
+    if (!run->model || !run->architecture || !run->dtype || !run->kernels ||
         ((o->corpus_file || o->prompts_file) && !run->source_path)) {
         st = aniso_error_set(err, ANISO_NO_MEMORY, "profile: out of memory");
         goto fail;
@@ -1154,6 +1166,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
                      .architecture = run->architecture,
                      .normalization = aniso_norm_name(aniso_arch_norm(hp->arch)),
                      .dtype = run->dtype,
+                     .kernels = run->kernels,
                      .n_layers = L,
                      .hidden_dim = d,
                      .fp_model = model_fingerprint(m),
@@ -1469,6 +1482,7 @@ aniso_status aniso_profile(const aniso_profile_opts *o, aniso_profile_run **out,
     r->family = aniso_arch_display_name(hp->arch);
     r->norm_placement = aniso_arch_norm_placement(hp->arch);
     r->dtype = run->dtype;
+    r->kernels = run->kernels;
     r->n_layers = L;
     r->hidden_dim = d;
     r->n_prompts = src.c ? cnt.sequences : src.prompts.n;
@@ -1551,7 +1565,8 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
                          aniso_error *err)
 {
     double t_start = now();
-    char text_hash[17] = "";
+    char text_hash[17] = "", kernels[64] = "";
+    int kernels_known = 1;
     *out = NULL;
     if (n < 1) return aniso_error_set(err, ANISO_INVALID_ARGUMENT, "merge: no partial results");
     /* Shards (--shard I/N, a rank's checkpoint) are merged in shard order,
@@ -1694,6 +1709,14 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
             for (int l = 0; l < acc.n; l++)
                 if ((st = aniso_moments_merge(acc.m[l], p.m[l], err))) goto fail;
         counters_add(&cnt, &documents, cur->meta);
+        /* the kernels: each part's variant once, in the parts' order;
+         * unknown when a part does not say */
+        const char *kn = aj_str(aj_get(cur->meta, "kernels"));
+        if (!kn || strlen(kn) > 15 || strchr(kn, '+'))
+            kernels_known = 0;
+        else if (kernels_known && !kernels_has(kernels, kn))
+            snprintf(kernels + strlen(kernels), sizeof kernels - strlen(kernels), "%s%s",
+                     kernels[0] ? "+" : "", kn);
         /* the input's texts: known when every part read the same */
         const char *th = aj_str(aj_get(aj_get(cur->meta, "progress"), "text_hash"));
         if (i == 0 && th && strlen(th) == 16)
@@ -1759,6 +1782,11 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
     run->model = str_dup(model);
     run->architecture = str_dup(arch);
     run->dtype = str_dup(dtype);
+    if (kernels_known && kernels[0] && !(run->kernels = str_dup(kernels))) {
+        free(ids);
+        st = aniso_error_set(err, ANISO_NO_MEMORY, "merge: out of memory");
+        goto fail;
+    }
     const char *in_path = aj_str(aj_get(aj_get(meta, "input"), "path")),
                *in_format = aj_str(aj_get(aj_get(meta, "input"), "format"));
     if (in_path) run->source_path = str_dup(in_path);
@@ -1803,6 +1831,7 @@ aniso_status aniso_merge(const char *const *paths, int n, const char *out_dir, u
             r->norm_placement = aniso_arch_norm_placement((aniso_arch)i);
         }
     r->dtype = run->dtype;
+    r->kernels = run->kernels;
     r->n_layers = L;
     r->hidden_dim = d;
     r->n_prompts = (size_t)cnt.sequences;

@@ -266,7 +266,7 @@ aniso_status aniso_report_write_json(const char *path, const aniso_profile_resul
     bad = bad || add_provenance(o, r);
     bad = bad || report_evidence_json(o, r);
     bad = bad || set_str(tool, "name", "aniso") || set_str(tool, "version", aniso_version()) ||
-          aj_set(o, "tool", tool);
+          (r->kernels && set_str(tool, "kernels", r->kernels)) || aj_set(o, "tool", tool);
     tool = NULL;
     bad = bad || aj_set(tim, "load", aj_new_real(r->t_load)) ||
           aj_set(tim, "forward", aj_new_real(r->t_forward)) ||

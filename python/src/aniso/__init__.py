@@ -37,6 +37,34 @@ def library_version() -> str:
     return _clib.aniso_version().decode()
 
 
+def kernels() -> str:
+    """The CPU kernel variant the forward pass uses now: "generic", "avx2" or
+    "avx512" (the best this machine's CPUID features allow, unless
+    set_kernels chose another)."""
+    return _clib.aniso_kernels_choice().decode()
+
+
+def available_kernels() -> list:
+    """The kernel variants this build and machine can run, best last."""
+    from ctypes import create_string_buffer
+
+    buf = create_string_buffer(128)
+    return _clib.aniso_kernels_available(buf, len(buf)).decode().split()
+
+
+def set_kernels(name=None) -> None:
+    """Makes later passes use kernel variant name (None: the best again), as
+    the CLI's ANISO_CPU does; one this machine cannot run raises
+    UnsupportedError, an unknown name InvalidArgumentError."""
+    from ctypes import byref
+
+    from .model import _new_error, _raise
+
+    err = _new_error()
+    if _clib.aniso_kernels_set(name.encode() if name else None, byref(err)) != 0:
+        _raise(err)
+
+
 def default_prompts() -> list:
     """The notebook's 16 prompts (what hidden_states and profile use without texts)."""
     from .model import _Texts
@@ -69,6 +97,9 @@ def tqdm_progress(desc: str = "aniso", **kwargs):
 
 __all__ = [
     "tqdm_progress",
+    "kernels",
+    "available_kernels",
+    "set_kernels",
     "Model",
     "Error",
     "InvalidArgumentError",

@@ -331,6 +331,7 @@ class ProfileResult(Structure):
         ("t_total", c_double),
         ("t_evidence", c_double),
         ("evidence", c_void_p),
+        ("kernels", c_char_p),
     ]
 
 
@@ -418,6 +419,7 @@ class ProfileRun(Structure):
         ("parts", POINTER(PartInfo)),
         ("evidence_store", c_void_p),
         ("text_hash", c_char_p),
+        ("kernels", c_char_p),
     ]
 
 
@@ -511,6 +513,11 @@ _fn("aniso_hidden_tap", c_int, c_int, c_int, c_int)
 _fn("aniso_forward", c_int, c_void_p, P(Batch), P(ForwardOpts), P(Error_))
 _fn("aniso_plan_new", c_void_p, c_void_p, P(PlanOpts), P(Error_))
 _fn("aniso_plan_free", None, c_void_p)
+_fn("aniso_plan_kernels", c_char_p, c_void_p)
+_fn("aniso_kernels_set", c_int, c_char_p, P(Error_))
+_fn("aniso_kernels_choice", c_char_p)
+_fn("aniso_kernels_available", c_char_p, c_char_p, c_size_t)
+_fn("aniso_cpu_features", c_char_p, c_char_p, c_size_t)
 _fn("aniso_state_new", c_void_p, c_void_p, P(Error_))
 _fn("aniso_state_free", None, c_void_p)
 _fn("aniso_run", c_int, c_void_p, c_void_p, P(Batch), TAP_FN, c_void_p, P(Error_))

@@ -1,0 +1,121 @@
+/* kern_avx2.c - AVX2 + FMA + F16C kernels (compiled with -mavx2 -mfma
+ * -mf16c; called only when the CPU has them). */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/half.h"
+#include "kernels/kernels.h"
+
+enum { MR = 6, NR = 16 };
+
+/* 6 x 16: twelve accumulators, two rows of b and one broadcast of a. */
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+{
+    __m256 acc[MR][2];
+    for (int i = 0; i < MR; i++)
+        for (int h = 0; h < 2; h++)
+            acc[i][h] = load ? _mm256_loadu_ps(c + (size_t)i * ldc + 8 * h) : _mm256_setzero_ps();
+    for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int h = 0; h < 2; h++) _mm256_storeu_ps(c + (size_t)i * ldc + 8 * h, acc[i][h]);
+}
+
+static void f16(float *out, const void *in, size_t n)
+{
+    const unsigned char *p = in;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
+    f16_run(out, in, i, n);
+}
+
+static void bf16(float *out, const void *in, size_t n)
+{
+    const unsigned char *p = in;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
+        _mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    }
+    bf16_run(out, in, i, n);
+}
+
+/* 8 values of a row from element k on, as float32. */
+static inline __m256 load8(const void *row, pack_format fmt, size_t k)
+{
+    const unsigned char *p = row;
+    if (fmt == PACK_F32) return _mm256_loadu_ps((const float *)(p + 4 * k));
+    __m128i h = _mm_loadu_si128((const __m128i *)(p + 2 * k));
+    if (fmt == PACK_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* Groups of 8 rows by 8 values: converted and transposed in registers;
+ * the rest (a partial group, the last kc % 8 values) by the portable
+ * code. */
+void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr)
+{
+    size_t k8 = kc - kc % 8, full = nj - nj % 8;
+    for (size_t g = 0; g < full; g += 8) {
+        const void *const *r = rows + g;
+        for (size_t k = 0; k < k8; k += 8) {
+            __m256 t0 = _mm256_unpacklo_ps(load8(r[0], fmt, k), load8(r[1], fmt, k)),
+                   t1 = _mm256_unpackhi_ps(load8(r[0], fmt, k), load8(r[1], fmt, k)),
+                   t2 = _mm256_unpacklo_ps(load8(r[2], fmt, k), load8(r[3], fmt, k)),
+                   t3 = _mm256_unpackhi_ps(load8(r[2], fmt, k), load8(r[3], fmt, k)),
+                   t4 = _mm256_unpacklo_ps(load8(r[4], fmt, k), load8(r[5], fmt, k)),
+                   t5 = _mm256_unpackhi_ps(load8(r[4], fmt, k), load8(r[5], fmt, k)),
+                   t6 = _mm256_unpacklo_ps(load8(r[6], fmt, k), load8(r[7], fmt, k)),
+                   t7 = _mm256_unpackhi_ps(load8(r[6], fmt, k), load8(r[7], fmt, k));
+            __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee),
+                   s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee),
+                   s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee),
+                   s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *d = dst + k * (size_t)nr + g;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(s0, s4, 0x20));
+            _mm256_storeu_ps(d + nr, _mm256_permute2f128_ps(s1, s5, 0x20));
+            _mm256_storeu_ps(d + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
+            _mm256_storeu_ps(d + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
+            _mm256_storeu_ps(d + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
+            _mm256_storeu_ps(d + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
+            _mm256_storeu_ps(d + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
+            _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
+        }
+    }
+    /* the last values of the full groups, then the partial group and the
+     * zero columns (offsets into rows and dst) */
+    if (k8 < kc && full) {
+        const void *tail[KERN_MAX_NR];
+        size_t es = fmt == PACK_F32 ? 4 : 2;
+        for (size_t j = 0; j < full; j++) tail[j] = (const unsigned char *)rows[j] + es * k8;
+        float part[8 * KERN_MAX_NR];
+        pack_t_generic(part, tail, fmt, kc - k8, full, (int)full);
+        for (size_t k = k8; k < kc; k++)
+            memcpy(dst + k * (size_t)nr, part + (k - k8) * full, full * sizeof(float));
+    }
+    if (full < (size_t)nr) {
+        float part[GEMM_KC * KERN_MAX_NR];
+        size_t w = (size_t)nr - full;
+        pack_t_generic(part, rows + full, fmt, kc, nj - full, (int)w);
+        for (size_t k = 0; k < kc; k++)
+            memcpy(dst + k * (size_t)nr + full, part + k * w, w * sizeof(float));
+    }
+}
+
+#define ACT_NAME act
+#include "kernels/act_body.h"
+
+static const kernels table = {CPU_VARIANT_AVX2, MR, NR, micro, f16, bf16, pack_t_avx2, act};
+
+const kernels *kernels_avx2(void)
+{
+    return &table;
+}

@@ -1,0 +1,61 @@
+/* kern_avx512.c - AVX-512 (F, BW, VL) kernels (compiled with -mavx512f
+ * -mavx512bw -mavx512vl -mfma -mf16c; called only when the CPU and the OS
+ * have them). */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/half.h"
+#include "kernels/kernels.h"
+
+enum { MR = 12, NR = 32 };
+
+/* 12 x 32: 24 accumulators, two rows of b and one broadcast of a. */
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+{
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++)
+        for (int h = 0; h < 2; h++)
+            acc[i][h] = load ? _mm512_loadu_ps(c + (size_t)i * ldc + 16 * h) : _mm512_setzero_ps();
+    for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < MR; i++)
+        for (int h = 0; h < 2; h++) _mm512_storeu_ps(c + (size_t)i * ldc + 16 * h, acc[i][h]);
+}
+
+static void f16(float *out, const void *in, size_t n)
+{
+    const unsigned char *p = in;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i,
+                         _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 2 * i))));
+    f16_run(out, in, i, n);
+}
+
+static void bf16(float *out, const void *in, size_t n)
+{
+    const unsigned char *p = in;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p + 2 * i)));
+        _mm512_storeu_ps(out + i, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)));
+    }
+    bf16_run(out, in, i, n);
+}
+
+#define ACT_NAME act
+#include "kernels/act_body.h"
+
+static const kernels table = {CPU_VARIANT_AVX512, MR, NR, micro, f16, bf16, pack_t_avx2, act};
+
+const kernels *kernels_avx512(void)
+{
+    return &table;
+}

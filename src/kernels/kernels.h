@@ -1,0 +1,89 @@
+/* kernels.h - the forward pass's compute kernels, one table per CPU variant
+ * (kern_generic.c, kern_avx2.c, kern_avx512.c, each compiled for its own
+ * instruction set), and the blocked matrix product built on them (gemm.c).
+ *
+ * The product C = A . B runs as Goto's blocking: A (activations, float32) in
+ * blocks of GEMM_MC rows by GEMM_KC columns packed into micro-panels of mr
+ * rows; B in panels of nr columns by GEMM_KC rows that a caller's packer
+ * fills from whatever B is stored as (a weight in its file dtype, a key or a
+ * value matrix), so that no full float32 copy of a weight ever exists. Each
+ * element of C is one chain of fused multiply-adds over k in order, from
+ * zero: its value depends on neither M, nor the tile it falls in, nor the
+ * thread count, so a token's states never depend on the other tokens of
+ * its chunk. */
+#ifndef ANISO_KERNELS_H
+#define ANISO_KERNELS_H
+
+#include <stddef.h>
+
+#include "aniso/model.h"
+#include "base/cpu.h"
+
+#define GEMM_KC     256 /* a multiple of every block quantization's block */
+#define GEMM_MC     384 /* a multiple of every variant's mr */
+#define KERN_MAX_MR 16
+#define KERN_MAX_NR 32
+
+/* The formats pack_t reads. */
+typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16 } pack_format;
+
+typedef struct kernels {
+    cpu_variant variant;
+    int mr, nr; /* the micro-kernel's tile */
+    /* c (mr x nr, rows ldc apart) = (load ? c : 0) + sum over k < kc of
+     * a[k][i] b[k][j], with a packed (kc, mr) and b packed (kc, nr). */
+    void (*micro)(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load);
+    /* n float16 or bfloat16 values (any alignment) to float32. */
+    void (*f16)(float *out, const void *in, size_t n);
+    void (*bf16)(float *out, const void *in, size_t n);
+    /* dst (kc, nr) = the transposed rows: dst[k][j] = rows[j][k] for j < nj
+     * (each row kc values in format fmt), zero for nj <= j < nr. */
+    void (*pack_t)(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                   int nr);
+    /* y = act(g) * u elementwise, or act(g) when u is NULL (y may be g). */
+    void (*act)(float *y, const float *g, const float *u, size_t n, aniso_act act);
+} kernels;
+
+/* The portable and the AVX2 pack_t (the latter also AVX-512's). */
+void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                    int nr);
+void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                 int nr);
+
+/* The table of variant v; NULL when this build lacks it. */
+const kernels *kernels_get(cpu_variant v);
+int kernels_built(cpu_variant v);
+
+const kernels *kernels_generic(void);
+const kernels *kernels_avx2(void);
+const kernels *kernels_avx512(void);
+
+/* Fills dst (kc rows of nr floats) with B's rows k0 .. k0 + kc and columns
+ * j0 .. j0 + nj (nj <= nr; columns past nj zero). scratch has room for
+ * KERN_MAX_NR x GEMM_KC floats; thread is the caller's thread number (for
+ * per-thread flags). */
+typedef void (*pack_fn)(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
+                        size_t kc, int nr, int thread);
+
+/* Floats of work that gemm needs with n_threads threads. */
+size_t gemm_work_elems(const kernels *k, int n_threads);
+
+/* C (M, N), rows ldc apart, = A (M, K), rows lda apart, . B (K, N) as pack
+ * delivers it; n_threads > 1 splits B's panels among that many threads (a
+ * parallel region of its own; 1 runs on the caller's thread). */
+void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
+          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads);
+
+/* Packers for float32 B: B = R^T for R (N, K) rows rs apart (pack_rows), or
+ * B = R for R (K, N) (pack_cols); ctx points at a gemm_f32. */
+typedef struct gemm_f32 {
+    const kernels *k;
+    const float *r;
+    size_t rs;
+} gemm_f32;
+void pack_rows(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0, size_t kc,
+               int nr, int thread);
+void pack_cols(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0, size_t kc,
+               int nr, int thread);
+
+#endif
