@@ -9,23 +9,43 @@
 
 enum { MR = 6, NR = 16 };
 
-/* 6 x 16: twelve accumulators, two rows of b and one broadcast of a. */
+/* 6 x 16: twelve accumulators, two rows of b and one broadcast of a: 15 of
+ * the 16 registers, as named variables (arrays of them were spilled). */
+#define ROW_LOAD(i)                                                                                \
+    __m256 c##i##0 = load ? _mm256_loadu_ps(c + (i)*ldc) : _mm256_setzero_ps(),                    \
+           c##i##1 = load ? _mm256_loadu_ps(c + (i)*ldc + 8) : _mm256_setzero_ps()
+#define ROW_FMA(i)                                                                                 \
+    do {                                                                                           \
+        __m256 ai = _mm256_broadcast_ss(a + (i));                                                  \
+        c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                                \
+        c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                                                \
+    } while (0)
+#define ROW_STORE(i)                                                                               \
+    _mm256_storeu_ps(c + (i)*ldc, c##i##0), _mm256_storeu_ps(c + (i)*ldc + 8, c##i##1)
+
 static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
 {
-    __m256 acc[MR][2];
-    for (int i = 0; i < MR; i++)
-        for (int h = 0; h < 2; h++)
-            acc[i][h] = load ? _mm256_loadu_ps(c + (size_t)i * ldc + 8 * h) : _mm256_setzero_ps();
+    ROW_LOAD(0);
+    ROW_LOAD(1);
+    ROW_LOAD(2);
+    ROW_LOAD(3);
+    ROW_LOAD(4);
+    ROW_LOAD(5);
     for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        for (int i = 0; i < MR; i++) {
-            __m256 ai = _mm256_broadcast_ss(a + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-        }
+        ROW_FMA(0);
+        ROW_FMA(1);
+        ROW_FMA(2);
+        ROW_FMA(3);
+        ROW_FMA(4);
+        ROW_FMA(5);
     }
-    for (int i = 0; i < MR; i++)
-        for (int h = 0; h < 2; h++) _mm256_storeu_ps(c + (size_t)i * ldc + 8 * h, acc[i][h]);
+    ROW_STORE(0);
+    ROW_STORE(1);
+    ROW_STORE(2);
+    ROW_STORE(3);
+    ROW_STORE(4);
+    ROW_STORE(5);
 }
 
 static void f16(float *out, const void *in, size_t n)
