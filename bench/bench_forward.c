@@ -76,16 +76,30 @@ int main(int argc, char **argv)
     }
     aniso_error err;
     aniso_model *m = aniso_model_open(argv[1], NULL, &err);
-    aniso_tokenizer *tk = m ? aniso_tokenizer_open(argv[1], NULL, &err) : NULL;
+    if (!m) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    aniso_tokenizer *tk = aniso_tokenizer_open(argv[1], NULL, &err);
     aniso_prompts p;
     aniso_ids ids = {0};
     size_t *off = NULL, n_seq;
-    if (!tk || aniso_prompts_default(&p, &err) ||
-        aniso_tokenizer_encode_prompts(tk, &p, &ids, &off, &err)) {
+    if (aniso_prompts_default(&p, &err) ||
+        (tk && aniso_tokenizer_encode_prompts(tk, &p, &ids, &off, &err))) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     n_seq = p.n;
+    if (!tk) {
+        /* a file without a vocabulary (bench/make_random_gguf.py): the
+         * prompts' count and 22 tokens each (their mean length in Gemma's
+         * vocabulary), fixed ids */
+        int64_t V = aniso_model_weight(m, ANISO_ROLE_TOK_EMBD, 0)->shape[0];
+        off = malloc((n_seq + 1) * sizeof *off);
+        for (size_t i = 0; i <= n_seq; i++) off[i] = 22 * i;
+        for (size_t i = 0; i < off[n_seq]; i++)
+            aniso_ids_push(&ids, (int32_t)((i * 7919 + 13) % (size_t)V));
+    }
     if (long_n) {
         /* one sequence: the prompts' tokens over and over */
         size_t have = ids.n;
@@ -138,7 +152,7 @@ int main(int argc, char **argv)
     aniso_prompts_free(&p);
     aniso_ids_free(&ids);
     free(off);
-    aniso_tokenizer_free(tk);
+    if (tk) aniso_tokenizer_free(tk);
     aniso_model_free(m);
     return 0;
 }

@@ -2,7 +2,9 @@
 # Forward-pass benchmark: full-size models with random bf16 weights shaped
 # like gemma-2b and pythia-1.4b (bench/make_random_model.py writes them once
 # into bench/data/models/), the notebook's 16 prompts, on every kernel
-# variant this machine runs, on one thread and on all of them. Each line
+# variant this machine runs, on one thread and on all of them; the gemma-2b
+# shape also as F16, Q8_0 and Q4_K GGUF files (bench/make_random_gguf.py;
+# no vocabulary: 16 sequences of 22 fixed ids), on all threads. Each line
 # gives forward time, tokens/s, GFLOP/s and the ratio to the same variant's
 # float32 FMA peak, measured by the bench's own microbenchmark in the same
 # run (bench/fma_peak.c), and peak RSS. Then a long-context line: one
@@ -33,6 +35,13 @@ for s in "${shapes[@]}"; do
     [ -f "$dir/model.safetensors" ] || "$PY" bench/make_random_model.py "$s" "$dir" >/dev/null
     for t in 1 "$all"; do
         build/bench/bench_forward "$dir" "$t" --variants "$variants" | sed "s/^/$s: /"
+    done
+    # the same shape as GGUF files of other weight types (Gemma shapes)
+    case $s in gemma-*) types=${BENCH_GGUF_TYPES-F16 Q8_0 Q4_K} ;; *) types= ;; esac
+    for q in $types; do
+        g=bench/data/models/$s-$q.gguf
+        [ -f "$g" ] || "$PY" bench/make_random_gguf.py "$s" "$q" "$g"
+        build/bench/bench_forward "$g" "$all" --variants "$variants" | sed "s/^/$s $q gguf: /"
     done
 done
 gguf=${ANISO_MODELS:-$HOME/.cache/aniso/models}/gemma-3-270m-q4_k_m.gguf

@@ -19,13 +19,19 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR=
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+# The sanitizer builds (Debug, unoptimised) leave out the forced-variant
+# reruns of the fixtures (minutes each there); test_ops runs every variant's
+# kernels under the sanitizers, and the Release build runs the fixtures on
+# every variant.
+variant_runs='_(generic|avx2|avx512)$'
+
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DANISO_SANITIZE=ON \
     -DCMAKE_COMPILE_WARNING_AS_ERROR=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -E "$variant_runs"
 
 echo "== clang: AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer (with float-cast-overflow) build and tests"
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DANISO_SANITIZE=ON \
@@ -33,7 +39,7 @@ CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DANISO_SANITIZE=ON 
 cmake --build build-clang -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
-    ctest --test-dir build-clang --output-on-failure -j "$jobs"
+    ctest --test-dir build-clang --output-on-failure -j "$jobs" -E "$variant_runs"
 
 echo "== MPI build (Open MPI): mpirun -np 2 against the single-process run"
 cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DANISO_MPI=ON -DANISO_TESTS=OFF \

@@ -3,7 +3,7 @@
  * ulp of float32's correctly rounded values, as glibc's expf and tanhf are
  * within one): written without branches so that each variant's compiler
  * vectorises them for its instruction set. Included by the kern_*.c files;
- * ACT_NAME names the function it defines. */
+ * ACT_NAME and ACT_EXP_NAME name the functions it defines. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -78,6 +78,16 @@ static inline float act_gelu_fast(float x)
 static inline float act_gelu_erf(float x)
 {
     return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
+
+/* x[i] = exp(x[i] - mx) (the difference in float32, as the softmax takes
+ * it), rounded to float32; returns their sum, added in order in double. */
+static double ACT_EXP_NAME(float *x, size_t n, float mx)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)act_exp((double)(x[i] - mx));
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += x[i];
+    return sum;
 }
 
 #define ACT_PIECE 256

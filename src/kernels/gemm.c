@@ -84,9 +84,9 @@ static void share(size_t n, int me, int nt, size_t *lo, size_t *hi)
     *hi = n * (size_t)(me + 1) / (size_t)nt;
 }
 
-static void gemm_part(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda,
-                      float *C, size_t ldc, pack_fn pack, void *ctx, float *pa, float *mine, int me,
-                      int nt)
+static void gemm_part(const kernels *k, size_t M, size_t N, size_t K, size_t KC, const float *A,
+                      size_t lda, float *C, size_t ldc, pack_fn pack, void *ctx, float *pa,
+                      float *mine, int me, int nt)
 {
     size_t mr = (size_t)k->mr, nr = (size_t)k->nr, panels = (N + nr - 1) / nr, p0, p1;
     float *pb = mine, *scratch = pb + PANEL_ELEMS, *tmp = scratch + PANEL_ELEMS;
@@ -94,8 +94,8 @@ static void gemm_part(const kernels *k, size_t M, size_t N, size_t K, const floa
     for (size_t i0 = 0; i0 < M; i0 += GEMM_MC) {
         size_t m = M - i0 < GEMM_MC ? M - i0 : GEMM_MC, nib = (m + mr - 1) / mr, b0, b1;
         share(nib, me, nt, &b0, &b1);
-        for (size_t k0 = 0; k0 < K; k0 += GEMM_KC) {
-            size_t kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+        for (size_t k0 = 0; k0 < K; k0 += KC) {
+            size_t kc = K - k0 < KC ? K - k0 : KC;
             for (size_t ib = b0; ib < b1; ib++)
                 pack_a(pa + ib * mr * kc, A + i0 * lda, lda, ib * mr, m, k0, kc, k->mr);
             if (nt > 1) {
@@ -119,8 +119,11 @@ static void gemm_part(const kernels *k, size_t M, size_t N, size_t K, const floa
 }
 
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
-          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads)
+          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads, int whole_blocks)
 {
+    /* the variant's depth, or GEMM_KC where the packer decodes blocks of
+     * up to GEMM_KC values */
+    size_t KC = whole_blocks || !k->kc ? GEMM_KC : (size_t)k->kc;
     if (K == 0) {
         for (size_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof *C);
         return;
@@ -132,7 +135,7 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
     size_t panels = (N + (size_t)k->nr - 1) / (size_t)k->nr;
     if ((size_t)nt > panels) nt = (int)panels;
     if (nt == 1) {
-        gemm_part(k, M, N, K, A, lda, C, ldc, pack, ctx, pa, rest, 0, 1);
+        gemm_part(k, M, N, K, KC, A, lda, C, ldc, pack, ctx, pa, rest, 0, 1);
         return;
     }
 #pragma omp parallel num_threads(nt)
@@ -143,7 +146,7 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
         team = omp_get_num_threads();
 #endif
         /* the team may be smaller than asked (nested, or a thread limit) */
-        gemm_part(k, M, N, K, A, lda, C, ldc, pack, ctx, pa, rest + (size_t)me * PER_THREAD, me,
+        gemm_part(k, M, N, K, KC, A, lda, C, ldc, pack, ctx, pa, rest + (size_t)me * PER_THREAD, me,
                   team);
     }
 }

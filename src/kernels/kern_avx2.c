@@ -7,7 +7,7 @@
 #include "base/half.h"
 #include "kernels/kernels.h"
 
-enum { MR = 6, NR = 16 };
+enum { KC = GEMM_KC, MR = 6, NR = 16 };
 
 /* 6 x 16: twelve accumulators, two rows of b and one broadcast of a: 15 of
  * the 16 registers, as named variables (arrays of them were spilled). */
@@ -116,24 +116,20 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
         const void *tail[KERN_MAX_NR];
         size_t es = fmt == PACK_F32 ? 4 : 2;
         for (size_t j = 0; j < full; j++) tail[j] = (const unsigned char *)rows[j] + es * k8;
-        float part[8 * KERN_MAX_NR];
-        pack_t_generic(part, tail, fmt, kc - k8, full, (int)full);
-        for (size_t k = k8; k < kc; k++)
-            memcpy(dst + k * (size_t)nr, part + (k - k8) * full, full * sizeof(float));
+        pack_t_ld(dst + k8 * (size_t)nr, (size_t)nr, tail, fmt, kc - k8, full, full);
     }
-    if (full < (size_t)nr) {
-        float part[GEMM_KC * KERN_MAX_NR];
-        size_t w = (size_t)nr - full;
-        pack_t_generic(part, rows + full, fmt, kc, nj - full, (int)w);
-        for (size_t k = 0; k < kc; k++)
-            memcpy(dst + k * (size_t)nr + full, part + k * w, w * sizeof(float));
-    }
+    if (full < (size_t)nr)
+        pack_t_ld(dst + full, (size_t)nr, rows + full, fmt, kc, nj - full, (size_t)nr - full);
 }
 
-#define ACT_NAME act
+#define ACT_NAME     act
+#define ACT_EXP_NAME exp_shift
 #include "kernels/act_body.h"
+#define QUANTS_DECODE_NAME dequant
+#include "io/quants_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX2, MR, NR, micro, f16, bf16, pack_t_avx2, act};
+static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,     micro, f16, bf16,
+                              pack_t_avx2,      act, exp_shift, dequant};
 
 const kernels *kernels_avx2(void)
 {

@@ -8,7 +8,7 @@
 #include "base/half.h"
 #include "kernels/kernels.h"
 
-enum { MR = 12, NR = 32 };
+enum { KC = GEMM_KC, MR = 12, NR = 32 };
 
 /* 12 x 32: 24 accumulators, two rows of b and one broadcast of a. */
 static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
@@ -50,10 +50,14 @@ static void bf16(float *out, const void *in, size_t n)
     bf16_run(out, in, i, n);
 }
 
-#define ACT_NAME act
+#define ACT_NAME     act
+#define ACT_EXP_NAME exp_shift
 #include "kernels/act_body.h"
+#define QUANTS_DECODE_NAME dequant
+#include "io/quants_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX512, MR, NR, micro, f16, bf16, pack_t_avx2, act};
+static const kernels table = {CPU_VARIANT_AVX512, MR,  NR,        KC,     micro, f16, bf16,
+                              pack_t_avx2,        act, exp_shift, dequant};
 
 const kernels *kernels_avx512(void)
 {

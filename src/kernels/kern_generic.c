@@ -6,7 +6,7 @@
 #include "base/half.h"
 #include "kernels/kernels.h"
 
-enum { MR = 4, NR = 16 };
+enum { KC = GEMM_KC, MR = 4, NR = 16 };
 
 static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
 {
@@ -29,13 +29,13 @@ static void bf16(float *out, const void *in, size_t n)
     bf16_run(out, in, 0, n);
 }
 
-void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
-                    int nr)
+void pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc,
+               size_t nj, size_t w)
 {
-    for (size_t j = 0; j < (size_t)nr; j++) {
+    for (size_t j = 0; j < w; j++) {
         float *d = dst + j;
         if (j >= nj) {
-            for (size_t k = 0; k < kc; k++) d[k * (size_t)nr] = 0;
+            for (size_t k = 0; k < kc; k++) d[k * ld] = 0;
             continue;
         }
         const unsigned char *p = rows[j];
@@ -48,15 +48,25 @@ void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t
                 memcpy(&h, p + 2 * k, 2);
                 v = fmt == PACK_F16 ? f16_to_f32(h) : bf16_to_f32(h);
             }
-            d[k * (size_t)nr] = v;
+            d[k * ld] = v;
         }
     }
 }
 
-#define ACT_NAME act
-#include "kernels/act_body.h"
+void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                    int nr)
+{
+    pack_t_ld(dst, (size_t)nr, rows, fmt, kc, nj, (size_t)nr);
+}
 
-static const kernels table = {CPU_GENERIC, MR, NR, micro, f16, bf16, pack_t_generic, act};
+#define ACT_NAME     act
+#define ACT_EXP_NAME exp_shift
+#include "kernels/act_body.h"
+#define QUANTS_DECODE_NAME dequant
+#include "io/quants_body.h"
+
+static const kernels table = {CPU_GENERIC,    MR,  NR,        KC,     micro, f16, bf16,
+                              pack_t_generic, act, exp_shift, dequant};
 
 const kernels *kernels_generic(void)
 {

@@ -19,8 +19,11 @@
 #include "aniso/model.h"
 #include "base/cpu.h"
 
-#define GEMM_KC     256 /* a multiple of every block quantization's block */
-#define GEMM_MC     384 /* a multiple of every variant's mr */
+/* Measured on an AMD EPYC (Zen 4, 1 MiB L2) at the gemma-2b shapes: depth
+ * 256 reached 72% of one core's FMA peak, 512 81%, 1024 86%, 2048 89%
+ * (bench/bench_gemm.c); 192 rows instead of 384 lost 5%. */
+#define GEMM_KC     2048 /* a multiple of every block quantization's block */
+#define GEMM_MC     384  /* a multiple of every variant's mr */
 #define KERN_MAX_MR 16
 #define KERN_MAX_NR 32
 
@@ -30,6 +33,7 @@ typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16 } pack_format;
 typedef struct kernels {
     cpu_variant variant;
     int mr, nr; /* the micro-kernel's tile */
+    int kc;     /* its depth per packed block (at most GEMM_KC) */
     /* c (mr x nr, rows ldc apart) = (load ? c : 0) + sum over k < kc of
      * a[k][i] b[k][j], with a packed (kc, mr) and b packed (kc, nr). */
     void (*micro)(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load);
@@ -42,8 +46,18 @@ typedef struct kernels {
                    int nr);
     /* y = act(g) * u elementwise, or act(g) when u is NULL (y may be g). */
     void (*act)(float *y, const float *g, const float *u, size_t n, aniso_act act);
+    /* x[i] = exp(x[i] - mx) in float32; returns their sum (in order, in
+     * double). */
+    double (*exp_shift)(float *x, size_t n, float mx);
+    /* n values (whole blocks) of block quantization dt decoded, bit for bit
+     * as io/quants.c decodes them; -1 for another type. */
+    int (*dequant)(aniso_dtype dt, const void *src, float *dst, size_t n);
 } kernels;
 
+/* Columns [0, w) of dst (kc rows, ld apart): dst[k][j] = rows[j][k] for
+ * j < nj, zero for nj <= j < w. */
+void pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc,
+               size_t nj, size_t w);
 /* The portable and the AVX2 pack_t (the latter also AVX-512's). */
 void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
                     int nr);
@@ -70,9 +84,11 @@ size_t gemm_work_elems(const kernels *k, int n_threads);
 
 /* C (M, N), rows ldc apart, = A (M, K), rows lda apart, . B (K, N) as pack
  * delivers it; n_threads > 1 splits B's panels among that many threads (a
- * parallel region of its own; 1 runs on the caller's thread). */
+ * parallel region of its own; 1 runs on the caller's thread). The depth of
+ * a block is the variant's kc, or GEMM_KC with whole_blocks (a packer that
+ * decodes a block quantization needs whole blocks). */
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
-          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads);
+          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads, int whole_blocks);
 
 /* Packers for float32 B: B = R^T for R (N, K) rows rs apart (pack_rows), or
  * B = R for R (K, N) (pack_cols); ctx points at a gemm_f32. */

@@ -300,7 +300,7 @@ static void convert_fast(const kernels *k, float *out, const aniso_tensor *t, si
         aniso_dtype_block(t->dtype, &be, &bb);
         /* block-aligned by construction (GEMM_KC is a multiple of every
          * block; the model's rows are whole blocks) */
-        if (be < 2 || n % be || first % be || dequantize(t->dtype, p + first / be * bb, out, n))
+        if (be < 2 || n % be || first % be || k->dequant(t->dtype, p + first / be * bb, out, n))
             memset(out, 0, 4 * n);
         break;
     }
@@ -394,8 +394,10 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
     unsigned char flags[256] = {0};
     if (n_threads > (int)sizeof flags) n_threads = (int)sizeof flags;
     weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL};
+    int blocks =
+        W->dtype != ANISO_DTYPE_F32 && W->dtype != ANISO_DTYPE_F16 && W->dtype != ANISO_DTYPE_BF16;
     gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out, pack_weight,
-         &wp, work, n_threads);
+         &wp, work, n_threads, blocks);
     if (bad && memchr(flags, 1, sizeof flags)) {
         /* the first non-finite value in the model's element order, one
          * converted row at a time */
@@ -417,12 +419,15 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
                  const kernels *kern, float *work)
 {
     size_t W = window > 0 ? (size_t)window : 0;
-    for (size_t i0 = 0; i0 < Tp; i0 += ATTN_BLOCK) {
-        size_t i1 = i0 + ATTN_BLOCK < Tp ? i0 + ATTN_BLOCK : Tp, m = i1 - i0;
+    /* a sliding window's blocks see their rows' keys plus qb - 1 more:
+     * smaller blocks waste less */
+    size_t qb = W ? ATTN_BLOCK_SLIDING : ATTN_BLOCK;
+    for (size_t i0 = 0; i0 < Tp; i0 += qb) {
+        size_t i1 = i0 + qb < Tp ? i0 + qb : Tp, m = i1 - i0;
         size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
         /* S = q[i0:i1] . k[lo:i1]^T, then scaled as transformers does. */
         gemm_f32 kt = {kern, k + lo * ks, ks};
-        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, &kt, work, 1);
+        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, &kt, work, 1, 0);
         for (size_t r = 0; r < m; r++) {
             size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo, b = t - lo;
             float *sc = scores + r * nk, mx = -INFINITY;
@@ -432,11 +437,7 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
                 sc[s] = x;
                 if (x > mx) mx = x;
             }
-            double sum = 0;
-            for (size_t s = a; s <= b; s++) {
-                sc[s] = expf(sc[s] - mx);
-                sum += sc[s];
-            }
+            double sum = kern->exp_shift(sc + a, b + 1 - a, mx);
             float inv = (float)(1.0 / sum);
             for (size_t s = 0; s < a; s++) sc[s] = 0;
             for (size_t s = a; s <= b; s++) sc[s] *= inv;
@@ -444,7 +445,7 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
         }
         /* out[i0:i1] = P . v[lo:i1] */
         gemm_f32 vv = {kern, v + lo * ks, ks};
-        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, &vv, work, 1);
+        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, &vv, work, 1, 0);
     }
 }
 

@@ -56,6 +56,8 @@ void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act
 /* Query rows per block of attend_head: its scores buffer holds
  * ATTN_BLOCK x Tp floats. */
 #define ATTN_BLOCK 256
+/* ... and of a sliding window's layers (at most ATTN_BLOCK) */
+#define ATTN_BLOCK_SLIDING 64
 
 /* Causal softmax attention of one sequence of Tp tokens for one query head:
  * out[t] = sum_s softmax_s(cap(scale q[t].k[s])) v[s] over the keys s <= t
