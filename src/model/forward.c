@@ -731,6 +731,10 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
     int omp_before = omp_get_max_threads();
     omp_set_num_threads(p->n_threads);
 #endif
+    /* the taps' BLAS calls (the moments) on the plan's threads too: their
+     * rounding depends on BLAS's thread count */
+    int blas_before = ops_get_threads();
+    ops_set_threads(p->n_threads);
     /* hidden_states[0]: the embedding rows, times the family's scale. */
     const aniso_tensor *E = aniso_model_weight(p->m, ANISO_ROLE_TOK_EMBD, 0);
     /* Learned absolute positions (GPT-2) are added: x = wte[id] + wpe[pos]. */
@@ -776,6 +780,7 @@ aniso_status aniso_run(const aniso_plan *p, aniso_state *s, const aniso_batch *b
 #ifdef _OPENMP
     omp_set_num_threads(omp_before);
 #endif
+    ops_set_threads(blas_before);
     if (st) return st;
     if (stop)
         return aniso_error_set(err, terr.code ? terr.code : ANISO_INVALID_ARGUMENT, "%s",
