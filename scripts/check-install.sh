@@ -44,7 +44,7 @@ done
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 pkg-config --exists --print-errors aniso || fail "pkg-config cannot use $pc"
-version=$("$prefix/bin/aniso" --version | awk '{print $2}')
+version=$("$prefix/bin/aniso" --version | head -1 | awk '{print $2}')
 [ "$(pkg-config --modversion aniso)" = "$version" ] || fail "aniso.pc's version is not $version"
 
 # The example, both ways, with warnings as errors.

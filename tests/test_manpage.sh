@@ -43,7 +43,7 @@ for cmd in $commands; do
     done
 done
 
-version=$("$cli" --version | awk '{print $2}')
+version=$("$cli" --version | head -1 | awk '{print $2}')
 if ! grep -qE "^\.TH .*\"aniso $version\"" "$page"; then
     echo "FAIL: $page's .TH line does not say \"aniso $version\" ($cli --version)"
     fail=1
