@@ -309,18 +309,6 @@ static void convert_fast(const kernels *k, float *out, const aniso_tensor *t, si
         for (size_t i = 0; i < n; i++) out[i] += t->shift;
 }
 
-/* Whether any of the n floats is NaN or infinite (a loop that vectorises). */
-static int any_nonfinite(const float *x, size_t n)
-{
-    unsigned any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, x + i, 4);
-        any |= (unsigned)nonfinite_bits(u);
-    }
-    return any != 0;
-}
-
 /* The packer of a weight W (n_out, n_in) as B = W^T: rows of the model
  * (the tensor's row map undone) converted from the file's dtype as they are
  * packed; with flags, each thread's flag is set when a value is not finite. */
@@ -344,7 +332,8 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
             convert_fast(w->k, d, t, (k0 + kk) * ld + j0, nj);
             memset(d + nj, 0, ((size_t)nr - nj) * sizeof *d);
         }
-        if (w->flags && any_nonfinite(dst, kc * (size_t)nr)) w->flags[thread] = 1;
+        if (w->flags && first_nonfinite_1(dst, kc * (size_t)nr) < kc * (size_t)nr)
+            w->flags[thread] = 1;
         return;
     }
     const void *rows[KERN_MAX_NR];
@@ -366,7 +355,7 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
         }
     }
     w->k->pack_t(dst, rows, fmt, kc, nj, nr);
-    if (w->flags && any_nonfinite(dst, kc * (size_t)nr)) w->flags[thread] = 1;
+    if (w->flags && first_nonfinite_1(dst, kc * (size_t)nr) < kc * (size_t)nr) w->flags[thread] = 1;
 }
 
 uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len)
