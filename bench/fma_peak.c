@@ -58,7 +58,7 @@ double fma_peak_gflops(const char *variant, int threads)
     int width = 4;
     float (*f)(long) = chains_generic;
 #if defined(__x86_64__)
-    if (!strcmp(variant, "avx512")) f = chains512, width = 16;
+    if (!strcmp(variant, "avx512") || !strcmp(variant, "amx")) f = chains512, width = 16;
     if (!strcmp(variant, "avx2")) f = chains256, width = 8;
 #endif
     /* the best of several runs: a run where the OS kept a thread off its
@@ -76,4 +76,54 @@ double fma_peak_gflops(const char *variant, int threads)
         if (g > best) best = g;
     }
     return best;
+}
+
+#if defined(__x86_64__)
+/* Four independent tile accumulators, each TDPBF16PS 16 x 16 x 32
+ * multiply-adds. */
+__attribute__((target("amx-tile,amx-bf16"))) static float tiles(long n)
+{
+    unsigned char cfg[64] = {0};
+    static _Thread_local float buf[16 * 16];
+    cfg[0] = 1;
+    for (int t = 0; t < 8; t++) cfg[16 + 2 * t] = 64, cfg[48 + t] = 16;
+    memset(buf, 0, sizeof buf);
+    _tile_loadconfig(cfg);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_loadd(4, buf, 64);
+    _tile_loadd(5, buf, 64);
+    _tile_loadd(6, buf, 64);
+    _tile_loadd(7, buf, 64);
+    for (long i = 0; i < n; i++) {
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, buf, 64);
+    _tile_release();
+    return buf[0];
+}
+#endif
+
+double amx_bf16_peak_gflops(int threads)
+{
+#if defined(__x86_64__)
+    long n = 200000;
+    double best = 0;
+    for (int r = 0; r < 6; r++) {
+        double t0 = omp_get_wtime();
+#pragma omp parallel num_threads(threads)
+        fma_peak_sink = tiles(n);
+        double g = 4.0 * 16 * 16 * 32 * 2 * (double)n * threads / (omp_get_wtime() - t0) / 1e9;
+        if (g > best) best = g;
+    }
+    return best;
+#else
+    (void)threads;
+    return 0;
+#endif
 }

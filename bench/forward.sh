@@ -24,9 +24,10 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), 
                grep -E '^(avx2|fma|f16c|avx512f|avx512bw|avx512vl|avx512_bf16|amx_tile|amx_bf16)$' |
                tr '\n' ' ')"
 # the SIMD variants this machine runs (the portable reference is an order of
-# magnitude slower: BENCH_VARIANTS=generic,... adds it)
+# magnitude slower, the AMX emulation far more: BENCH_VARIANTS=generic,...
+# adds them)
 variants=${BENCH_VARIANTS:-$(build/aniso --version | sed -n 's/.*runs: \([^;]*\);.*/\1/p' |
-                            tr ' ' '\n' | grep -v generic | paste -sd, -)}
+                            tr ' ' '\n' | grep -v -e generic -e amx-emulated | paste -sd, -)}
 [ -n "$variants" ] || variants=generic
 # one thread team of our own: no other library's threads wait beside it
 export OMP_NUM_THREADS=$all OPENBLAS_NUM_THREADS=1

@@ -23,7 +23,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # reruns of the fixtures (minutes each there); test_ops runs every variant's
 # kernels under the sanitizers, and the Release build runs the fixtures on
 # every variant.
-variant_runs='_(generic|avx2|avx512)$'
+variant_runs='_(generic|avx2|avx512|amx|amx-emulated)$'
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DANISO_SANITIZE=ON \

@@ -95,11 +95,9 @@ static int variants(const kernels *out[CPU_VARIANT_COUNT])
  * (T past GEMM_MC, n_in past GEMM_KC, n_out not a multiple of any tile);
  * every variant within float32 rounding of the generic one; and a token's
  * row the same, bit for bit, whatever the other rows of its chunk. */
-static void linear_matches_reference(void **state)
+static void linear_matches_reference_at(int T, int n_in, int n_out)
 {
-    (void)state;
     unsigned s = 7;
-    int T = GEMM_MC + 13, n_in = GEMM_KC + 44, n_out = 100;
     double tol = 1e-4 * n_in / 300.0;
     float *x = malloc(sizeof(float) * T * n_in), *w = malloc(sizeof(float) * n_in * n_out);
     float *y = malloc(sizeof(float) * T * n_out), *y0 = malloc(sizeof(float) * T * n_out);
@@ -153,6 +151,57 @@ static void linear_matches_reference(void **state)
     }
     free(ref), free(wq);
     free(x), free(w), free(y), free(y0), free(y1), free(b), free(raw);
+}
+
+static void linear_matches_reference(void **state)
+{
+    (void)state;
+    linear_matches_reference_at(GEMM_MC + 13, GEMM_KC + 44, 100);
+    /* the bfloat16 products of the AMX variants (a depth that is a multiple
+     * of 32, past a block of theirs; rows and columns past whole tiles) */
+    linear_matches_reference_at(AMX_MC + 45, AMX_KC + 96, 70);
+}
+
+/* On a machine with AMX: the tile units' product against the emulated one
+ * (bit for bit, or the self-check keeps the variant from being chosen by
+ * itself: then at least within float32 rounding). */
+static const unsigned char *rows_of(const void *ctx, size_t j)
+{
+    return (const unsigned char *)ctx + j * 2 * 160;
+}
+
+static void amx_against_emulation(void **state)
+{
+    (void)state;
+    if (!cpu_variant_runs(CPU_VARIANT_AMX) || !kernels_built(CPU_VARIANT_AMX)) {
+        skip();
+        return;
+    }
+    enum { M = 70, N = 50, K = 160 };
+    unsigned s = 5;
+    float *a = malloc(sizeof(float) * M * K), *c1 = malloc(sizeof(float) * M * N),
+          *c2 = malloc(sizeof(float) * M * N);
+    uint16_t *w = malloc(2 * N * K);
+    void *work = malloc(product_bf16_bytes(2));
+    for (int i = 0; i < M * K; i++) a[i] = (float)urand(&s);
+    for (int i = 0; i < N * K; i++) {
+        float v = (float)urand(&s);
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        w[i] = (uint16_t)(u >> 16);
+    }
+    for (int nt = 1; nt <= 2; nt++) {
+        amx_product_bf16(M, N, K, a, K, c1, N, rows_of, w, work, nt, NULL);
+        amx_emulated_product_bf16(M, N, K, a, K, c2, N, rows_of, w, work, nt, NULL);
+        double d = 0;
+        for (int i = 0; i < M * N; i++)
+            if (fabs((double)c1[i] - c2[i]) > d) d = fabs((double)c1[i] - c2[i]);
+        printf("amx against its emulation, %d threads: max difference %g%s\n", nt, d,
+               amx_matches_emulation() ? " (the self-check finds them equal)"
+                                       : " (the self-check finds them different)");
+        assert_true(d < 1e-4 * K / 300.0);
+    }
+    free(a), free(c1), free(c2), free(w), free(work);
 }
 
 /* pack_t of every variant against the portable one, bit for bit, for each
@@ -498,6 +547,7 @@ int main(void)
         cmocka_unit_test(f16_all_values),
         cmocka_unit_test(bf16_values),
         cmocka_unit_test(linear_matches_reference),
+        cmocka_unit_test(amx_against_emulation),
         cmocka_unit_test(gemm_packers),
         cmocka_unit_test(pack_formats),
         cmocka_unit_test(finds_nonfinite),

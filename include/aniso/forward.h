@@ -87,9 +87,13 @@ typedef struct aniso_state aniso_state;
 aniso_plan *aniso_plan_new(const aniso_model *m, const aniso_plan_opts *o, aniso_error *err);
 void aniso_plan_free(aniso_plan *p);
 /* The CPU kernel variant a plan's runs use: "generic" (portable C),
- * "avx2" (AVX2, FMA, F16C) or "avx512" (AVX-512 F, BW, VL), fixed when the
- * plan is made: the best one the machine's CPUID features allow, or the one
- * aniso_kernels_set chose. */
+ * "avx2" (AVX2, FMA, F16C), "avx512" (AVX-512 F, BW, VL), "amx" (AVX-512,
+ * and bfloat16 weights' products on the AMX tile units, exact to float32
+ * rounding) or "amx-emulated" (generic, with the amx variant's bfloat16
+ * products in portable C: for tests), fixed when the plan is made: the best
+ * one the machine's CPUID features allow (amx only where its self-check
+ * finds the tile units equal to their emulation bit for bit; never
+ * amx-emulated), or the one aniso_kernels_set chose. */
 const char *aniso_plan_kernels(const aniso_plan *p);
 /* Makes the plans made from now on use variant name (NULL or "": the best
  * again); an unknown name, or one this build or machine cannot run, is an
@@ -98,8 +102,10 @@ const char *aniso_plan_kernels(const aniso_plan *p);
 aniso_status aniso_kernels_set(const char *name, aniso_error *err);
 /* The variant a plan made now would use. */
 const char *aniso_kernels_choice(void);
-/* The variants this build and machine can run, best last, space-separated
- * ("generic avx2 avx512"), and the CPU's features as Linux names them,
+/* The variants this build and machine can run, space-separated, the
+ * portable ones first and then from the least to the best ("generic
+ * amx-emulated avx2 avx512"; the best is the one chosen by itself, except
+ * amx where its self-check failed), and the CPU's features as Linux names them,
  * into buf; returns buf. */
 const char *aniso_kernels_available(char *buf, size_t size);
 const char *aniso_cpu_features(char *buf, size_t size);

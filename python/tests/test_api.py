@@ -200,7 +200,9 @@ def test_kernel_variants_agree(gpt2):
     """Every variant this machine runs gives the same hidden states to 1e-5
     (the fixtures' own comparison with transformers is in test_fixtures)."""
     avail = aniso.available_kernels()
-    assert "generic" in avail and aniso.kernels() == avail[-1]
+    # the best is chosen by itself (amx only where its self-check passed)
+    best = aniso.kernels()
+    assert "generic" in avail and best in (avail[-1], "avx512")
     texts = load_prompts("gpt2-f32")["prompts"][:3]
     try:
         states = {}
@@ -212,7 +214,7 @@ def test_kernel_variants_agree(gpt2):
             np.testing.assert_allclose(states[v], states["generic"], rtol=1e-5, atol=1e-5)
         with pytest.raises(aniso.InvalidArgumentError, match="not a kernel variant"):
             aniso.set_kernels("sse9")
-        assert aniso.kernels() == avail[-1] or aniso.kernels() in avail
+        assert aniso.kernels() in avail
     finally:
         aniso.set_kernels(None)
-    assert aniso.kernels() == avail[-1]
+    assert aniso.kernels() == best

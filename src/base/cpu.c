@@ -81,7 +81,8 @@ unsigned cpu_features(void)
     return f;
 }
 
-static const char *const variant_names[CPU_VARIANT_COUNT] = {"generic", "avx2", "avx512", "amx"};
+static const char *const variant_names[CPU_VARIANT_COUNT] = {"generic", "avx2", "avx512", "amx",
+                                                             "amx-emulated"};
 
 const char *cpu_variant_name(cpu_variant v)
 {
@@ -172,7 +173,9 @@ aniso_status cpu_variant_force(const char *name, aniso_error *err)
         return ANISO_OK;
     }
     return aniso_error_set(err, ANISO_INVALID_ARGUMENT,
-                           "kernels '%s': not a kernel variant (generic, avx2, avx512)", name);
+                           "kernels '%s': not a kernel variant (generic, avx2, avx512, amx, "
+                           "amx-emulated)",
+                           name);
 }
 
 cpu_variant cpu_variant_choose(void)
@@ -180,7 +183,8 @@ cpu_variant cpu_variant_choose(void)
     int f = __atomic_load_n(&forced, __ATOMIC_RELAXED);
     if (f >= 0) return (cpu_variant)f;
     for (int v = CPU_VARIANT_COUNT - 1; v > 0; v--)
-        if (kernels_built((cpu_variant)v) && cpu_variant_runs((cpu_variant)v))
+        if (v != CPU_VARIANT_AMX_EMULATED && kernels_built((cpu_variant)v) &&
+            cpu_variant_runs((cpu_variant)v) && (v != CPU_VARIANT_AMX || amx_matches_emulation()))
             return (cpu_variant)v;
     return CPU_GENERIC;
 }

@@ -28,13 +28,16 @@ typedef enum cpu_variant {
     CPU_VARIANT_AVX2,
     CPU_VARIANT_AVX512,
     CPU_VARIANT_AMX,
+    /* the generic kernels with the AMX variant's products emulated: for
+     * tests, only when asked for */
+    CPU_VARIANT_AMX_EMULATED,
     CPU_VARIANT_COUNT
 } cpu_variant;
 
 /* The features (detected once; AMX's permission is requested from Linux
  * the first time). */
 unsigned cpu_features(void);
-/* "generic", "avx2", "avx512", "amx". */
+/* "generic", "avx2", "avx512", "amx", "amx-emulated". */
 const char *cpu_variant_name(cpu_variant v);
 /* Whether the machine can run v (its features and the OS's permission). */
 int cpu_variant_runs(cpu_variant v);
@@ -44,12 +47,12 @@ const char *cpu_variant_missing(cpu_variant v, char *buf, size_t size);
 /* The machine's features as a space-separated list of their Linux names. */
 const char *cpu_features_str(char *buf, size_t size);
 
-/* Makes every later plan use variant name ("generic", "avx2", "avx512"; NULL
+/* Makes every later plan use variant name (as cpu_variant_name; NULL
  * or "" again the best): an unknown name, or one this build or machine
  * cannot run, is an error naming it, and changes nothing. */
 aniso_status cpu_variant_force(const char *name, aniso_error *err);
 /* The variant to run: the forced one, else the best built one the machine
- * runs. */
+ * runs (never amx-emulated). */
 cpu_variant cpu_variant_choose(void);
 
 #endif

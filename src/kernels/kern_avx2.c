@@ -128,8 +128,8 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,     micro, f16, bf16,
-                              pack_t_avx2,      act, exp_shift, dequant};
+static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,      micro, f16, bf16,
+                              pack_t_avx2,      act, exp_shift, dequant, NULL};
 
 const kernels *kernels_avx2(void)
 {

@@ -27,6 +27,29 @@
 #define KERN_MAX_MR 16
 #define KERN_MAX_NR 32
 
+/* The AMX product's blocks (amx_body.h): MC rows of activations by KC of
+ * depth, split into three bfloat16 parts (768 KiB, for a 2 MiB L2), and a
+ * weight panel of 32 columns by KC (64 KiB). */
+#define AMX_MC           128
+#define AMX_KC           1024
+#define AMX_PARTS_BYTES  ((size_t)3 * AMX_MC * AMX_KC * 2)
+#define AMX_PANEL_BYTES  ((size_t)AMX_KC / 2 * 32 * 4)
+#define AMX_THREAD_BYTES (AMX_PANEL_BYTES + 32 * 32 * 4)
+
+/* The address of row j (model order) of a bfloat16 weight. */
+typedef const unsigned char *(*bf16_row_fn)(const void *ctx, size_t j);
+
+/* Whether the tile units' product equals the emulated one bit for bit on a
+ * product of AMX_CHECK_M x AMX_CHECK_N x AMX_CHECK_K (edges included) with
+ * values over many binades: run once per process, and only on a machine
+ * that runs the amx variant. The emulation is what the tests prove against
+ * the fixtures on every machine; the tile units are used by themselves only
+ * where they do exactly that. */
+#define AMX_CHECK_M 45
+#define AMX_CHECK_N 37
+#define AMX_CHECK_K 96
+int amx_matches_emulation(void);
+
 /* The formats pack_t reads. */
 typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16 } pack_format;
 
@@ -52,7 +75,25 @@ typedef struct kernels {
     /* n values (whole blocks) of block quantization dt decoded, bit for bit
      * as io/quants.c decodes them; -1 for another type. */
     int (*dequant)(aniso_dtype dt, const void *src, float *dst, size_t n);
+    /* NULL, or C (M, N), rows ldc apart, = A (M, K) . W^T for W (N, K) in
+     * bfloat16, rows as row gives them, K a multiple of 32, on n_threads
+     * threads with product_bf16_bytes of work; flags[thread] (when not NULL)
+     * is set where a weight is not finite. Each element is one fixed
+     * sequence over k: it depends on neither M nor the thread count. */
+    void (*product_bf16)(size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
+                         size_t ldc, bf16_row_fn row, const void *ctx, void *work, int n_threads,
+                         unsigned char *flags);
 } kernels;
+
+/* Bytes of work product_bf16 needs with n_threads threads. */
+size_t product_bf16_bytes(int n_threads);
+/* The product on the tile units, and the same operations emulated. */
+void amx_product_bf16(size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
+                      size_t ldc, bf16_row_fn row, const void *ctx, void *work, int n_threads,
+                      unsigned char *flags);
+void amx_emulated_product_bf16(size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
+                               size_t ldc, bf16_row_fn row, const void *ctx, void *work,
+                               int n_threads, unsigned char *flags);
 
 /* Columns [0, w) of dst (kc rows, ld apart): dst[k][j] = rows[j][k] for
  * j < nj, zero for nj <= j < w. */
@@ -71,6 +112,8 @@ int kernels_built(cpu_variant v);
 const kernels *kernels_generic(void);
 const kernels *kernels_avx2(void);
 const kernels *kernels_avx512(void);
+const kernels *kernels_amx(void);
+const kernels *kernels_amx_emulated(void);
 
 /* Fills dst (kc rows of nr floats) with B's rows k0 .. k0 + kc and columns
  * j0 .. j0 + nj (nj <= nr; columns past nj zero). scratch has room for
@@ -79,12 +122,39 @@ const kernels *kernels_avx512(void);
 typedef void (*pack_fn)(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
                         size_t kc, int nr, int thread);
 
+/* Runs part(ctx, me, team) on a team of min(n_threads, most) threads (on
+ * the caller's alone for one; the team may be smaller than asked, nested or
+ * under a thread limit). */
+void kern_team(int n_threads, size_t most, void (*part)(void *ctx, int me, int team), void *ctx);
+
+/* Thread me of nt: its share [lo, hi) of n items. */
+static inline void kern_share(size_t n, int me, int nt, size_t *lo, size_t *hi)
+{
+    *lo = n * (size_t)me / (size_t)nt;
+    *hi = n * (size_t)(me + 1) / (size_t)nt;
+}
+
+/* A block's start and end in a team's part: every thread is past the last
+ * block's items (its end), so *next starts again at 0 (thread 0 sets it),
+ * then the team waits for all (the shared packed operand is ready); at the
+ * end the team waits before that operand is rewritten. */
+void kern_block_start(size_t *next, int me, int nt);
+void kern_block_end(int nt);
+
+/* The next of a block's items, taken by whichever thread comes for one (a
+ * core slowed by other work takes fewer). */
+static inline size_t kern_take(size_t *next, int nt)
+{
+    return nt > 1 ? __atomic_fetch_add(next, 1, __ATOMIC_RELAXED) : (*next)++;
+}
+
 /* Floats of work that gemm needs with n_threads threads. */
 size_t gemm_work_elems(const kernels *k, int n_threads);
 
 /* C (M, N), rows ldc apart, = A (M, K), rows lda apart, . B (K, N) as pack
- * delivers it; n_threads > 1 splits B's panels among that many threads (a
- * parallel region of its own; 1 runs on the caller's thread). The depth of
+ * delivers it; n_threads > 1 has that many threads take B's panels one at a
+ * time as each is done with the last (a parallel region of its own; 1 runs
+ * on the caller's thread). The depth of
  * a block is the variant's kc, or GEMM_KC with whole_blocks (a packer that
  * decodes a block quantization needs whole blocks). */
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,

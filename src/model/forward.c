@@ -255,11 +255,15 @@ const char *aniso_plan_kernels(const aniso_plan *p)
 
 const char *aniso_kernels_available(char *buf, size_t size)
 {
+    /* the portable ones first, then the rest from the least */
+    static const cpu_variant order[] = {CPU_GENERIC, CPU_VARIANT_AMX_EMULATED, CPU_VARIANT_AVX2,
+                                        CPU_VARIANT_AVX512, CPU_VARIANT_AMX};
+    _Static_assert(sizeof order / sizeof order[0] == CPU_VARIANT_COUNT, "every variant once");
     size_t n = 0;
     if (size) buf[0] = 0;
-    for (int v = 0; v < CPU_VARIANT_COUNT && n < size; v++)
-        if (kernels_built((cpu_variant)v) && cpu_variant_runs((cpu_variant)v)) {
-            int w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", cpu_variant_name(v));
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && n < size; i++)
+        if (kernels_built(order[i]) && cpu_variant_runs(order[i])) {
+            int w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", cpu_variant_name(order[i]));
             n += w > 0 ? (size_t)w : 0;
         }
     return buf;

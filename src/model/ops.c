@@ -272,11 +272,19 @@ void rows_f32(float *out, const aniso_tensor *t, size_t row0, size_t nrows, size
     convert_rows(out, t, row0, nrows, row_len, 0);
 }
 
+/* Floats of the products' work. */
+static size_t product_elems(const kernels *k, int n_threads)
+{
+    size_t g = gemm_work_elems(k, n_threads),
+           b = k->product_bf16 ? (product_bf16_bytes(n_threads) + 3) / 4 : 0;
+    return g > b ? g : b;
+}
+
 size_t linear_buffer_elems(const kernels *k, size_t n_in, int n_threads)
 {
     /* the product's blocks, and one converted row for the search of a
      * non-finite value */
-    return gemm_work_elems(k, n_threads) + n_in;
+    return product_elems(k, n_threads) + n_in;
 }
 
 /* n elements of t from element first (whole blocks of a block
@@ -358,6 +366,12 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
     if (w->flags && first_nonfinite_1(dst, kc * (size_t)nr) < kc * (size_t)nr) w->flags[thread] = 1;
 }
 
+static const unsigned char *bf16_row(const void *ctx, size_t j)
+{
+    const weight_pack *w = ctx;
+    return (const unsigned char *)w->W->data + map_row(w->W, j) * w->n_in * 2;
+}
+
 uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, size_t row_len)
 {
     if (t->row_map == ANISO_ROWS_CONV1D) /* column r of the stored (in, out) matrix */
@@ -385,12 +399,17 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
     weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL};
     int blocks =
         W->dtype != ANISO_DTYPE_F32 && W->dtype != ANISO_DTYPE_F16 && W->dtype != ANISO_DTYPE_BF16;
-    gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out, pack_weight,
-         &wp, work, n_threads, blocks);
+    if (k->product_bf16 && W->dtype == ANISO_DTYPE_BF16 && W->shift == 0.0f &&
+        W->row_map != ANISO_ROWS_CONV1D && n_in % 32 == 0)
+        k->product_bf16((size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
+                        bf16_row, &wp, work, n_threads, bad ? flags : NULL);
+    else
+        gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
+             pack_weight, &wp, work, n_threads, blocks);
     if (bad && memchr(flags, 1, sizeof flags)) {
         /* the first non-finite value in the model's element order, one
          * converted row at a time */
-        float *row = work + gemm_work_elems(k, n_threads);
+        float *row = work + product_elems(k, n_threads);
         for (int r = 0; r < n_out; r++) {
             convert_rows(row, W, (size_t)r, 1, (size_t)n_in, 0);
             if (find_bad(row, (size_t)n_in, (size_t)r * (size_t)n_in, bad)) break;

@@ -38,14 +38,16 @@ def library_version() -> str:
 
 
 def kernels() -> str:
-    """The CPU kernel variant the forward pass uses now: "generic", "avx2" or
-    "avx512" (the best this machine's CPUID features allow, unless
-    set_kernels chose another)."""
+    """The CPU kernel variant the forward pass uses now: "generic", "avx2",
+    "avx512", "amx" or "amx-emulated" (the best this machine's CPUID
+    features allow, unless set_kernels chose another; amx only where its
+    self-check passed, amx-emulated only when chosen)."""
     return _clib.aniso_kernels_choice().decode()
 
 
 def available_kernels() -> list:
-    """The kernel variants this build and machine can run, best last."""
+    """The kernel variants this build and machine can run: the portable ones
+    (generic, amx-emulated) first, then from the least to the best."""
     from ctypes import create_string_buffer
 
     buf = create_string_buffer(128)
