@@ -205,7 +205,8 @@ static void amx_against_emulation(void **state)
 }
 
 /* pack_t of every variant against the portable one, bit for bit, for each
- * format, with partial row groups and value counts. */
+ * format, every row count up to the panel's width and partial value
+ * counts. */
 static void pack_formats(void **state)
 {
     (void)state;
@@ -222,20 +223,24 @@ static void pack_formats(void **state)
     }
     const kernels *ks[CPU_VARIANT_COUNT];
     int nv = variants(ks);
+    /* panels of the weights (nr columns) and of the activations (mr) */
     for (int fmt = PACK_F32; fmt <= PACK_BF16; fmt++)
         for (int v = 0; v < nv; v++)
-            for (size_t nj = 1; nj <= (size_t)ks[v]->nr; nj += 5)
-                for (size_t kc = 1; kc <= KC; kc += 19) {
-                    const void *rows[KERN_MAX_NR];
-                    for (size_t j = 0; j < nj; j++)
-                        rows[j] = fmt == PACK_F32   ? (const void *)(f + j * KC)
-                                  : fmt == PACK_F16 ? (const void *)(h + j * KC)
-                                                    : (const void *)(bh + j * KC);
-                    pack_t_generic(want, rows, (pack_format)fmt, kc, nj, ks[v]->nr);
-                    memset(got, 0xff, sizeof got);
-                    ks[v]->pack_t(got, rows, (pack_format)fmt, kc, nj, ks[v]->nr);
-                    assert_memory_equal(want, got, kc * (size_t)ks[v]->nr * sizeof(float));
-                }
+            for (int w = 0; w < 2; w++) {
+                int nr = w ? ks[v]->mr : ks[v]->nr;
+                for (size_t nj = 1; nj <= (size_t)nr; nj++)
+                    for (size_t kc = 1; kc <= KC; kc += 7) {
+                        const void *rows[KERN_MAX_NR];
+                        for (size_t j = 0; j < nj; j++)
+                            rows[j] = fmt == PACK_F32   ? (const void *)(f + j * KC)
+                                      : fmt == PACK_F16 ? (const void *)(h + j * KC)
+                                                        : (const void *)(bh + j * KC);
+                        pack_t_generic(want, rows, (pack_format)fmt, kc, nj, nr);
+                        memset(got, 0xff, sizeof got);
+                        ks[v]->pack_t(got, rows, (pack_format)fmt, kc, nj, nr);
+                        assert_memory_equal(want, got, kc * (size_t)nr * sizeof(float));
+                    }
+            }
 }
 
 /* The blocked product against a double reference with both float32

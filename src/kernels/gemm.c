@@ -101,19 +101,14 @@ size_t gemm_work_elems(const kernels *k, int n_threads)
 }
 
 /* Rows r0 .. r0 + mr of A's block (rows past m zero), columns k0 .. k0 + kc,
- * as one micro-panel (kc, mr). */
-static void pack_a(float *dst, const float *A, size_t lda, size_t r0, size_t m, size_t k0,
-                   size_t kc, int mr)
+ * as one micro-panel (kc, mr): the variant's transposing packer. */
+static void pack_a(const kernels *k, float *dst, const float *A, size_t lda, size_t r0, size_t m,
+                   size_t k0, size_t kc)
 {
-    for (int i = 0; i < mr; i++) {
-        float *d = dst + i;
-        if (r0 + (size_t)i < m) {
-            const float *s = A + (r0 + (size_t)i) * lda + k0;
-            for (size_t kk = 0; kk < kc; kk++) d[kk * (size_t)mr] = s[kk];
-        } else {
-            for (size_t kk = 0; kk < kc; kk++) d[kk * (size_t)mr] = 0;
-        }
-    }
+    const void *rows[KERN_MAX_MR];
+    size_t n = m - r0 < (size_t)k->mr ? m - r0 : (size_t)k->mr;
+    for (size_t i = 0; i < n; i++) rows[i] = A + (r0 + i) * lda + k0;
+    k->pack_t(dst, rows, PACK_F32, kc, n, k->mr);
 }
 
 /* One tile of C: the micro-kernel in place when the tile is whole, else on
@@ -197,7 +192,7 @@ static void gemm_part(void *arg, int me, int nt)
         for (size_t k0 = 0; k0 < K; k0 += KC) {
             size_t kc = K - k0 < KC ? K - k0 : KC;
             for (size_t ib = b0; ib < b1; ib++)
-                pack_a(pa + ib * mr * kc, A + i0 * lda, lda, ib * mr, m, k0, kc, k->mr);
+                pack_a(k, pa + ib * mr * kc, A + i0 * lda, lda, ib * mr, m, k0, kc);
             kern_block_start(next, me, nt);
             /* B's panels taken one at a time (no tile's value depends on
              * which thread computes it) */

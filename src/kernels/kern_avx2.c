@@ -78,9 +78,20 @@ static inline __m256 load8(const void *row, pack_format fmt, size_t k)
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
+/* Values k0 .. kc of rows [j0, j1) by the portable code. */
+static void pack_tail(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t k0,
+                      size_t j0, size_t j1, int nr)
+{
+    if (k0 >= kc || j0 >= j1) return;
+    const void *tail[KERN_MAX_NR];
+    size_t es = fmt == PACK_F32 ? 4 : 2;
+    for (size_t j = j0; j < j1; j++) tail[j - j0] = (const unsigned char *)rows[j] + es * k0;
+    pack_t_ld(dst + k0 * (size_t)nr + j0, (size_t)nr, tail, fmt, kc - k0, j1 - j0, j1 - j0);
+}
+
 /* Groups of 8 rows by 8 values: converted and transposed in registers;
- * the rest (a partial group, the last kc % 8 values) by the portable
- * code. */
+ * float32 rows left over in groups of 4 and 2; the rest (a partial group,
+ * the last values) by the portable code. */
 void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr)
 {
     size_t k8 = kc - kc % 8, full = nj - nj % 8;
@@ -110,16 +121,45 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
             _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
         }
     }
-    /* the last values of the full groups, then the partial group and the
-     * zero columns (offsets into rows and dst) */
-    if (k8 < kc && full) {
-        const void *tail[KERN_MAX_NR];
-        size_t es = fmt == PACK_F32 ? 4 : 2;
-        for (size_t j = 0; j < full; j++) tail[j] = (const unsigned char *)rows[j] + es * k8;
-        pack_t_ld(dst + k8 * (size_t)nr, (size_t)nr, tail, fmt, kc - k8, full, full);
+    /* float32 rows left over (the activations' micro-panels of 12 or 6
+     * rows): a group of 4 and one of 2, 4 values at a time */
+    size_t done = full, k4 = kc - kc % 4;
+    if (fmt == PACK_F32 && nj - done >= 4) {
+        const float *r0 = rows[done], *r1 = rows[done + 1], *r2 = rows[done + 2],
+                    *r3 = rows[done + 3];
+        for (size_t k = 0; k < k4; k += 4) {
+            __m128 a = _mm_loadu_ps(r0 + k), b = _mm_loadu_ps(r1 + k), c = _mm_loadu_ps(r2 + k),
+                   d = _mm_loadu_ps(r3 + k);
+            __m128 t0 = _mm_unpacklo_ps(a, b), t1 = _mm_unpackhi_ps(a, b),
+                   t2 = _mm_unpacklo_ps(c, d), t3 = _mm_unpackhi_ps(c, d);
+            float *o = dst + k * (size_t)nr + done;
+            _mm_storeu_ps(o, _mm_movelh_ps(t0, t2));
+            _mm_storeu_ps(o + nr, _mm_movehl_ps(t2, t0));
+            _mm_storeu_ps(o + 2 * nr, _mm_movelh_ps(t1, t3));
+            _mm_storeu_ps(o + 3 * nr, _mm_movehl_ps(t3, t1));
+        }
+        pack_tail(dst, rows, fmt, kc, k4, done, done + 4, nr);
+        done += 4;
     }
-    if (full < (size_t)nr)
-        pack_t_ld(dst + full, (size_t)nr, rows + full, fmt, kc, nj - full, (size_t)nr - full);
+    if (fmt == PACK_F32 && nj - done >= 2) {
+        const float *r0 = rows[done], *r1 = rows[done + 1];
+        for (size_t k = 0; k < k4; k += 4) {
+            __m128 a = _mm_loadu_ps(r0 + k), b = _mm_loadu_ps(r1 + k);
+            __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);
+            float *o = dst + k * (size_t)nr + done;
+            _mm_storel_pi((__m64 *)(void *)o, lo);
+            _mm_storeh_pi((__m64 *)(void *)(o + nr), lo);
+            _mm_storel_pi((__m64 *)(void *)(o + 2 * nr), hi);
+            _mm_storeh_pi((__m64 *)(void *)(o + 3 * nr), hi);
+        }
+        pack_tail(dst, rows, fmt, kc, k4, done, done + 2, nr);
+        done += 2;
+    }
+    /* the last values of the full groups, then the rest and the zero
+     * columns (offsets into rows and dst) */
+    pack_tail(dst, rows, fmt, kc, k8, 0, full, nr);
+    if (done < (size_t)nr)
+        pack_t_ld(dst + done, (size_t)nr, rows + done, fmt, kc, nj - done, (size_t)nr - done);
 }
 
 #define ACT_NAME     act

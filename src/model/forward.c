@@ -596,7 +596,11 @@ static void attention(pass *ps, int l)
     for (size_t pr = 0; pr < ps->b->n_prompts; pr++) {
         size_t t0 = ps->b->offsets[pr], Tp = ps->b->offsets[pr + 1] - t0;
         const rope_table *rt = hp->n_rot ? rope_for(b, sliding ? 1 : 0, Tp) : NULL;
-        for (size_t t = 0; rt && t < Tp; t++) {
+        int nt = ps->p->n_threads;
+        /* each token's rotation on its own: the tokens split among the
+         * threads */
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && Tp > 64)
+        for (size_t t = 0; t < (rt ? Tp : 0); t++) {
             for (int h = 0; h < nh; h++)
                 rope_apply(b->q + (t0 + t) * qs + (size_t)h * D, rt, hp->n_rot, t);
             for (int h = 0; h < nkv; h++)
@@ -605,7 +609,6 @@ static void attention(pass *ps, int l)
         /* repeat_kv: query head h reads kv head h / (nh / nkv). The heads
          * run in parallel, each on one thread with its own scores buffer
          * and product work. */
-        int nt = ps->p->n_threads;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
         for (int h = 0; h < nh; h++) {
             int me = 0;

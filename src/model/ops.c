@@ -430,6 +430,9 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
     /* a sliding window's blocks see their rows' keys plus qb - 1 more:
      * smaller blocks waste less */
     size_t qb = W ? ATTN_BLOCK_SLIDING : ATTN_BLOCK;
+    /* whole micro-tiles of rows (a row's values do not depend on its
+     * block) */
+    qb -= qb % (size_t)kern->mr;
     for (size_t i0 = 0; i0 < Tp; i0 += qb) {
         size_t i1 = i0 + qb < Tp ? i0 + qb : Tp, m = i1 - i0;
         size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
