@@ -428,16 +428,18 @@ static void memory_checks(void **state)
     assert_non_null(strstr(err.msg, " is available (--max-memory to change the limit)"));
 }
 
-static void norms_match_reference(void **state)
+/* The norms on every variant against a double reference (lengths with
+ * and without a remainder past the partial sums' lanes). */
+static void norms_on(const kernels *k, int N)
 {
-    (void)state;
     unsigned s = 11;
-    enum { T = 3, N = 257 };
-    float x[T * N], w[N], bias[N], y[T * N];
+    enum { T = 3 };
+    float *x = malloc(sizeof(float) * T * N), *w = malloc(sizeof(float) * N),
+          *bias = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * T * N);
     for (int i = 0; i < T * N; i++) x[i] = (float)(3 * urand(&s));
     for (int i = 0; i < N; i++) w[i] = (float)urand(&s), bias[i] = (float)urand(&s);
     for (int gemma = 0; gemma < 2; gemma++) {
-        rmsnorm(y, x, w, T, N, 1e-6, gemma);
+        rmsnorm(y, x, w, T, N, 1e-6, gemma, k);
         for (int t = 0; t < T; t++) {
             double ss = 0;
             for (int i = 0; i < N; i++) ss += (double)x[t * N + i] * x[t * N + i];
@@ -448,7 +450,7 @@ static void norms_match_reference(void **state)
             }
         }
     }
-    layernorm(y, x, w, bias, T, N, 1e-5);
+    layernorm(y, x, w, bias, T, N, 1e-5, k);
     for (int t = 0; t < T; t++) {
         double mu = 0, var = 0;
         for (int i = 0; i < N; i++) mu += x[t * N + i];
@@ -460,6 +462,17 @@ static void norms_match_reference(void **state)
             assert_true(fabs(ref - y[t * N + i]) <= 1e-6 * (1 + fabs(ref)));
         }
     }
+    free(x), free(w), free(bias), free(y);
+}
+
+static void norms_match_reference(void **state)
+{
+    (void)state;
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    int lens[] = {1, 7, 8, 64, 257, 2048};
+    for (int v = 0; v < nv; v++)
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) norms_on(ks[v], lens[l]);
 }
 
 static void activations_match_reference(void **state)

@@ -167,9 +167,12 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
 #include "kernels/act_body.h"
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"
+#define NORM_RMS_NAME rms_row
+#define NORM_LN_NAME  ln_row
+#include "kernels/norm_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,      micro, f16, bf16,
-                              pack_t_avx2,      act, exp_shift, dequant, NULL};
+static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,      micro,   f16,    bf16,
+                              pack_t_avx2,      act, exp_shift, dequant, rms_row, ln_row, NULL};
 
 const kernels *kernels_avx2(void)
 {

@@ -64,15 +64,18 @@ void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t
 #include "kernels/act_body.h"
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"
+#define NORM_RMS_NAME rms_row
+#define NORM_LN_NAME  ln_row
+#include "kernels/norm_body.h"
 
-static const kernels table = {CPU_GENERIC,    MR,  NR,        KC,      micro, f16, bf16,
-                              pack_t_generic, act, exp_shift, dequant, NULL};
+static const kernels table = {CPU_GENERIC,    MR,  NR,        KC,      micro,   f16,    bf16,
+                              pack_t_generic, act, exp_shift, dequant, rms_row, ln_row, NULL};
 
 /* These kernels, and the AMX variant's bfloat16 products emulated
  * (kern_amx_emu.c). */
 static const kernels table_amx_emulated = {
-    CPU_VARIANT_AMX_EMULATED, MR, NR, KC, micro, f16, bf16, pack_t_generic, act, exp_shift, dequant,
-    amx_emulated_product_bf16};
+    CPU_VARIANT_AMX_EMULATED, MR,  NR,        KC,      micro,   f16,    bf16,
+    pack_t_generic,           act, exp_shift, dequant, rms_row, ln_row, amx_emulated_product_bf16};
 
 const kernels *kernels_generic(void)
 {

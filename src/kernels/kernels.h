@@ -75,6 +75,10 @@ typedef struct kernels {
     /* n values (whole blocks) of block quantization dt decoded, bit for bit
      * as io/quants.c decodes them; -1 for another type. */
     int (*dequant)(aniso_dtype dt, const void *src, float *dst, size_t n);
+    /* One row (n values) of RMSNorm (times w, or 1 + w with gemma) and of
+     * LayerNorm, as transformers evaluates them; y may be x. */
+    void (*rms_row)(float *y, const float *x, const float *w, size_t n, double eps, int gemma);
+    void (*ln_row)(float *y, const float *x, const float *w, const float *b, size_t n, double eps);
     /* NULL, or C (M, N), rows ldc apart, = A (M, K) . W^T for W (N, K) in
      * bfloat16, rows as row gives them, K a multiple of 32, on n_threads
      * threads with product_bf16_bytes of work; flags[thread] (when not NULL)

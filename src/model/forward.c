@@ -517,9 +517,9 @@ static void norm(const pass *ps, float *y, const float *x, aniso_role w_role, an
     if (!w) {
         if (y != x) memcpy(y, x, ps->T * (size_t)n * sizeof *y);
     } else if (kind == ANISO_NORM_LAYER) {
-        layernorm(y, x, w, vecw(ps->p, b_role, layer), T, n, hp->norm_eps);
+        layernorm(y, x, w, vecw(ps->p, b_role, layer), T, n, hp->norm_eps, ps->p->kern);
     } else {
-        rmsnorm(y, x, w, T, n, hp->norm_eps, kind == ANISO_NORM_RMS_GEMMA);
+        rmsnorm(y, x, w, T, n, hp->norm_eps, kind == ANISO_NORM_RMS_GEMMA, ps->p->kern);
     }
 }
 
@@ -580,11 +580,11 @@ static void attention(pass *ps, int l)
         const float *wq = vecw(ps->p, ANISO_ROLE_ATTN_Q_NORM, l),
                     *wk = vecw(ps->p, ANISO_ROLE_ATTN_K_NORM, l);
         if (per_head) {
-            rmsnorm(b->q, b->q, wq, T * nh, D, hp->norm_eps, gemma);
-            rmsnorm(b->k, b->k, wk, T * nkv, D, hp->norm_eps, gemma);
+            rmsnorm(b->q, b->q, wq, T * nh, D, hp->norm_eps, gemma, ps->p->kern);
+            rmsnorm(b->k, b->k, wk, T * nkv, D, hp->norm_eps, gemma, ps->p->kern);
         } else {
-            rmsnorm(b->q, b->q, wq, T, nh * D, hp->norm_eps, gemma);
-            rmsnorm(b->k, b->k, wk, T, nkv * D, hp->norm_eps, gemma);
+            rmsnorm(b->q, b->q, wq, T, nh * D, hp->norm_eps, gemma, ps->p->kern);
+            rmsnorm(b->k, b->k, wk, T, nkv * D, hp->norm_eps, gemma, ps->p->kern);
         }
     }
     double t_start = 0;

@@ -460,36 +460,20 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
     }
 }
 
-void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma)
+void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma,
+             const kernels *k)
 {
 #pragma omp parallel for schedule(static) if (T > 16)
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * n;
-        float *yr = y + (size_t)t * n;
-        double ss = 0;
-        for (int i = 0; i < n; i++) ss += (double)xr[i] * xr[i];
-        float r = (float)(1.0 / sqrt(ss / n + eps));
-        for (int i = 0; i < n; i++) {
-            float xh = xr[i] * r;
-            /* Gemma: x_hat * (1 + w); Llama: w * x_hat. */
-            yr[i] = gemma ? xh * (1.0f + w[i]) : w[i] * xh;
-        }
-    }
+    for (int t = 0; t < T; t++)
+        k->rms_row(y + (size_t)t * n, x + (size_t)t * n, w, (size_t)n, eps, gemma);
 }
 
-void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps)
+void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps,
+               const kernels *k)
 {
 #pragma omp parallel for schedule(static) if (T > 16)
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * n;
-        float *yr = y + (size_t)t * n;
-        double mu = 0, var = 0;
-        for (int i = 0; i < n; i++) mu += xr[i];
-        mu /= n;
-        for (int i = 0; i < n; i++) var += ((double)xr[i] - mu) * ((double)xr[i] - mu);
-        double r = 1.0 / sqrt(var / n + eps);
-        for (int i = 0; i < n; i++) yr[i] = (float)(((double)xr[i] - mu) * r) * w[i] + b[i];
-    }
+    for (int t = 0; t < T; t++)
+        k->ln_row(y + (size_t)t * n, x + (size_t)t * n, w, b, (size_t)n, eps);
 }
 
 double act_scalar(double x, aniso_act act)

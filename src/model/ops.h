@@ -47,8 +47,10 @@ uint64_t file_index(const aniso_tensor *t, uint64_t first, size_t r, size_t c, s
 size_t linear_buffer_elems(const kernels *k, size_t n_in, int n_threads);
 
 /* Row-wise norms of x (T, n) into y (may alias x). */
-void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma);
-void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps);
+void rmsnorm(float *y, const float *x, const float *w, int T, int n, double eps, int gemma,
+             const kernels *k);
+void layernorm(float *y, const float *x, const float *w, const float *b, int T, int n, double eps,
+               const kernels *k);
 
 /* y = act(g) * u elementwise (gated MLP), or y = act(y) when u is NULL. */
 void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act, const kernels *k);
