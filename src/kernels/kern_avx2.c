@@ -171,8 +171,7 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX2, MR,  NR,        KC,      micro,   f16,    bf16,
-                              pack_t_avx2,      act, exp_shift, dequant, rms_row, ln_row, NULL};
+static const kernels table = KERNELS_TABLE(CPU_VARIANT_AVX2, pack_t_avx2, NULL);
 
 const kernels *kernels_avx2(void)
 {

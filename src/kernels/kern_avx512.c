@@ -59,14 +59,11 @@ static void bf16(float *out, const void *in, size_t n)
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = {CPU_VARIANT_AVX512, MR,  NR,        KC,      micro,   f16,    bf16,
-                              pack_t_avx2,        act, exp_shift, dequant, rms_row, ln_row, NULL};
+static const kernels table = KERNELS_TABLE(CPU_VARIANT_AVX512, pack_t_avx2, NULL);
 
 /* AMX: these kernels, and bfloat16 weights' products on the tile units
  * (kern_amx.c). */
-static const kernels table_amx = {
-    CPU_VARIANT_AMX, MR,  NR,        KC,      micro,   f16,    bf16,
-    pack_t_avx2,     act, exp_shift, dequant, rms_row, ln_row, amx_product_bf16};
+static const kernels table_amx = KERNELS_TABLE(CPU_VARIANT_AMX, pack_t_avx2, amx_product_bf16);
 
 const kernels *kernels_avx512(void)
 {

@@ -68,14 +68,12 @@ void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = {CPU_GENERIC,    MR,  NR,        KC,      micro,   f16,    bf16,
-                              pack_t_generic, act, exp_shift, dequant, rms_row, ln_row, NULL};
+static const kernels table = KERNELS_TABLE(CPU_GENERIC, pack_t_generic, NULL);
 
 /* These kernels, and the AMX variant's bfloat16 products emulated
  * (kern_amx_emu.c). */
-static const kernels table_amx_emulated = {
-    CPU_VARIANT_AMX_EMULATED, MR,  NR,        KC,      micro,   f16,    bf16,
-    pack_t_generic,           act, exp_shift, dequant, rms_row, ln_row, amx_emulated_product_bf16};
+static const kernels table_amx_emulated =
+    KERNELS_TABLE(CPU_VARIANT_AMX_EMULATED, pack_t_generic, amx_emulated_product_bf16);
 
 const kernels *kernels_generic(void)
 {

@@ -89,6 +89,15 @@ typedef struct kernels {
                          unsigned char *flags);
 } kernels;
 
+/* A variant's table from the names each kern_*.c file defines (MR, NR, KC,
+ * micro, f16, bf16, act, exp_shift, dequant, rms_row, ln_row), its pack_t
+ * and its bfloat16 product (or NULL). */
+#define KERNELS_TABLE(variant, pack, product)                                                      \
+    {                                                                                              \
+        (variant), MR, NR, KC, micro, f16, bf16, (pack), act, exp_shift, dequant, rms_row, ln_row, \
+            (product)                                                                              \
+    }
+
 /* Bytes of work product_bf16 needs with n_threads threads. */
 size_t product_bf16_bytes(int n_threads);
 /* The product on the tile units, and the same operations emulated. */
