@@ -268,7 +268,7 @@ static void gemm_packers(void **state)
         for (int cols = 0; cols < 2; cols++) {
             /* cols: R is (K, N) and B = R; else R is (N, K) and B = R^T */
             gemm_f32 g = {ks[v], r, cols ? N : K};
-            gemm(ks[v], M, N, K, a, K, c, N, cols ? pack_cols : pack_rows, &g, work, 1, cols);
+            gemm(ks[v], M, N, K, a, K, c, N, cols ? pack_cols : pack_rows, NULL, &g, work, 1, cols);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = 0;

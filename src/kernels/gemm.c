@@ -170,6 +170,7 @@ typedef struct gemm_args {
     const float *A;
     float *C;
     pack_fn pack;
+    prefetch_fn prefetch;
     void *ctx;
     float *pa, *rest;
     size_t next; /* B's next panel */
@@ -183,11 +184,13 @@ static void gemm_part(void *arg, int me, int nt)
     const float *A = g->A;
     float *C = g->C, *pa = g->pa, *mine = g->rest + (size_t)me * PER_THREAD;
     pack_fn pack = g->pack;
+    prefetch_fn prefetch = g->prefetch;
     void *ctx = g->ctx;
     size_t mr = (size_t)k->mr, nr = (size_t)k->nr, panels = (N + nr - 1) / nr;
     float *pb = mine, *scratch = pb + PANEL_ELEMS, *tmp = scratch + PANEL_ELEMS;
     for (size_t i0 = 0; i0 < M; i0 += GEMM_MC) {
-        size_t m = M - i0 < GEMM_MC ? M - i0 : GEMM_MC, nib = (m + mr - 1) / mr, b0, b1;
+        size_t m = M - i0 < GEMM_MC ? M - i0 : GEMM_MC, nib = (m + mr - 1) / mr, b0, b1,
+               late = nib - (nib + 3) / 4;
         kern_share(nib, me, nt, &b0, &b1);
         for (size_t k0 = 0; k0 < K; k0 += KC) {
             size_t kc = K - k0 < KC ? K - k0 : KC;
@@ -195,17 +198,23 @@ static void gemm_part(void *arg, int me, int nt)
                 pack_a(k, pa + ib * mr * kc, A + i0 * lda, lda, ib * mr, m, k0, kc);
             kern_block_start(next, me, nt);
             /* B's panels taken one at a time (no tile's value depends on
-             * which thread computes it) */
-            for (;;) {
-                size_t jp = kern_take(next, nt);
-                if (jp >= panels) break;
+             * which thread computes it), with a prefetcher one ahead */
+            size_t jp = kern_take(next, nt);
+            while (jp < panels) {
+                size_t jn = prefetch ? kern_take(next, nt) : panels;
                 size_t j0 = jp * nr, nj = N - j0 < nr ? N - j0 : nr;
+                size_t n0 = jn * nr, nn = jn < panels ? (N - n0 < nr ? N - n0 : nr) : 0;
                 pack(ctx, pb, scratch, j0, nj, k0, kc, k->nr, me);
                 for (size_t ib = 0; ib < nib; ib++) {
                     size_t r = ib * mr, mi = m - r < mr ? m - r : mr;
+                    /* over the panel's last quarter of tiles: fetched
+                     * earlier, it is pushed out of L2 by A's stream (a
+                     * block of A is larger than L2) before it is packed */
+                    if (nn && ib >= late) prefetch(ctx, n0, nn, k0, kc, ib - late, nib - late);
                     tile(k, kc, pa + ib * mr * kc, pb, C + (i0 + r) * ldc + j0, ldc, mi, nj, k0 > 0,
                          tmp);
                 }
+                jp = prefetch ? jn : kern_take(next, nt);
             }
             kern_block_end(nt); /* the packed A block is rewritten next */
         }
@@ -213,7 +222,8 @@ static void gemm_part(void *arg, int me, int nt)
 }
 
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
-          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads, int whole_blocks)
+          size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
+          int whole_blocks)
 {
     /* the variant's depth, or GEMM_KC where the packer decodes blocks of
      * up to GEMM_KC values */
@@ -223,8 +233,8 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
         return;
     }
     float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
-    gemm_args g = {k, M, N, K, KC, lda, ldc, A, C, pack, ctx, pa, pa + (size_t)GEMM_MC * GEMM_KC,
-                   0};
+    gemm_args g = {
+        k, M, N, K, KC, lda, ldc, A, C, pack, prefetch, ctx, pa, pa + (size_t)GEMM_MC * GEMM_KC, 0};
     /* no more threads than panels of B */
     kern_team(n_threads, (N + (size_t)k->nr - 1) / (size_t)k->nr, gemm_part, &g);
 }

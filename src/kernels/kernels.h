@@ -135,6 +135,14 @@ const kernels *kernels_amx_emulated(void);
 typedef void (*pack_fn)(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
                         size_t kc, int nr, int thread);
 
+/* Brings toward the cache (into L2) the source of the panel that pack will
+ * fill for (j0, nj, k0, kc): its part-th of parts, so that a thread can ask
+ * for its next panel a piece at a time while it computes on the present
+ * one (rows that each fill a page of their own outrun the hardware's
+ * prefetchers). */
+typedef void (*prefetch_fn)(const void *ctx, size_t j0, size_t nj, size_t k0, size_t kc,
+                            size_t part, size_t parts);
+
 /* Runs part(ctx, me, team) on a team of min(n_threads, most) threads (on
  * the caller's alone for one; the team may be smaller than asked, nested or
  * under a thread limit). */
@@ -167,11 +175,14 @@ size_t gemm_work_elems(const kernels *k, int n_threads);
 /* C (M, N), rows ldc apart, = A (M, K), rows lda apart, . B (K, N) as pack
  * delivers it; n_threads > 1 has that many threads take B's panels one at a
  * time as each is done with the last (a parallel region of its own; 1 runs
- * on the caller's thread). The depth of
- * a block is the variant's kc, or GEMM_KC with whole_blocks (a packer that
- * decodes a block quantization needs whole blocks). */
+ * on the caller's thread). With prefetch (or NULL), each thread takes its
+ * next panel before it computes on the present one and has that panel's
+ * source fetched meanwhile. The depth of a block is the variant's kc, or
+ * GEMM_KC with whole_blocks (a packer that decodes a block quantization
+ * needs whole blocks). */
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
-          size_t ldc, pack_fn pack, void *ctx, float *work, int n_threads, int whole_blocks);
+          size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
+          int whole_blocks);
 
 /* Packers for float32 B: B = R^T for R (N, K) rows rs apart (pack_rows), or
  * B = R for R (K, N) (pack_cols); ctx points at a gemm_f32. */

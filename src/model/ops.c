@@ -366,6 +366,27 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
     if (w->flags && first_nonfinite_1(dst, kc * (size_t)nr) < kc * (size_t)nr) w->flags[thread] = 1;
 }
 
+/* The prefetcher of pack_weight: the panel's rows as stored (block
+ * quantizations' whole blocks), a share of their cache lines. */
+static void prefetch_weight(const void *ctx, size_t j0, size_t nj, size_t k0, size_t kc,
+                            size_t part, size_t parts)
+{
+    const weight_pack *w = ctx;
+    const aniso_tensor *t = w->W;
+    if (t->row_map == ANISO_ROWS_CONV1D) return;
+    size_t be, bb;
+    aniso_dtype_block(t->dtype, &be, &bb);
+    size_t bytes = (kc + be - 1) / be * bb, lines = bytes / 64 + 2, all = nj * lines,
+           l0 = all * part / parts, l1 = all * (part + 1) / parts;
+    for (size_t r = l0 / lines, i = l0 % lines, l = l0; l < l1; r++, i = 0) {
+        const char *row = (const char *)t->data + (map_row(t, j0 + r) * w->n_in + k0) / be * bb;
+        /* the lines from the one that holds the row's first byte */
+        const char *line = row - (uintptr_t)row % 64, *end = row + bytes;
+        for (; i < lines && l < l1; i++, l++)
+            if (line + i * 64 < end) __builtin_prefetch(line + i * 64, 0, 2);
+    }
+}
+
 static const unsigned char *bf16_row(const void *ctx, size_t j)
 {
     const weight_pack *w = ctx;
@@ -405,7 +426,7 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
                         bf16_row, &wp, work, n_threads, bad ? flags : NULL);
     else
         gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
-             pack_weight, &wp, work, n_threads, blocks);
+             pack_weight, prefetch_weight, &wp, work, n_threads, blocks);
     if (bad && memchr(flags, 1, sizeof flags)) {
         /* the first non-finite value in the model's element order, one
          * converted row at a time */
@@ -438,7 +459,7 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
         size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
         /* S = q[i0:i1] . k[lo:i1]^T, then scaled as transformers does. */
         gemm_f32 kt = {kern, k + lo * ks, ks};
-        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, &kt, work, 1, 0);
+        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, NULL, &kt, work, 1, 0);
         for (size_t r = 0; r < m; r++) {
             size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo, b = t - lo;
             float *sc = scores + r * nk, mx = -INFINITY;
@@ -456,7 +477,8 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
         }
         /* out[i0:i1] = P . v[lo:i1] */
         gemm_f32 vv = {kern, v + lo * ks, ks};
-        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, &vv, work, 1, 0);
+        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, NULL, &vv, work, 1,
+             0);
     }
 }
 
