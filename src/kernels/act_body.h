@@ -10,6 +10,11 @@
 
 #include "aniso/model.h"
 
+/* 1 / k!, the Taylor coefficients of exp. */
+static const double act_inv_fact[12] = {1.0,         1.0,          0.5,           1.0 / 6,
+                                        1.0 / 24,    1.0 / 120,    1.0 / 720,     1.0 / 5040,
+                                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800};
+
 /* exp(z) for |z| <= 700: z = k ln2 + r, |r| <= ln2 / 2, exp(r) by its
  * Taylor series to r^11 (relative error below 1e-14), times 2^k built in
  * the exponent bits. */
@@ -23,18 +28,8 @@ static inline double act_exp(double z)
     memcpy(&kb, &kd, 8);
     kd -= shifter;
     double r = (z - kd * ln2_hi) - kd * ln2_lo;
-    double p = 1.0 / 39916800;
-    p = p * r + 1.0 / 3628800;
-    p = p * r + 1.0 / 362880;
-    p = p * r + 1.0 / 40320;
-    p = p * r + 1.0 / 5040;
-    p = p * r + 1.0 / 720;
-    p = p * r + 1.0 / 120;
-    p = p * r + 1.0 / 24;
-    p = p * r + 1.0 / 6;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = act_inv_fact[11];
+    for (int i = 10; i >= 0; i--) p = p * r + act_inv_fact[i];
     uint64_t sb = (kb + 1023) << 52; /* kb's low bits hold 2^51 + k */
     double s;
     memcpy(&s, &sb, 8);
@@ -111,14 +106,8 @@ static inline float act_exp_neg_sq(float a)
     memcpy(&kb, &kf, 4);
     kf -= shifter;
     float r = ((-h - kf * ln2_hi) - kf * ln2_lo) - l;
-    float p = 1.0f / 5040;
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = (float)act_inv_fact[7]; /* 1 / k! rounded to float32 as 1.0f / k! is */
+    for (int i = 6; i >= 0; i--) p = p * r + (float)act_inv_fact[i];
     uint32_t sb = (kb + 127) << 23; /* kb's low bits hold 2^22 + k */
     float s;
     memcpy(&s, &sb, 4);

@@ -27,19 +27,17 @@ def cheb_monomials(f, n):
     for j in range(n):
         c.append(2.0 / n * math.fsum(fs[k] * math.cos(j * math.pi * (k + 0.5) / n) for k in range(n)))
     c[0] /= 2
-    # T_j as monomial lists, exactly
-    t_prev, t_cur = [Fraction(1)], [Fraction(0), Fraction(1)]
+    # T_0 .. T_(n-1) as monomial lists, exactly: T_(j+1) = 2x T_j - T_(j-1)
+    ts = [[Fraction(1)], [Fraction(0), Fraction(1)]]
+    while len(ts) < n:
+        nxt = [Fraction(0)] + [2 * a for a in ts[-1]]
+        for i, a in enumerate(ts[-2]):
+            nxt[i] -= a
+        ts.append(nxt)
     mono = [Fraction(0)] * n
-    for j in range(n):
-        tj = t_prev if j == 0 else t_cur
-        if j >= 2:
-            nxt = [Fraction(0)] + [2 * a for a in t_cur]
-            for i, a in enumerate(t_prev):
-                nxt[i] -= a
-            t_prev, t_cur = t_cur, nxt
-            tj = t_cur
+    for cj, tj in zip(c, ts):
         for i, a in enumerate(tj):
-            mono[i] += Fraction(c[j]) * a
+            mono[i] += Fraction(cj) * a
     return mono
 
 
