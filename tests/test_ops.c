@@ -24,8 +24,8 @@
 
 /* The activations' source itself, compiled here for the checks below
  * that call its scalar functions directly. */
-#define ACT_NAME     body_act
-#define ACT_EXP_NAME body_exp_shift
+#define ACT_NAME         body_act
+#define ACT_SOFTMAX_NAME body_softmax
 #include "kernels/act_body.h"
 
 static double urand(unsigned *s)
@@ -550,30 +550,54 @@ static void erf_within_ulps(void **state)
     }
 }
 
-/* The softmax's exponentials on every variant: within an ulp of the
- * double exp rounded to float32 (expf's own bound), the sum their sum. */
-static void softmax_exponentials(void **state)
+/* A row of attention's softmax on every variant, against the same float32
+ * steps (scale, cap, shift by the largest) followed by exp, sum and
+ * division in double: within 1.5 ulp (the roundings of exp, of the
+ * reciprocal and of the product), zero outside the row's keys, and the same
+ * bits as the source compiled here. */
+static void softmax_rows(void **state)
 {
     (void)state;
     enum { N = 3001 };
-    float x[N], y[N];
-    for (int i = 0; i < N; i++) x[i] = -120.0f + 121.0f * (float)i / (N - 1);
+    static float x[N], y[N], z[N];
     const kernels *ks[CPU_VARIANT_COUNT];
     int nv = variants(ks);
-    for (int v = 0; v < nv; v++) {
-        memcpy(y, x, sizeof y);
-        double sum = ks[v]->exp_shift(y, N, 0.75f), want_sum = 0;
-        for (int i = 0; i < N; i++) {
-            double want = exp((double)(x[i] - 0.75f));
-            want_sum += y[i];
-            assert_true(fabs(y[i] - want) <= 1.2e-7 * want + 1e-45);
+    unsigned seed = 5;
+    for (int i = 0; i < N; i++) x[i] = (float)(40.0 * urand(&seed));
+    x[N / 2] = 60.0f;
+    struct {
+        size_t a, b;
+        float scale, cap;
+    } rows[] = {{0, N, 0.17f, 0},    {7, N - 5, 0.0625f, 0}, {100, 117, 1.0f, 0},
+                {N - 1, N, 0.3f, 0}, {0, N, 0.17f, 50.0f},   {3, 2000, 0.7f, 30.0f}};
+    for (size_t c = 0; c < sizeof rows / sizeof rows[0]; c++) {
+        size_t a = rows[c].a, b = rows[c].b;
+        float scale = rows[c].scale, cap = rows[c].cap;
+        static double d[N];
+        float mx = -INFINITY;
+        for (size_t i = a; i < b; i++) {
+            float s = x[i] * scale;
+            if (cap > 0) s = cap * tanhf(s / cap);
+            z[i] = s;
+            if (s > mx) mx = s;
         }
-        assert_true(sum == want_sum);
-        /* the source's own, as each variant compiles it */
-        float z[N];
+        double sum = 0;
+        for (size_t i = a; i < b; i++) sum += d[i] = exp((double)(z[i] - mx));
         memcpy(z, x, sizeof z);
-        assert_true(body_exp_shift(z, N, 0.75f) == sum);
-        assert_memory_equal(z, y, sizeof z);
+        body_softmax(z, N, a, b, scale, cap);
+        for (int v = 0; v < nv; v++) {
+            memcpy(y, x, sizeof y);
+            ks[v]->softmax(y, N, a, b, scale, cap);
+            for (size_t i = 0; i < N; i++) {
+                if (i < a || i >= b) {
+                    assert_true(y[i] == 0.0f);
+                    continue;
+                }
+                double want = d[i] / sum;
+                assert_true(fabs(y[i] - want) <= 1.8e-7 * want + 1e-45);
+            }
+            assert_memory_equal(y, z, sizeof y);
+        }
     }
 }
 
@@ -621,7 +645,7 @@ int main(void)
         cmocka_unit_test(norms_match_reference),
         cmocka_unit_test(activations_match_reference),
         cmocka_unit_test(erf_within_ulps),
-        cmocka_unit_test(softmax_exponentials),
+        cmocka_unit_test(softmax_rows),
         cmocka_unit_test(decoders_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
  * ulp of float32's correctly rounded values, as glibc's expf and tanhf are
  * within one) and erf in float32 within 1.32 ulp: written without branches
  * so that each variant's compiler vectorises them for its instruction set. Included by the kern_*.c
- * files; ACT_NAME and ACT_EXP_NAME name the functions it defines. */
+ * files; ACT_NAME and ACT_SOFTMAX_NAME name the functions it defines. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -131,14 +131,57 @@ static inline float act_gelu_erf(float x)
     return 0.5f * x * (1.0f + act_erf(x * 0.70710678118654752f));
 }
 
-/* x[i] = exp(x[i] - mx) (the difference in float32, as the softmax takes
- * it), rounded to float32; returns their sum, added in order in double. */
-static double ACT_EXP_NAME(float *x, size_t n, float mx)
+/* Lanes of the softmax's reductions: fixed, so that every variant adds and
+ * compares in the same order (and its compiler vectorises the lanes). */
+#define ACT_LANES 16
+
+/* The largest of x[0, n) (NaNs passed over; -inf for none). */
+static inline float act_max(const float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) x[i] = (float)act_exp((double)(x[i] - mx));
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) sum += x[i];
-    return sum;
+    float m[ACT_LANES];
+    for (int j = 0; j < ACT_LANES; j++) m[j] = -INFINITY;
+    size_t i = 0;
+    for (; i + ACT_LANES <= n; i += ACT_LANES)
+        for (int j = 0; j < ACT_LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
+    float r = m[0];
+    for (int j = 1; j < ACT_LANES; j++) r = m[j] > r ? m[j] : r;
+    return r;
+}
+
+/* The sum of x[0, n) in double: lane j adds x[j], x[j + 16], ... in order,
+ * then the lanes are added in order. */
+static inline double act_sum(const float *x, size_t n)
+{
+    double s[ACT_LANES] = {0};
+    size_t i = 0;
+    for (; i + ACT_LANES <= n; i += ACT_LANES)
+        for (int j = 0; j < ACT_LANES; j++) s[j] += x[i + j];
+    for (; i < n; i++) s[0] += x[i];
+    double r = s[0];
+    for (int j = 1; j < ACT_LANES; j++) r += s[j];
+    return r;
+}
+
+/* One row of attention's probabilities, as transformers' eager attention
+ * takes them in float32: x[a, b) scaled (x * scale, then cap * tanh(x /
+ * cap) where cap > 0), shifted by its largest value, exponentiated (exp in
+ * double, rounded to float32) and divided by the exponentials' sum (in
+ * double, its reciprocal rounded to float32); the rest of x[0, n) zero. */
+static void ACT_SOFTMAX_NAME(float *x, size_t n, size_t a, size_t b, float scale, float cap)
+{
+    float *r = x + a;
+    size_t m = b - a;
+    if (cap > 0)
+        for (size_t i = 0; i < m; i++) r[i] = cap * tanhf(r[i] * scale / cap);
+    else
+        for (size_t i = 0; i < m; i++) r[i] *= scale;
+    float mx = act_max(r, m);
+    for (size_t i = 0; i < m; i++) r[i] = (float)act_exp((double)(r[i] - mx));
+    float inv = (float)(1.0 / act_sum(r, m));
+    for (size_t i = 0; i < m; i++) r[i] *= inv;
+    memset(x, 0, a * sizeof *x);
+    memset(x + b, 0, (n - b) * sizeof *x);
 }
 
 #define ACT_PIECE 256

@@ -162,8 +162,8 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
         pack_t_ld(dst + done, (size_t)nr, rows + done, fmt, kc, nj - done, (size_t)nr - done);
 }
 
-#define ACT_NAME     act
-#define ACT_EXP_NAME exp_shift
+#define ACT_NAME         act
+#define ACT_SOFTMAX_NAME softmax
 #include "kernels/act_body.h"
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"

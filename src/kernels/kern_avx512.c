@@ -50,8 +50,8 @@ static void bf16(float *out, const void *in, size_t n)
     bf16_run(out, in, i, n);
 }
 
-#define ACT_NAME     act
-#define ACT_EXP_NAME exp_shift
+#define ACT_NAME         act
+#define ACT_SOFTMAX_NAME softmax
 #include "kernels/act_body.h"
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"

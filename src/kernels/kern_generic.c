@@ -59,8 +59,8 @@ void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t
     pack_t_ld(dst, (size_t)nr, rows, fmt, kc, nj, (size_t)nr);
 }
 
-#define ACT_NAME     act
-#define ACT_EXP_NAME exp_shift
+#define ACT_NAME         act
+#define ACT_SOFTMAX_NAME softmax
 #include "kernels/act_body.h"
 #define QUANTS_DECODE_NAME dequant
 #include "io/quants_body.h"

@@ -69,9 +69,9 @@ typedef struct kernels {
                    int nr);
     /* y = act(g) * u elementwise, or act(g) when u is NULL (y may be g). */
     void (*act)(float *y, const float *g, const float *u, size_t n, aniso_act act);
-    /* x[i] = exp(x[i] - mx) in float32; returns their sum (in order, in
-     * double). */
-    double (*exp_shift)(float *x, size_t n, float mx);
+    /* x[0, n) = zero outside [a, b), there one row of attention's softmax
+     * of the scores x scaled by scale (capped at cap when cap > 0). */
+    void (*softmax)(float *x, size_t n, size_t a, size_t b, float scale, float cap);
     /* n values (whole blocks) of block quantization dt decoded, bit for bit
      * as io/quants.c decodes them; -1 for another type. */
     int (*dequant)(aniso_dtype dt, const void *src, float *dst, size_t n);
@@ -90,11 +90,11 @@ typedef struct kernels {
 } kernels;
 
 /* A variant's table from the names each kern_*.c file defines (MR, NR, KC,
- * micro, f16, bf16, act, exp_shift, dequant, rms_row, ln_row), its pack_t
+ * micro, f16, bf16, act, softmax, dequant, rms_row, ln_row), its pack_t
  * and its bfloat16 product (or NULL). */
 #define KERNELS_TABLE(variant, pack, product)                                                      \
     {                                                                                              \
-        (variant), MR, NR, KC, micro, f16, bf16, (pack), act, exp_shift, dequant, rms_row, ln_row, \
+        (variant), MR, NR, KC, micro, f16, bf16, (pack), act, softmax, dequant, rms_row, ln_row,   \
             (product)                                                                              \
     }
 

@@ -461,19 +461,8 @@ void attend_head(float *out, const float *q, size_t qs, const float *k, const fl
         gemm_f32 kt = {kern, k + lo * ks, ks};
         gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, NULL, &kt, work, 1, 0);
         for (size_t r = 0; r < m; r++) {
-            size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo, b = t - lo;
-            float *sc = scores + r * nk, mx = -INFINITY;
-            for (size_t s = a; s <= b; s++) {
-                float x = sc[s] * scale;
-                if (cap > 0) x = cap * tanhf(x / cap);
-                sc[s] = x;
-                if (x > mx) mx = x;
-            }
-            double sum = kern->exp_shift(sc + a, b + 1 - a, mx);
-            float inv = (float)(1.0 / sum);
-            for (size_t s = 0; s < a; s++) sc[s] = 0;
-            for (size_t s = a; s <= b; s++) sc[s] *= inv;
-            for (size_t s = b + 1; s < nk; s++) sc[s] = 0;
+            size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo;
+            kern->softmax(scores + r * nk, nk, a, t + 1 - lo, scale, cap);
         }
         /* out[i0:i1] = P . v[lo:i1] */
         gemm_f32 vv = {kern, v + lo * ks, ks};
