@@ -249,8 +249,8 @@ static void pack_formats(void **state)
             }
 }
 
-/* The blocked product against a double reference with both float32
- * packers (B = R^T and B = R), on every variant. */
+/* The blocked product against a double reference, with the variant's
+ * depth and with GEMM_KC (whole blocks), on every variant. */
 static void gemm_packers(void **state)
 {
     (void)state;
@@ -265,15 +265,13 @@ static void gemm_packers(void **state)
     int nv = variants(ks);
     for (int v = 0; v < nv; v++) {
         float *work = malloc(sizeof(float) * gemm_work_elems(ks[v], 1));
-        for (int cols = 0; cols < 2; cols++) {
-            /* cols: R is (K, N) and B = R; else R is (N, K) and B = R^T */
-            gemm_f32 g = {ks[v], r, cols ? N : K};
-            gemm(ks[v], M, N, K, a, K, c, N, cols ? pack_cols : pack_rows, NULL, &g, work, 1, cols);
+        for (int whole = 0; whole < 2; whole++) {
+            gemm_f32 g = {ks[v], r, K};
+            gemm(ks[v], M, N, K, a, K, c, N, pack_rows, NULL, &g, work, 1, whole);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = 0;
-                    for (size_t k = 0; k < K; k++)
-                        want += (double)a[i * K + k] * (cols ? r[k * N + j] : r[j * K + k]);
+                    for (size_t k = 0; k < K; k++) want += (double)a[i * K + k] * r[j * K + k];
                     assert_true(fabs(want - c[i * N + j]) < tol);
                 }
         }
@@ -550,54 +548,134 @@ static void erf_within_ulps(void **state)
     }
 }
 
-/* A row of attention's softmax on every variant, against the same float32
- * steps (scale, cap, shift by the largest) followed by exp, sum and
- * division in double: within 1.5 ulp (the roundings of exp, of the
- * reciprocal and of the product), zero outside the row's keys, and the same
- * bits as the source compiled here. */
-static void softmax_rows(void **state)
+/* Attention's probabilities on every variant (columns of queries, rows of
+ * keys, with and without a window and a cap), against the same float32
+ * steps (scale, cap, shift by the largest) followed by exp, sum and division
+ * in double: within 1.5 ulp (the roundings of exp, of the reciprocal and of
+ * the product), zero outside each query's keys, and the same bits as the
+ * source compiled here. */
+static void softmax_columns(void **state)
 {
     (void)state;
-    enum { N = 3001 };
-    static float x[N], y[N], z[N];
+    enum { NR = 32, ROWS = 700 };
+    static float x[ROWS * NR], y[ROWS * NR], z[ROWS * NR], sc[ROWS * NR];
+    static double d[ROWS * NR];
     const kernels *ks[CPU_VARIANT_COUNT];
     int nv = variants(ks);
     unsigned seed = 5;
-    for (int i = 0; i < N; i++) x[i] = (float)(40.0 * urand(&seed));
-    x[N / 2] = 60.0f;
+    for (int i = 0; i < ROWS * NR; i++) x[i] = (float)(40.0 * urand(&seed));
+    x[100 * NR + 3] = 60.0f;
     struct {
-        size_t a, b;
+        size_t nq, b0, w;
         float scale, cap;
-    } rows[] = {{0, N, 0.17f, 0},    {7, N - 5, 0.0625f, 0}, {100, 117, 1.0f, 0},
-                {N - 1, N, 0.3f, 0}, {0, N, 0.17f, 50.0f},   {3, 2000, 0.7f, 30.0f}};
-    for (size_t c = 0; c < sizeof rows / sizeof rows[0]; c++) {
-        size_t a = rows[c].a, b = rows[c].b;
-        float scale = rows[c].scale, cap = rows[c].cap;
-        static double d[N];
-        float mx = -INFINITY;
-        for (size_t i = a; i < b; i++) {
-            float s = x[i] * scale;
-            if (cap > 0) s = cap * tanhf(s / cap);
-            z[i] = s;
-            if (s > mx) mx = s;
+    } cases[] = {{32, ROWS - 31, 0, 0.17f, 0},
+                 {32, ROWS - 31, 64, 0.0625f, 0},
+                 {5, ROWS - 4, 0, 1.0f, 0},
+                 {1, ROWS, 1, 0.3f, 0},
+                 {32, ROWS - 31, 0, 0.17f, 50},
+                 {17, ROWS - 16, 300, 0.7f, 30.0f},
+                 {32, 1, 0, 0.5f, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t nq = cases[c].nq, b0 = cases[c].b0, w = cases[c].w, rows = b0 + nq - 1;
+        float scale = cases[c].scale, cap = cases[c].cap;
+        double sum[NR] = {0};
+        for (size_t j = 0; j < nq; j++) {
+            size_t hi = b0 + j, lo = w && hi > w ? hi - w : 0;
+            float mx = -INFINITY;
+            for (size_t s = lo; s < hi; s++) {
+                float v = x[s * NR + j] * scale;
+                if (cap > 0) v = cap * tanhf(v / cap);
+                sc[s * NR + j] = v;
+                if (v > mx) mx = v;
+            }
+            for (size_t s = lo; s < hi; s++)
+                sum[j] += d[s * NR + j] = exp((double)(sc[s * NR + j] - mx));
         }
-        double sum = 0;
-        for (size_t i = a; i < b; i++) sum += d[i] = exp((double)(z[i] - mx));
         memcpy(z, x, sizeof z);
-        body_softmax(z, N, a, b, scale, cap);
+        body_softmax(z, NR, rows, nq, b0, w, scale, cap);
         for (int v = 0; v < nv; v++) {
             memcpy(y, x, sizeof y);
-            ks[v]->softmax(y, N, a, b, scale, cap);
-            for (size_t i = 0; i < N; i++) {
-                if (i < a || i >= b) {
-                    assert_true(y[i] == 0.0f);
-                    continue;
+            ks[v]->softmax(y, NR, rows, nq, b0, w, scale, cap);
+            for (size_t s = 0; s < rows; s++)
+                for (size_t j = 0; j < NR; j++) {
+                    size_t hi = b0 + j, lo = w && hi > w ? hi - w : 0;
+                    float got = y[s * NR + j];
+                    if (j >= nq || s < lo || s >= hi) {
+                        assert_true(got == 0.0f);
+                        continue;
+                    }
+                    double want = d[s * NR + j] / sum[j];
+                    assert_true(fabs(got - want) <= 1.8e-7 * want + 1e-45);
                 }
-                double want = d[i] / sum;
-                assert_true(fabs(y[i] - want) <= 1.8e-7 * want + 1e-45);
-            }
-            assert_memory_equal(y, z, sizeof y);
+            assert_memory_equal(y, z, rows * NR * sizeof *y);
         }
+    }
+}
+
+/* Causal attention of one head on every variant, at lengths and head sizes
+ * that are no multiple of any tile, with and without a window and a cap,
+ * against attention in double from the same float32 inputs; the variants
+ * with fused multiply-adds (avx2, avx512, amx) agree bit for bit, since
+ * each output is the same chain of operations whatever the tiles. */
+static void attention_matches_reference(void **state)
+{
+    (void)state;
+    struct {
+        size_t T;
+        int D, window;
+        float cap;
+    } cases[] = {{1, 64, 0, 0},     {37, 80, 0, 0},      {300, 256, 0, 0},
+                 {300, 128, 50, 0}, {100, 72, 0, 30.0f}, {70, 16, 1, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t T = cases[c].T, D = (size_t)cases[c].D, W = (size_t)cases[c].window;
+        float cap = cases[c].cap, scale = 1.0f / sqrtf((float)D);
+        unsigned seed = 11 + (unsigned)c;
+        float *q = malloc(sizeof(float) * T * D * 5), *k = q + T * D, *v = k + T * D,
+              *out = v + T * D, *first = out + T * D;
+        double *ref = malloc(sizeof(double) * (T * D + T));
+        for (size_t i = 0; i < 3 * T * D; i++) q[i] = (float)(2.0 * urand(&seed));
+        for (size_t t = 0; t < T; t++) {
+            size_t lo = W && t + 1 > W ? t + 1 - W : 0;
+            double *p = ref + T * D, mx = -INFINITY, sum = 0;
+            for (size_t s = lo; s <= t; s++) {
+                double dot = 0;
+                for (size_t i = 0; i < D; i++) dot += (double)q[t * D + i] * k[s * D + i];
+                dot *= scale;
+                if (cap > 0) dot = cap * tanh(dot / cap);
+                p[s] = dot;
+                mx = dot > mx ? dot : mx;
+            }
+            for (size_t s = lo; s <= t; s++) sum += p[s] = exp(p[s] - mx);
+            for (size_t i = 0; i < D; i++) {
+                double o = 0;
+                for (size_t s = lo; s <= t; s++) o += p[s] / sum * v[s * D + i];
+                ref[t * D + i] = o;
+            }
+        }
+        const kernels *ks[CPU_VARIANT_COUNT];
+        int nv = variants(ks), have_first = 0;
+        for (int vi = 0; vi < nv; vi++) {
+            const kernels *kern = ks[vi];
+            float *kv = malloc(sizeof(float) * attn_kv_elems(kern, T, (int)D)),
+                  *work = malloc(sizeof(float) * attn_work_elems(kern, T, (int)D));
+            for (size_t i = 0; i < attn_pack_items(kern, T, (int)D); i++)
+                attn_pack(kv, k, v, D, T, (int)D, kern, i);
+            memset(out, 0xff, sizeof(float) * T * D);
+            for (size_t q0 = 0; q0 < T; q0 += (size_t)kern->nr)
+                attend_panel(out, q, D, kv, T, (int)D, q0, scale, cap, (int)W, work, kern);
+            for (size_t i = 0; i < T * D; i++) assert_true(fabs(out[i] - ref[i]) < 2e-6);
+            /* the amx-emulated table has the portable kernels but for its
+             * bfloat16 product */
+            if (kern->variant == CPU_VARIANT_AVX2 || kern->variant == CPU_VARIANT_AVX512 ||
+                kern->variant == CPU_VARIANT_AMX) {
+                if (have_first)
+                    assert_memory_equal(out, first, sizeof(float) * T * D);
+                else
+                    memcpy(first, out, sizeof(float) * T * D), have_first = 1;
+            }
+            free(kv), free(work);
+        }
+        free(q), free(ref);
     }
 }
 
@@ -645,7 +723,8 @@ int main(void)
         cmocka_unit_test(norms_match_reference),
         cmocka_unit_test(activations_match_reference),
         cmocka_unit_test(erf_within_ulps),
-        cmocka_unit_test(softmax_rows),
+        cmocka_unit_test(softmax_columns),
+        cmocka_unit_test(attention_matches_reference),
         cmocka_unit_test(decoders_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aniso/model.h"
+#include "kernels/kernels.h"
 
 /* 1 / k!, the Taylor coefficients of exp. */
 static const double act_inv_fact[12] = {1.0,         1.0,          0.5,           1.0 / 6,
@@ -131,57 +132,57 @@ static inline float act_gelu_erf(float x)
     return 0.5f * x * (1.0f + act_erf(x * 0.70710678118654752f));
 }
 
-/* Lanes of the softmax's reductions: fixed, so that every variant adds and
- * compares in the same order (and its compiler vectorises the lanes). */
-#define ACT_LANES 16
-
-/* The largest of x[0, n) (NaNs passed over; -inf for none). */
-static inline float act_max(const float *x, size_t n)
+/* Row s's columns [lo, hi) of attend_panel's scores: column j's keys are
+ * the rows [b0 + j - w, b0 + j) (from row 0 when w = 0). */
+static inline void act_keys_of(size_t s, size_t nq, size_t b0, size_t w, size_t *lo, size_t *hi)
 {
-    float m[ACT_LANES];
-    for (int j = 0; j < ACT_LANES; j++) m[j] = -INFINITY;
-    size_t i = 0;
-    for (; i + ACT_LANES <= n; i += ACT_LANES)
-        for (int j = 0; j < ACT_LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-    for (; i < n; i++) m[0] = x[i] > m[0] ? x[i] : m[0];
-    float r = m[0];
-    for (int j = 1; j < ACT_LANES; j++) r = m[j] > r ? m[j] : r;
-    return r;
+    size_t h = !w ? nq : s + w + 1 > b0 ? s + w + 1 - b0 : 0, l = s + 1 > b0 ? s + 1 - b0 : 0;
+    h = h < nq ? h : nq;
+    *lo = l < h ? l : h;
+    *hi = h;
 }
 
-/* The sum of x[0, n) in double: lane j adds x[j], x[j + 16], ... in order,
- * then the lanes are added in order. */
-static inline double act_sum(const float *x, size_t n)
+/* Attention's probabilities in place, as transformers' eager attention
+ * takes them in float32, for the nq queries whose scores are the columns
+ * of x (rows are keys, nr floats apart, rows of them): column j's keys are
+ * rows [b0 + j - w, b0 + j) (from row 0 when w = 0 or b0 + j <= w). There
+ * each score is scaled (x * scale, then cap * tanh(x / cap) where cap > 0),
+ * shifted by the column's largest, exponentiated (in double, rounded to
+ * float32) and divided by the column's sum (in double, down the column; its
+ * reciprocal rounded to float32); every other element is zero. Each loop
+ * runs along a row, so that it vectorises across the queries. */
+static void ACT_SOFTMAX_NAME(float *x, size_t nr, size_t rows, size_t nq, size_t b0, size_t w,
+                             float scale, float cap)
 {
-    double s[ACT_LANES] = {0};
-    size_t i = 0;
-    for (; i + ACT_LANES <= n; i += ACT_LANES)
-        for (int j = 0; j < ACT_LANES; j++) s[j] += x[i + j];
-    for (; i < n; i++) s[0] += x[i];
-    double r = s[0];
-    for (int j = 1; j < ACT_LANES; j++) r += s[j];
-    return r;
-}
-
-/* One row of attention's probabilities, as transformers' eager attention
- * takes them in float32: x[a, b) scaled (x * scale, then cap * tanh(x /
- * cap) where cap > 0), shifted by its largest value, exponentiated (exp in
- * double, rounded to float32) and divided by the exponentials' sum (in
- * double, its reciprocal rounded to float32); the rest of x[0, n) zero. */
-static void ACT_SOFTMAX_NAME(float *x, size_t n, size_t a, size_t b, float scale, float cap)
-{
-    float *r = x + a;
-    size_t m = b - a;
-    if (cap > 0)
-        for (size_t i = 0; i < m; i++) r[i] = cap * tanhf(r[i] * scale / cap);
-    else
-        for (size_t i = 0; i < m; i++) r[i] *= scale;
-    float mx = act_max(r, m);
-    for (size_t i = 0; i < m; i++) r[i] = (float)act_exp((double)(r[i] - mx));
-    float inv = (float)(1.0 / act_sum(r, m));
-    for (size_t i = 0; i < m; i++) r[i] *= inv;
-    memset(x, 0, a * sizeof *x);
-    memset(x + b, 0, (n - b) * sizeof *x);
+    float mx[KERN_MAX_NR], inv[KERN_MAX_NR];
+    double sum[KERN_MAX_NR];
+    for (size_t j = 0; j < nr; j++) mx[j] = -INFINITY, sum[j] = 0;
+    size_t lo, hi;
+    for (size_t s = 0; s < rows; s++) {
+        float *r = x + s * nr;
+        act_keys_of(s, nq, b0, w, &lo, &hi);
+        if (cap > 0)
+            for (size_t j = lo; j < hi; j++) r[j] = cap * tanhf(r[j] * scale / cap);
+        else
+            for (size_t j = lo; j < hi; j++) r[j] *= scale;
+        for (size_t j = lo; j < hi; j++) mx[j] = r[j] > mx[j] ? r[j] : mx[j];
+    }
+    for (size_t s = 0; s < rows; s++) {
+        float *r = x + s * nr;
+        act_keys_of(s, nq, b0, w, &lo, &hi);
+        for (size_t j = lo; j < hi; j++) {
+            r[j] = (float)act_exp((double)(r[j] - mx[j]));
+            sum[j] += r[j];
+        }
+    }
+    for (size_t j = 0; j < nq; j++) inv[j] = (float)(1.0 / sum[j]);
+    for (size_t s = 0; s < rows; s++) {
+        float *r = x + s * nr;
+        act_keys_of(s, nq, b0, w, &lo, &hi);
+        for (size_t j = 0; j < lo; j++) r[j] = 0;
+        for (size_t j = lo; j < hi; j++) r[j] *= inv[j];
+        for (size_t j = hi; j < nr; j++) r[j] = 0;
+    }
 }
 
 #define ACT_PIECE 256

@@ -248,15 +248,3 @@ void pack_rows(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size
     for (size_t j = 0; j < nj; j++) rows[j] = g->r + (j0 + j) * g->rs + k0;
     g->k->pack_t(dst, rows, PACK_F32, kc, nj, nr);
 }
-
-void pack_cols(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0, size_t kc,
-               int nr, int thread)
-{
-    const gemm_f32 *g = ctx;
-    (void)scratch, (void)thread;
-    for (size_t kk = 0; kk < kc; kk++) {
-        float *d = dst + kk * (size_t)nr;
-        memcpy(d, g->r + (k0 + kk) * g->rs + j0, nj * sizeof *d);
-        for (size_t j = nj; j < (size_t)nr; j++) d[j] = 0;
-    }
-}

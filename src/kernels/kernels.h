@@ -69,9 +69,13 @@ typedef struct kernels {
                    int nr);
     /* y = act(g) * u elementwise, or act(g) when u is NULL (y may be g). */
     void (*act)(float *y, const float *g, const float *u, size_t n, aniso_act act);
-    /* x[0, n) = zero outside [a, b), there one row of attention's softmax
-     * of the scores x scaled by scale (capped at cap when cap > 0). */
-    void (*softmax)(float *x, size_t n, size_t a, size_t b, float scale, float cap);
+    /* Attention's probabilities in place from the scores of nq queries,
+     * the columns of x (rows keys, nr floats apart): column j's keys are
+     * the rows [b0 + j - w, b0 + j) (from 0 when w = 0), scaled by scale
+     * (capped at cap when cap > 0); every other element of the rows zero
+     * (act_body.h). */
+    void (*softmax)(float *x, size_t nr, size_t rows, size_t nq, size_t b0, size_t w, float scale,
+                    float cap);
     /* n values (whole blocks) of block quantization dt decoded, bit for bit
      * as io/quants.c decodes them; -1 for another type. */
     int (*dequant)(aniso_dtype dt, const void *src, float *dst, size_t n);
@@ -184,8 +188,8 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
           size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
           int whole_blocks);
 
-/* Packers for float32 B: B = R^T for R (N, K) rows rs apart (pack_rows), or
- * B = R for R (K, N) (pack_cols); ctx points at a gemm_f32. */
+/* The packer for float32 B = R^T, R (N, K) rows rs apart; ctx points at a
+ * gemm_f32. */
 typedef struct gemm_f32 {
     const kernels *k;
     const float *r;
@@ -193,7 +197,4 @@ typedef struct gemm_f32 {
 } gemm_f32;
 void pack_rows(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0, size_t kc,
                int nr, int thread);
-void pack_cols(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0, size_t kc,
-               int nr, int thread);
-
 #endif

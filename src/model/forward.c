@@ -350,18 +350,18 @@ nomem:
 
 struct aniso_state {
     const aniso_plan *p;
-    float *x;      /* (T, H) residual stream */
-    float *h;      /* (T, H) normed input of a sublayer */
-    float *q;      /* (T, nh*D) */
-    float *k, *v;  /* (T, nkv*D) */
-    float *qkv;    /* (T, 3*nh*D) fused projections (GPT-NeoX) */
-    float *att;    /* (T, nh*D) attention output before o_proj */
-    float *o;      /* (T, H) a sublayer's output */
-    float *o2;     /* (T, H) the MLP output of a parallel block */
-    float *g, *u;  /* (T, F) */
-    float *wbuf;   /* the linear layers' work */
-    float *scores; /* (n_threads, ATTN_BLOCK, max_seq) attention scores, one block per thread */
-    float *awork;  /* attention's product work, one per thread */
+    float *x;     /* (T, H) residual stream */
+    float *h;     /* (T, H) normed input of a sublayer */
+    float *q;     /* (T, nh*D) */
+    float *k, *v; /* (T, nkv*D) */
+    float *qkv;   /* (T, 3*nh*D) fused projections (GPT-NeoX) */
+    float *att;   /* (T, nh*D) attention output before o_proj */
+    float *o;     /* (T, H) a sublayer's output */
+    float *o2;    /* (T, H) the MLP output of a parallel block */
+    float *g, *u; /* (T, F) */
+    float *wbuf;  /* the linear layers' work */
+    float *kv;    /* attention's packed keys and values of one kv head */
+    float *awork; /* attention's work, one per thread */
     /* Rotary tables of the global [0] and sliding [1] settings for every
      * position a plan allows, with the frequencies of the loaded model; and
      * for a length-dependent setting, the table of the last other
@@ -380,8 +380,8 @@ double forward_attention_seconds(const aniso_state *s)
 void aniso_state_free(aniso_state *s)
 {
     if (!s) return;
-    float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv,    s->att,
-                    s->o, s->o2, s->g, s->u, s->wbuf, s->scores, s->awork};
+    float *all[] = {s->x, s->h,  s->q, s->k, s->v,    s->qkv, s->att,
+                    s->o, s->o2, s->g, s->u, s->wbuf, s->kv,  s->awork};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
     for (int i = 0; i < 2; i++) rope_free(&s->rope[i]), rope_free(&s->other[i]);
     free(s);
@@ -411,8 +411,8 @@ static void state_elems(const aniso_model *m, const kernels *k, size_t T, size_t
                               T * F,
                               T * F,
                               wbuf_elems,
-                              (size_t)ATTN_BLOCK * max_seq * nthr,
-                              gemm_work_elems(k, 1) * nthr};
+                              attn_kv_elems(k, max_seq, hp->d_head) * (size_t)hp->n_head_kv,
+                              attn_work_elems(k, max_seq, hp->d_head) * nthr};
     memcpy(elems, e, sizeof e);
 }
 
@@ -454,8 +454,8 @@ aniso_state *aniso_state_new(const aniso_plan *p, aniso_error *err)
     aniso_state *s = calloc(1, sizeof *s);
     if (!s) goto nomem;
     s->p = p;
-    float **bufs[N_STATE_BUFS] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv,    &s->att,
-                                  &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->scores, &s->awork};
+    float **bufs[N_STATE_BUFS] = {&s->x, &s->h,  &s->q, &s->k, &s->v,    &s->qkv, &s->att,
+                                  &s->o, &s->o2, &s->g, &s->u, &s->wbuf, &s->kv,  &s->awork};
     size_t elems[N_STATE_BUFS];
     state_elems(p->m, p->kern, p->max_tokens, p->max_seq, p->n_threads, p->wbuf_elems, elems);
     for (size_t i = 0; i < N_STATE_BUFS; i++)
@@ -606,21 +606,34 @@ static void attention(pass *ps, int l)
             for (int h = 0; h < nkv; h++)
                 rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
         }
-        /* repeat_kv: query head h reads kv head h / (nh / nkv). The heads
-         * run in parallel, each on one thread with its own scores buffer
-         * and product work. */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
-        for (int h = 0; h < nh; h++) {
+        /* repeat_kv: query head h reads kv head h / (nh / nkv). The kv
+         * heads' keys and values are packed once, then the query heads'
+         * panels run in parallel (the last, longest, first), each on one
+         * thread with its own work. */
+        const kernels *kern = ps->p->kern;
+        size_t per = (size_t)(nh / nkv), nr = (size_t)kern->nr, panels = (Tp + nr - 1) / nr,
+               items = attn_pack_items(kern, Tp, D), one = attn_kv_elems(kern, Tp, D),
+               wsz = attn_work_elems(kern, ps->p->max_seq, D);
+        int window = sliding ? hp->sliding_window : 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && (size_t)nh * panels > 1)
+        {
             int me = 0;
 #ifdef _OPENMP
             me = omp_get_thread_num();
 #endif
-            size_t g = (size_t)(h / (nh / nkv)) * (size_t)D;
-            attend_head(b->att + t0 * qs + (size_t)h * D, b->q + t0 * qs + (size_t)h * D, qs,
-                        b->k + t0 * ks + g, b->v + t0 * ks + g, ks, Tp, D, scale,
-                        (float)hp->softcap, sliding ? hp->sliding_window : 0,
-                        b->scores + (size_t)me * ATTN_BLOCK * ps->p->max_seq, ps->p->kern,
-                        b->awork + (size_t)me * gemm_work_elems(ps->p->kern, 1));
+#pragma omp for schedule(static)
+            for (size_t i = 0; i < (size_t)nkv * items; i++) {
+                size_t g = i / items;
+                attn_pack(b->kv + g * one, b->k + t0 * ks + g * D, b->v + t0 * ks + g * D, ks, Tp,
+                          D, kern, i % items);
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (size_t i = 0; i < (size_t)nh * panels; i++) {
+                size_t h = i % (size_t)nh, q0 = (panels - 1 - i / (size_t)nh) * nr;
+                attend_panel(b->att + t0 * qs + h * D, b->q + t0 * qs + h * D, qs,
+                             b->kv + h / per * one, Tp, D, q0, scale, (float)hp->softcap, window,
+                             b->awork + (size_t)me * wsz, kern);
+            }
         }
     }
 #ifdef _OPENMP

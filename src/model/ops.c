@@ -443,31 +443,83 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
             for (int j = 0; j < n_out; j++) y[(size_t)t * n_out + j] += b[j];
 }
 
-void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
-                 size_t Tp, int D, float scale, float cap, int window, float *scores,
-                 const kernels *kern, float *work)
+/* The packed keys: for each tile of mr keys, (D, mr) micro-panels, A of
+ * S^T = K Q^T; then the packed values: for each tile of mr of the D
+ * dimensions, (Tp, mr), A of O^T = V^T P^T. */
+static size_t key_tiles(const kernels *kern, size_t Tp)
 {
+    return (Tp + (size_t)kern->mr - 1) / (size_t)kern->mr;
+}
+
+static size_t dim_tiles(const kernels *kern, int D)
+{
+    return ((size_t)D + (size_t)kern->mr - 1) / (size_t)kern->mr;
+}
+
+size_t attn_kv_elems(const kernels *kern, size_t max_seq, int D)
+{
+    size_t mr = (size_t)kern->mr;
+    return key_tiles(kern, max_seq) * mr * (size_t)D + dim_tiles(kern, D) * mr * max_seq;
+}
+
+/* A thread's work: the panel's queries Q^T (D, nr), a tile of O^T (mr, nr),
+ * then S^T and P^T (keys, nr) in place. */
+size_t attn_work_elems(const kernels *kern, size_t max_seq, int D)
+{
+    size_t mr = (size_t)kern->mr, nr = (size_t)kern->nr;
+    return ((size_t)D + mr + max_seq + mr) * nr;
+}
+
+size_t attn_pack_items(const kernels *kern, size_t Tp, int D)
+{
+    return key_tiles(kern, Tp) + dim_tiles(kern, D);
+}
+
+void attn_pack(float *kv, const float *k, const float *v, size_t ks, size_t Tp, int D,
+               const kernels *kern, size_t i)
+{
+    size_t mr = (size_t)kern->mr, nkt = key_tiles(kern, Tp), d = (size_t)D;
+    if (i < nkt) {
+        const void *rows[KERN_MAX_MR];
+        size_t s0 = i * mr, n = Tp - s0 < mr ? Tp - s0 : mr;
+        for (size_t j = 0; j < n; j++) rows[j] = k + (s0 + j) * ks;
+        kern->pack_t(kv + i * d * mr, rows, PACK_F32, d, n, (int)mr);
+        return;
+    }
+    size_t d0 = (i - nkt) * mr, n = d - d0 < mr ? d - d0 : mr;
+    float *dst = kv + nkt * mr * d + (i - nkt) * Tp * mr;
+    for (size_t s = 0; s < Tp; s++, dst += mr) {
+        memcpy(dst, v + s * ks + d0, n * sizeof *dst);
+        memset(dst + n, 0, (mr - n) * sizeof *dst);
+    }
+}
+
+void attend_panel(float *out, const float *q, size_t qs, const float *kv, size_t Tp, int D,
+                  size_t q0, float scale, float cap, int window, float *work, const kernels *kern)
+{
+    size_t mr = (size_t)kern->mr, nr = (size_t)kern->nr, d = (size_t)D;
+    size_t nq = Tp - q0 < nr ? Tp - q0 : nr, s1 = q0 + nq;
     size_t W = window > 0 ? (size_t)window : 0;
-    /* a sliding window's blocks see their rows' keys plus qb - 1 more:
-     * smaller blocks waste less */
-    size_t qb = W ? ATTN_BLOCK_SLIDING : ATTN_BLOCK;
-    /* whole micro-tiles of rows (a row's values do not depend on its
-     * block) */
-    qb -= qb % (size_t)kern->mr;
-    for (size_t i0 = 0; i0 < Tp; i0 += qb) {
-        size_t i1 = i0 + qb < Tp ? i0 + qb : Tp, m = i1 - i0;
-        size_t lo = W && i0 + 1 > W ? i0 + 1 - W : 0, nk = i1 - lo;
-        /* S = q[i0:i1] . k[lo:i1]^T, then scaled as transformers does. */
-        gemm_f32 kt = {kern, k + lo * ks, ks};
-        gemm(kern, m, nk, (size_t)D, q + i0 * qs, qs, scores, nk, pack_rows, NULL, &kt, work, 1, 0);
-        for (size_t r = 0; r < m; r++) {
-            size_t t = i0 + r, a = (W && t + 1 > W ? t + 1 - W : 0) - lo;
-            kern->softmax(scores + r * nk, nk, a, t + 1 - lo, scale, cap);
-        }
-        /* out[i0:i1] = P . v[lo:i1] */
-        gemm_f32 vv = {kern, v + lo * ks, ks};
-        gemm(kern, m, (size_t)D, nk, scores, nk, out + i0 * qs, qs, pack_cols, NULL, &vv, work, 1,
-             0);
+    /* the panel's keys: from the first query's first key, down to a tile */
+    size_t lo = W && q0 + 1 > W ? q0 + 1 - W : 0, s0 = lo - lo % mr;
+    const float *ka = kv, *va = kv + key_tiles(kern, Tp) * mr * d;
+    float *qt = work, *ot = qt + d * nr, *st = ot + mr * nr;
+    /* Q^T (D, nr) */
+    const void *rows[KERN_MAX_NR];
+    for (size_t j = 0; j < nq; j++) rows[j] = q + (q0 + j) * qs;
+    kern->pack_t(qt, rows, PACK_F32, d, nq, (int)nr);
+    /* S^T (keys, nr): each score one chain over the D dimensions */
+    for (size_t s = s0; s < s1; s += mr)
+        kern->micro(d, ka + s / mr * d * mr, qt, st + (s - s0) * nr, nr, 0);
+    /* P^T in place: query j's keys end at row q0 + j - s0 */
+    kern->softmax(st, nr, s1 - s0, nq, q0 + 1 - s0, W, scale, cap);
+    /* O^T (D, nr) = V^T P^T, a tile of mr dimensions at a time: each output
+     * one chain over the keys (the others' probabilities are zero) */
+    for (size_t d0 = 0; d0 < d; d0 += mr) {
+        size_t n = d - d0 < mr ? d - d0 : mr;
+        kern->micro(s1 - s0, va + d0 / mr * Tp * mr + s0 * mr, st, ot, nr, 0);
+        for (size_t j = 0; j < nq; j++)
+            for (size_t i = 0; i < n; i++) out[(q0 + j) * qs + d0 + i] = ot[i * nr + j];
     }
 }
 

@@ -55,22 +55,29 @@ void layernorm(float *y, const float *x, const float *w, const float *b, int T, 
 /* y = act(g) * u elementwise (gated MLP), or y = act(y) when u is NULL. */
 void act_apply(float *y, const float *g, const float *u, size_t n, aniso_act act, const kernels *k);
 
-/* Query rows per block of attend_head: its scores buffer holds
- * ATTN_BLOCK x Tp floats. */
-#define ATTN_BLOCK 256
-/* ... and of a sliding window's layers (at most ATTN_BLOCK) */
-#define ATTN_BLOCK_SLIDING 64
-
-/* Causal softmax attention of one sequence of Tp tokens for one query head:
- * out[t] = sum_s softmax_s(cap(scale q[t].k[s])) v[s] over the keys s <= t
- * (and t - s < window when window > 0), as transformers' eager attention
- * computes it (scores and products in float32, the softmax's sum in
- * double), on the caller's thread. q and out rows have stride qs, k and v
- * rows stride ks (floats); cap 0 = no soft-capping; work has room for
- * gemm_work_elems(kern, 1) floats. */
-void attend_head(float *out, const float *q, size_t qs, const float *k, const float *v, size_t ks,
-                 size_t Tp, int D, float scale, float cap, int window, float *scores,
-                 const kernels *kern, float *work);
+/* Causal softmax attention, as transformers' eager attention computes it
+ * (scores and products in float32, each probability from its score's
+ * exponential in double over the sum in double), for a sequence of Tp
+ * tokens: out[t] = sum_s softmax_s(cap(scale q[t].k[s])) v[s] over the keys
+ * s <= t (and t - s < window when window > 0). The keys and values of one
+ * kv head are packed once (attn_pack, one item of attn_pack_items at a
+ * time, in any order and on any thread), then each query head's panels of
+ * kern->nr queries run independently (attend_panel, on the caller's
+ * thread), each query's output one fixed chain of operations whatever its
+ * panel. */
+/* Floats of the packed keys and values for sequences of up to max_seq
+ * tokens, and of one thread's work. */
+size_t attn_kv_elems(const kernels *kern, size_t max_seq, int D);
+size_t attn_work_elems(const kernels *kern, size_t max_seq, int D);
+/* The packing's items for Tp tokens, and item i of them: k and v rows have
+ * stride ks (floats). */
+size_t attn_pack_items(const kernels *kern, size_t Tp, int D);
+void attn_pack(float *kv, const float *k, const float *v, size_t ks, size_t Tp, int D,
+               const kernels *kern, size_t i);
+/* The queries q0 .. q0 + kern->nr (those below Tp) of one head: q and out
+ * rows have stride qs; cap 0 = no soft-capping; work has attn_work_elems. */
+void attend_panel(float *out, const float *q, size_t qs, const float *kv, size_t Tp, int D,
+                  size_t q0, float scale, float cap, int window, float *work, const kernels *kern);
 
 /* y += x, n elements. */
 void add_inplace(float *y, const float *x, size_t n);
