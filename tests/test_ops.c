@@ -98,7 +98,7 @@ static int variants(const kernels *out[CPU_VARIANT_COUNT])
 
 /* linear() on every variant and thread count against a double reference of
  * the same (rounded) weights, at shapes with partial tiles and blocks
- * (T past GEMM_MC, n_in past GEMM_KC, n_out not a multiple of any tile);
+ * (T past a block of A's rows, n_in past GEMM_KC, n_out not a multiple of any tile);
  * every variant within float32 rounding of the generic one; and a token's
  * row the same, bit for bit, whatever the other rows of its chunk. */
 static void linear_matches_reference_at(int T, int n_in, int n_out)
@@ -162,7 +162,7 @@ static void linear_matches_reference_at(int T, int n_in, int n_out)
 static void linear_matches_reference(void **state)
 {
     (void)state;
-    linear_matches_reference_at(GEMM_MC + 13, GEMM_KC + 44, 100);
+    linear_matches_reference_at((int)(GEMM_A_ELEMS / GEMM_KC) + 13, GEMM_KC + 44, 100);
     /* the bfloat16 products of the AMX variants (a depth that is a multiple
      * of 32, past a block of theirs; rows and columns past whole tiles) */
     linear_matches_reference_at(AMX_MC + 45, AMX_KC + 96, 70);

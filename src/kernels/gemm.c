@@ -97,7 +97,14 @@ size_t gemm_work_elems(const kernels *k, int n_threads)
 {
     (void)k;
     size_t nt = n_threads > 1 ? (size_t)n_threads : 1;
-    return (size_t)GEMM_MC * GEMM_KC + nt * PER_THREAD + 16; /* 16: room to align */
+    return GEMM_A_ELEMS + nt * PER_THREAD + 16; /* 16: room to align */
+}
+
+size_t gemm_block_rows(const kernels *k, size_t M, size_t kc)
+{
+    size_t mr = (size_t)k->mr, most = GEMM_A_ELEMS / kc / mr * mr, blocks = (M + most - 1) / most,
+           rows = (M + blocks - 1) / blocks;
+    return (rows + mr - 1) / mr * mr;
 }
 
 /* Rows r0 .. r0 + mr of A's block (rows past m zero), columns k0 .. k0 + kc,
@@ -166,7 +173,7 @@ void kern_block_end(int nt)
 /* One product's arguments, for its team. */
 typedef struct gemm_args {
     const kernels *k;
-    size_t M, N, K, KC, lda, ldc;
+    size_t M, N, K, KC, MC, lda, ldc;
     const float *A;
     float *C;
     pack_fn pack;
@@ -180,7 +187,8 @@ static void gemm_part(void *arg, int me, int nt)
 {
     gemm_args *g = arg;
     const kernels *k = g->k;
-    size_t M = g->M, N = g->N, K = g->K, KC = g->KC, lda = g->lda, ldc = g->ldc, *next = &g->next;
+    size_t M = g->M, N = g->N, K = g->K, KC = g->KC, MC = g->MC, lda = g->lda, ldc = g->ldc,
+           *next = &g->next;
     const float *A = g->A;
     float *C = g->C, *pa = g->pa, *mine = g->rest + (size_t)me * PER_THREAD;
     pack_fn pack = g->pack;
@@ -188,8 +196,8 @@ static void gemm_part(void *arg, int me, int nt)
     void *ctx = g->ctx;
     size_t mr = (size_t)k->mr, nr = (size_t)k->nr, panels = (N + nr - 1) / nr;
     float *pb = mine, *scratch = pb + PANEL_ELEMS, *tmp = scratch + PANEL_ELEMS;
-    for (size_t i0 = 0; i0 < M; i0 += GEMM_MC) {
-        size_t m = M - i0 < GEMM_MC ? M - i0 : GEMM_MC, nib = (m + mr - 1) / mr, b0, b1,
+    for (size_t i0 = 0; i0 < M; i0 += MC) {
+        size_t m = M - i0 < MC ? M - i0 : MC, nib = (m + mr - 1) / mr, b0, b1,
                late = nib - (nib + 3) / 4;
         kern_share(nib, me, nt, &b0, &b1);
         for (size_t k0 = 0; k0 < K; k0 += KC) {
@@ -233,8 +241,9 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
         return;
     }
     float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
-    gemm_args g = {
-        k, M, N, K, KC, lda, ldc, A, C, pack, prefetch, ctx, pa, pa + (size_t)GEMM_MC * GEMM_KC, 0};
+    size_t MC = gemm_block_rows(k, M, K < KC ? K : KC);
+    gemm_args g = {k, M, N, K, KC, MC, lda, ldc, A, C, pack, prefetch, ctx, pa, pa + GEMM_A_ELEMS,
+                   0};
     /* no more threads than panels of B */
     kern_team(n_threads, (N + (size_t)k->nr - 1) / (size_t)k->nr, gemm_part, &g);
 }

@@ -3,14 +3,12 @@
  * instruction set), and the blocked matrix product built on them (gemm.c).
  *
  * The product C = A . B runs as Goto's blocking: A (activations, float32) in
- * blocks of GEMM_MC rows by GEMM_KC columns packed into micro-panels of mr
- * rows; B in panels of nr columns by GEMM_KC rows that a caller's packer
- * fills from whatever B is stored as (a weight in its file dtype, a key or a
- * value matrix), so that no full float32 copy of a weight ever exists. Each
- * element of C is one chain of fused multiply-adds over k in order, from
- * zero: its value depends on neither M, nor the tile it falls in, nor the
- * thread count, so a token's states never depend on the other tokens of
- * its chunk. */
+ * blocks of up to GEMM_A_ELEMS floats (rows by at most GEMM_KC columns) packed into micro-panels of
+ * mr rows; B in panels of nr columns by GEMM_KC rows that a caller's packer fills from whatever B
+ * is stored as (a weight in its file dtype, a key or a value matrix), so that no full float32 copy
+ * of a weight ever exists. Each element of C is one chain of fused multiply-adds over k in order,
+ * from zero: its value depends on neither M, nor the tile it falls in, nor the thread count, so a
+ * token's states never depend on the other tokens of its chunk. */
 #ifndef ANISO_KERNELS_H
 #define ANISO_KERNELS_H
 
@@ -22,10 +20,14 @@
 /* Measured on an AMD EPYC (Zen 4, 1 MiB L2) at the gemma-2b shapes: depth
  * 256 reached 72% of one core's FMA peak, 512 81%, 1024 86%, 2048 89%
  * (bench/bench_gemm.c); 192 rows instead of 384 lost 5%. */
-#define GEMM_KC     2048 /* a multiple of every block quantization's block */
-#define GEMM_MC     384  /* a multiple of every variant's mr */
-#define KERN_MAX_MR 16
-#define KERN_MAX_NR 32
+#define GEMM_KC 2048 /* a multiple of every block quantization's block */
+/* The packed block of A: as many rows as GEMM_A_ELEMS floats hold at the
+ * block's depth (512 at GEMM_KC), so that B's panels, packed once per
+ * block, are packed fewer times for long chunks; each thread streams it
+ * from the last level cache once per panel. */
+#define GEMM_A_ELEMS ((size_t)1 << 20)
+#define KERN_MAX_MR  16
+#define KERN_MAX_NR  32
 
 /* The AMX product's blocks (amx_body.h): MC rows of activations by KC of
  * depth, split into three bfloat16 parts (768 KiB, for a 2 MiB L2), and a
@@ -187,6 +189,11 @@ size_t gemm_work_elems(const kernels *k, int n_threads);
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
           size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
           int whole_blocks);
+
+/* The rows of gemm's packed blocks of A for M rows at depth kc (kc <=
+ * GEMM_KC): M split evenly into the fewest blocks of at most GEMM_A_ELEMS
+ * floats, each a multiple of k's mr. */
+size_t gemm_block_rows(const kernels *k, size_t M, size_t kc);
 
 /* The packer for float32 B = R^T, R (N, K) rows rs apart; ctx points at a
  * gemm_f32. */
