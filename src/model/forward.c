@@ -597,19 +597,10 @@ static void attention(pass *ps, int l)
         size_t t0 = ps->b->offsets[pr], Tp = ps->b->offsets[pr + 1] - t0;
         const rope_table *rt = hp->n_rot ? rope_for(b, sliding ? 1 : 0, Tp) : NULL;
         int nt = ps->p->n_threads;
-        /* each token's rotation on its own: the tokens split among the
-         * threads */
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && Tp > 64)
-        for (size_t t = 0; t < (rt ? Tp : 0); t++) {
-            for (int h = 0; h < nh; h++)
-                rope_apply(b->q + (t0 + t) * qs + (size_t)h * D, rt, hp->n_rot, t);
-            for (int h = 0; h < nkv; h++)
-                rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
-        }
-        /* repeat_kv: query head h reads kv head h / (nh / nkv). The kv
-         * heads' keys and values are packed once, then the query heads'
-         * panels run in parallel (the last, longest, first), each on one
-         * thread with its own work. */
+        /* repeat_kv: query head h reads kv head h / (nh / nkv). In one
+         * thread team: each token's rotation on its own, then the kv heads'
+         * keys and values packed once, then the query heads' panels (the
+         * last, longest, first), each on one thread with its own work. */
         const kernels *kern = ps->p->kern;
         size_t per = (size_t)(nh / nkv), nr = (size_t)kern->nr, panels = (Tp + nr - 1) / nr,
                items = attn_pack_items(kern, Tp, D), one = attn_kv_elems(kern, Tp, D),
@@ -621,6 +612,13 @@ static void attention(pass *ps, int l)
 #ifdef _OPENMP
             me = omp_get_thread_num();
 #endif
+#pragma omp for schedule(static)
+            for (size_t t = 0; t < (rt ? Tp : 0); t++) {
+                for (int h = 0; h < nh; h++)
+                    rope_apply(b->q + (t0 + t) * qs + (size_t)h * D, rt, hp->n_rot, t);
+                for (int h = 0; h < nkv; h++)
+                    rope_apply(b->k + (t0 + t) * ks + (size_t)h * D, rt, hp->n_rot, t);
+            }
 #pragma omp for schedule(static)
             for (size_t i = 0; i < (size_t)nkv * items; i++) {
                 size_t g = i / items;
