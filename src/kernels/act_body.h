@@ -1,9 +1,10 @@
-/* act_body.h - the MLP activations in float32 as PyTorch evaluates them,
- * with exp and tanh computed in double and rounded once (so within half an
- * ulp of float32's correctly rounded values, as glibc's expf and tanhf are
- * within one) and erf in float32 within 1.32 ulp: written without branches
- * so that each variant's compiler vectorises them for its instruction set. Included by the kern_*.c
- * files; ACT_NAME and ACT_SOFTMAX_NAME name the functions it defines. */
+/* act_body.h - the MLP activations and attention's softmax in float32 as
+ * PyTorch evaluates them, with exp and tanh computed in double and rounded
+ * once (so within half an ulp of float32's correctly rounded values, as
+ * glibc's expf and tanhf are within one) and erf in float32 within 1.32
+ * ulp: written without branches so that each variant's compiler vectorises
+ * them for its instruction set. Included by the kern_*.c files; ACT_NAME
+ * and ACT_SOFTMAX_NAME name the functions it defines. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

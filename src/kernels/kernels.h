@@ -3,12 +3,14 @@
  * instruction set), and the blocked matrix product built on them (gemm.c).
  *
  * The product C = A . B runs as Goto's blocking: A (activations, float32) in
- * blocks of up to GEMM_A_ELEMS floats (rows by at most GEMM_KC columns) packed into micro-panels of
- * mr rows; B in panels of nr columns by GEMM_KC rows that a caller's packer fills from whatever B
- * is stored as (a weight in its file dtype, a key or a value matrix), so that no full float32 copy
- * of a weight ever exists. Each element of C is one chain of fused multiply-adds over k in order,
- * from zero: its value depends on neither M, nor the tile it falls in, nor the thread count, so a
- * token's states never depend on the other tokens of its chunk. */
+ * blocks of up to GEMM_A_ELEMS floats (rows by at most GEMM_KC columns)
+ * packed into micro-panels of mr rows; B in panels of nr columns by GEMM_KC
+ * rows that a caller's packer fills from whatever B is stored as (a weight
+ * in its file dtype, a key or a value matrix), so that no full float32 copy
+ * of a weight ever exists. Each element of C is one chain of fused
+ * multiply-adds over k in order, from zero: its value depends on neither M,
+ * nor the tile it falls in, nor the thread count, so a token's states never
+ * depend on the other tokens of its chunk. */
 #ifndef ANISO_KERNELS_H
 #define ANISO_KERNELS_H
 

@@ -360,7 +360,7 @@ struct aniso_state {
     float *o2;    /* (T, H) the MLP output of a parallel block */
     float *g, *u; /* (T, F) */
     float *wbuf;  /* the linear layers' work */
-    float *kv;    /* attention's packed keys and values of one kv head */
+    float *kv;    /* attention's packed keys and values, kv head by kv head */
     float *awork; /* attention's work, one per thread */
     /* Rotary tables of the global [0] and sliding [1] settings for every
      * position a plan allows, with the frequencies of the loaded model; and

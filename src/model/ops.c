@@ -445,21 +445,16 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
 
 /* The packed keys: for each tile of mr keys, (D, mr) micro-panels, A of
  * S^T = K Q^T; then the packed values: for each tile of mr of the D
- * dimensions, (Tp, mr), A of O^T = V^T P^T. */
-static size_t key_tiles(const kernels *kern, size_t Tp)
+ * dimensions, (Tp, mr), A of O^T = V^T P^T. tiles(n, k): n in tiles of mr. */
+static size_t tiles(size_t n, const kernels *kern)
 {
-    return (Tp + (size_t)kern->mr - 1) / (size_t)kern->mr;
-}
-
-static size_t dim_tiles(const kernels *kern, int D)
-{
-    return ((size_t)D + (size_t)kern->mr - 1) / (size_t)kern->mr;
+    return (n + (size_t)kern->mr - 1) / (size_t)kern->mr;
 }
 
 size_t attn_kv_elems(const kernels *kern, size_t max_seq, int D)
 {
     size_t mr = (size_t)kern->mr;
-    return key_tiles(kern, max_seq) * mr * (size_t)D + dim_tiles(kern, D) * mr * max_seq;
+    return tiles(max_seq, kern) * mr * (size_t)D + tiles((size_t)D, kern) * mr * max_seq;
 }
 
 /* A thread's work: the panel's queries Q^T (D, nr), a tile of O^T (mr, nr),
@@ -472,13 +467,13 @@ size_t attn_work_elems(const kernels *kern, size_t max_seq, int D)
 
 size_t attn_pack_items(const kernels *kern, size_t Tp, int D)
 {
-    return key_tiles(kern, Tp) + dim_tiles(kern, D);
+    return tiles(Tp, kern) + tiles((size_t)D, kern);
 }
 
 void attn_pack(float *kv, const float *k, const float *v, size_t ks, size_t Tp, int D,
                const kernels *kern, size_t i)
 {
-    size_t mr = (size_t)kern->mr, nkt = key_tiles(kern, Tp), d = (size_t)D;
+    size_t mr = (size_t)kern->mr, nkt = tiles(Tp, kern), d = (size_t)D;
     if (i < nkt) {
         const void *rows[KERN_MAX_MR];
         size_t s0 = i * mr, n = Tp - s0 < mr ? Tp - s0 : mr;
@@ -502,7 +497,7 @@ void attend_panel(float *out, const float *q, size_t qs, const float *kv, size_t
     size_t W = window > 0 ? (size_t)window : 0;
     /* the panel's keys: from the first query's first key, down to a tile */
     size_t lo = W && q0 + 1 > W ? q0 + 1 - W : 0, s0 = lo - lo % mr;
-    const float *ka = kv, *va = kv + key_tiles(kern, Tp) * mr * d;
+    const float *ka = kv, *va = kv + tiles(Tp, kern) * mr * d;
     float *qt = work, *ot = qt + d * nr, *st = ot + mr * nr;
     /* Q^T (D, nr) */
     const void *rows[KERN_MAX_NR];
