@@ -98,11 +98,12 @@ static inline float act_tanh(float x)
 }
 
 /* x / (1 + exp(-x)) in float32 as PyTorch writes it, with exp in float32
- * (above x = 86, where 1 + exp(-x) rounds to 1, as exp(-86); from x =
- * -88.72 down, exp(-x) is infinite and the result -0, as in PyTorch): within
- * 2.47 ulp of the correctly rounded value at every float32 x above
- * -88.7 (checked against the formula in double once over all of them, and
- * at every 37th in tests/test_ops.c; the worst near -16.68). */
+ * (exp(-x) taken as exp(-86) above x = 86, where 1 + exp(-x) rounds to 1
+ * either way; from x = -88.72 down, exp(-x) is infinite and the result
+ * -0, as in PyTorch): within 2.47 ulp of the correctly rounded value at
+ * every float32 x above -88.7 (checked against the formula in double once
+ * over all of them, and at every 37th in tests/test_ops.c; the worst near
+ * -16.68). */
 static inline float act_silu(float x)
 {
     float z = -x;
