@@ -249,6 +249,110 @@ static void pack_formats(void **state)
             }
 }
 
+/* Q8_0 rows packed in place: on every variant, bit for bit the rows
+ * decoded by io/quants.c, then packed as float32 (scales of every binade,
+ * subnormal and zero among them). */
+static void pack_q8_0(void **state)
+{
+    (void)state;
+    unsigned s = 6;
+    enum { ROWS = KERN_MAX_NR, KQ = 96, BLOCK = 34 };
+    static unsigned char raw[ROWS * KQ / 32 * BLOCK];
+    static float dec[ROWS * KQ], want[KQ * KERN_MAX_NR], got[KQ * KERN_MAX_NR];
+    for (size_t i = 0; i < sizeof raw; i++) raw[i] = (unsigned char)(urand(&s) * 127 + 128);
+    for (size_t b = 0; b < sizeof raw / BLOCK; b++) {
+        unsigned char *h = raw + b * BLOCK;
+        h[1] &= 0xbb;                 /* a finite scale */
+        if (b % 7 == 0) h[1] &= 0x83; /* subnormal or zero */
+    }
+    for (int r = 0; r < ROWS; r++)
+        assert_int_equal(dequantize(ANISO_DTYPE_Q8_0, raw + r * KQ / 32 * BLOCK, dec + r * KQ, KQ),
+                         0);
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int v = 0; v < nv; v++)
+        for (int w = 0; w < 2; w++) {
+            int nr = w ? ks[v]->mr : ks[v]->nr;
+            for (size_t nj = 1; nj <= (size_t)nr; nj++)
+                for (size_t kc = 32; kc <= KQ; kc += 32) {
+                    const void *q[KERN_MAX_NR], *f[KERN_MAX_NR];
+                    for (size_t j = 0; j < nj; j++) {
+                        q[j] = raw + j * KQ / 32 * BLOCK;
+                        f[j] = dec + j * KQ;
+                    }
+                    assert_int_equal(pack_t_generic(want, f, PACK_F32, kc, nj, nr), 0);
+                    memset(got, 0xff, sizeof got);
+                    assert_int_equal(ks[v]->pack_t(got, q, PACK_Q8_0, kc, nj, nr), 0);
+                    assert_memory_equal(want, got, kc * (size_t)nr * sizeof(float));
+                }
+        }
+}
+
+/* pack_t's answer on every variant and format: 1 with one infinity or
+ * NaN among the values it packs (each in turn of several places), 0 with
+ * none, or with one just past them (after the last value, in the next
+ * row). */
+static void pack_nonfinite(void **state)
+{
+    (void)state;
+    unsigned s = 8;
+    enum { ROWS = KERN_MAX_NR + 1, KC = 96 };
+    static float f[ROWS * KC];
+    static uint16_t h[ROWS * KC], bh[ROWS * KC];
+    static unsigned char q[ROWS * KC / 32 * 34];
+    static float got[KC * KERN_MAX_NR];
+    for (int i = 0; i < ROWS * KC; i++) {
+        f[i] = (float)urand(&s) * 1e4f;
+        h[i] = test_f32_to_f16(f[i]);
+        uint32_t u;
+        memcpy(&u, &f[i], 4);
+        bh[i] = (uint16_t)(u >> 16);
+    }
+    for (size_t i = 0; i < sizeof q; i++) q[i] = (unsigned char)(urand(&s) * 127 + 128);
+    for (size_t b = 0; b < sizeof q / 34; b++) q[b * 34 + 1] &= 0xbb;
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int fmt = PACK_F32; fmt <= PACK_Q8_0; fmt++)
+        for (int v = 0; v < nv; v++)
+            for (int w = 0; w < 2; w++) {
+                int nr = w ? ks[v]->mr : ks[v]->nr;
+                for (size_t nj = 1; nj <= (size_t)nr; nj += 3)
+                    for (size_t kc = fmt == PACK_Q8_0 ? 32 : 5; kc < KC; kc += 32)
+                        for (int place = 0; place < 6; place++) {
+                            /* places 0-3 packed, 4 past the last value, 5
+                             * in the row past the last */
+                            size_t j = place < 4   ? (size_t)(urand(&s) * (double)nj) % nj
+                                       : place < 5 ? nj - 1
+                                                   : nj,
+                                   k = place < 4 ? (size_t)(urand(&s) * (double)kc) % kc : kc;
+                            if (place == 5) k = 0;
+                            const void *rows[KERN_MAX_NR];
+                            size_t at = j * KC + k;
+                            float f0 = f[at];
+                            uint16_t h0 = h[at], b0 = bh[at];
+                            unsigned char *qb = q + at / 32 * 34, q0 = qb[1];
+                            int nan = place % 2;
+                            f[at] = nan ? NAN : -INFINITY;
+                            h[at] = nan ? 0x7e00 : 0xfc00;
+                            bh[at] = nan ? 0x7fc1 : 0xff80;
+                            qb[1] = 0x7c; /* the block's scale infinite */
+                            for (size_t r = 0; r < nj; r++)
+                                rows[r] = fmt == PACK_F32    ? (const void *)(f + r * KC)
+                                          : fmt == PACK_F16  ? (const void *)(h + r * KC)
+                                          : fmt == PACK_BF16 ? (const void *)(bh + r * KC)
+                                                             : (const void *)(q + r * KC / 32 * 34);
+                            int want = place < 4; /* Q8_0's place 4: the next block */
+                            int ans = ks[v]->pack_t(got, rows, (pack_format)fmt, kc, nj, nr);
+                            if (ans != want)
+                                fail_msg("%s, format %d, %d columns: %zu rows, %zu values, "
+                                         "not finite at (%zu, %zu): answered %d",
+                                         cpu_variant_name(ks[v]->variant), fmt, nr, nj, kc, j, k,
+                                         ans);
+                            f[at] = f0, h[at] = h0, bh[at] = b0, qb[1] = q0;
+                        }
+            }
+}
+
 /* The blocked product against a double reference, with the variant's
  * depth and with GEMM_KC (whole blocks), on every variant. */
 static void gemm_packers(void **state)
@@ -782,6 +886,8 @@ int main(void)
         cmocka_unit_test(amx_against_emulation),
         cmocka_unit_test(gemm_packers),
         cmocka_unit_test(pack_formats),
+        cmocka_unit_test(pack_q8_0),
+        cmocka_unit_test(pack_nonfinite),
         cmocka_unit_test(finds_nonfinite),
         cmocka_unit_test(linear_finds_nonfinite_weights),
         cmocka_unit_test(memory_checks),

@@ -68,83 +68,118 @@ static void bf16(float *out, const void *in, size_t n)
     bf16_run(out, in, i, n);
 }
 
-/* 8 values of a row from element k on, as float32. */
-static inline __m256 load8(const void *row, pack_format fmt, size_t k)
+/* 8 values of a row from element k on, as float32; for Q8_0, *d is the
+ * scale of the block that holds them. */
+static inline __m256 load8(const void *row, pack_format fmt, size_t k, const float *d)
 {
     const unsigned char *p = row;
     if (fmt == PACK_F32) return _mm256_loadu_ps((const float *)(p + 4 * k));
+    if (fmt == PACK_Q8_0) {
+        __m128i q = _mm_loadl_epi64((const __m128i *)(p + k / 32 * 34 + 2 + k % 32));
+        return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_broadcast_ss(d));
+    }
     __m128i h = _mm_loadu_si128((const __m128i *)(p + 2 * k));
     if (fmt == PACK_F16) return _mm256_cvtph_ps(h);
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-/* Values k0 .. kc of rows [j0, j1) by the portable code. */
-static void pack_tail(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t k0,
-                      size_t j0, size_t j1, int nr)
+/* The largest of most's and v's magnitudes as bits, lane by lane. */
+static inline __m256i most8(__m256i most, __m256 v)
 {
-    if (k0 >= kc || j0 >= j1) return;
+    return _mm256_max_epu32(
+        most, _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7fffffff)));
+}
+
+static inline __m128i most4(__m128i most, __m128 v)
+{
+    return _mm_max_epu32(most, _mm_and_si128(_mm_castps_si128(v), _mm_set1_epi32(0x7fffffff)));
+}
+
+/* Values k0 .. kc of rows [j0, j1) by the portable code (element formats:
+ * Q8_0's counts are whole blocks, multiples of 8); 1 when one is not
+ * finite. */
+static int pack_tail(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t k0,
+                     size_t j0, size_t j1, int nr)
+{
+    if (k0 >= kc || j0 >= j1) return 0;
     const void *tail[KERN_MAX_NR];
     size_t es = fmt == PACK_F32 ? 4 : 2;
     for (size_t j = j0; j < j1; j++) tail[j - j0] = (const unsigned char *)rows[j] + es * k0;
-    pack_t_ld(dst + k0 * (size_t)nr + j0, (size_t)nr, tail, fmt, kc - k0, j1 - j0, j1 - j0);
+    return pack_t_ld(dst + k0 * (size_t)nr + j0, (size_t)nr, tail, fmt, kc - k0, j1 - j0, j1 - j0);
 }
 
-/* Groups of 8 rows by 8 values: converted and transposed in registers;
- * float32 rows left over in groups of 4 and 2; the rest (a partial group,
- * the last values) by the portable code. */
-void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr)
+/* Groups of 8 rows by 8 values: converted and transposed in registers (a
+ * Q8_0 group's 8 scales converted once a block); float32 rows left over in
+ * groups of 4 and 2; the rest (a partial group, the last values) by the
+ * portable code. Each value's magnitude is kept as it passes, for the
+ * answer. */
+int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr)
 {
     size_t k8 = kc - kc % 8, full = nj - nj % 8;
+    __m256i most = _mm256_setzero_si256();
+    float d[8] = {0};
     for (size_t g = 0; g < full; g += 8) {
         const void *const *r = rows + g;
         for (size_t k = 0; k < k8; k += 8) {
-            __m256 t0 = _mm256_unpacklo_ps(load8(r[0], fmt, k), load8(r[1], fmt, k)),
-                   t1 = _mm256_unpackhi_ps(load8(r[0], fmt, k), load8(r[1], fmt, k)),
-                   t2 = _mm256_unpacklo_ps(load8(r[2], fmt, k), load8(r[3], fmt, k)),
-                   t3 = _mm256_unpackhi_ps(load8(r[2], fmt, k), load8(r[3], fmt, k)),
-                   t4 = _mm256_unpacklo_ps(load8(r[4], fmt, k), load8(r[5], fmt, k)),
-                   t5 = _mm256_unpackhi_ps(load8(r[4], fmt, k), load8(r[5], fmt, k)),
-                   t6 = _mm256_unpacklo_ps(load8(r[6], fmt, k), load8(r[7], fmt, k)),
-                   t7 = _mm256_unpackhi_ps(load8(r[6], fmt, k), load8(r[7], fmt, k));
+            if (fmt == PACK_Q8_0 && k % 32 == 0)
+                for (int i = 0; i < 8; i++) {
+                    uint16_t h;
+                    memcpy(&h, (const unsigned char *)r[i] + k / 32 * 34, 2);
+                    d[i] = _cvtsh_ss(h);
+                }
+            __m256 v0 = load8(r[0], fmt, k, d), v1 = load8(r[1], fmt, k, d + 1),
+                   v2 = load8(r[2], fmt, k, d + 2), v3 = load8(r[3], fmt, k, d + 3),
+                   v4 = load8(r[4], fmt, k, d + 4), v5 = load8(r[5], fmt, k, d + 5),
+                   v6 = load8(r[6], fmt, k, d + 6), v7 = load8(r[7], fmt, k, d + 7);
+            most = most8(most8(most8(most8(most, v0), v1), v2), v3);
+            most = most8(most8(most8(most8(most, v4), v5), v6), v7);
+            __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1),
+                   t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3),
+                   t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5),
+                   t6 = _mm256_unpacklo_ps(v6, v7), t7 = _mm256_unpackhi_ps(v6, v7);
             __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee),
                    s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee),
                    s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee),
                    s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
-            float *d = dst + k * (size_t)nr + g;
-            _mm256_storeu_ps(d, _mm256_permute2f128_ps(s0, s4, 0x20));
-            _mm256_storeu_ps(d + nr, _mm256_permute2f128_ps(s1, s5, 0x20));
-            _mm256_storeu_ps(d + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
-            _mm256_storeu_ps(d + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
-            _mm256_storeu_ps(d + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
-            _mm256_storeu_ps(d + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
-            _mm256_storeu_ps(d + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
-            _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
+            float *o = dst + k * (size_t)nr + g;
+            _mm256_storeu_ps(o, _mm256_permute2f128_ps(s0, s4, 0x20));
+            _mm256_storeu_ps(o + nr, _mm256_permute2f128_ps(s1, s5, 0x20));
+            _mm256_storeu_ps(o + 2 * nr, _mm256_permute2f128_ps(s2, s6, 0x20));
+            _mm256_storeu_ps(o + 3 * nr, _mm256_permute2f128_ps(s3, s7, 0x20));
+            _mm256_storeu_ps(o + 4 * nr, _mm256_permute2f128_ps(s0, s4, 0x31));
+            _mm256_storeu_ps(o + 5 * nr, _mm256_permute2f128_ps(s1, s5, 0x31));
+            _mm256_storeu_ps(o + 6 * nr, _mm256_permute2f128_ps(s2, s6, 0x31));
+            _mm256_storeu_ps(o + 7 * nr, _mm256_permute2f128_ps(s3, s7, 0x31));
         }
     }
     /* float32 rows left over (the activations' micro-panels of 12 or 6
      * rows): a group of 4 and one of 2, 4 values at a time */
     size_t done = full, k4 = kc - kc % 4;
+    __m128i most_4 = _mm_setzero_si128();
+    int bad = 0;
     if (fmt == PACK_F32 && nj - done >= 4) {
         const float *r0 = rows[done], *r1 = rows[done + 1], *r2 = rows[done + 2],
                     *r3 = rows[done + 3];
         for (size_t k = 0; k < k4; k += 4) {
             __m128 a = _mm_loadu_ps(r0 + k), b = _mm_loadu_ps(r1 + k), c = _mm_loadu_ps(r2 + k),
-                   d = _mm_loadu_ps(r3 + k);
+                   e = _mm_loadu_ps(r3 + k);
+            most_4 = most4(most4(most4(most4(most_4, a), b), c), e);
             __m128 t0 = _mm_unpacklo_ps(a, b), t1 = _mm_unpackhi_ps(a, b),
-                   t2 = _mm_unpacklo_ps(c, d), t3 = _mm_unpackhi_ps(c, d);
+                   t2 = _mm_unpacklo_ps(c, e), t3 = _mm_unpackhi_ps(c, e);
             float *o = dst + k * (size_t)nr + done;
             _mm_storeu_ps(o, _mm_movelh_ps(t0, t2));
             _mm_storeu_ps(o + nr, _mm_movehl_ps(t2, t0));
             _mm_storeu_ps(o + 2 * nr, _mm_movelh_ps(t1, t3));
             _mm_storeu_ps(o + 3 * nr, _mm_movehl_ps(t3, t1));
         }
-        pack_tail(dst, rows, fmt, kc, k4, done, done + 4, nr);
+        bad |= pack_tail(dst, rows, fmt, kc, k4, done, done + 4, nr);
         done += 4;
     }
     if (fmt == PACK_F32 && nj - done >= 2) {
         const float *r0 = rows[done], *r1 = rows[done + 1];
         for (size_t k = 0; k < k4; k += 4) {
             __m128 a = _mm_loadu_ps(r0 + k), b = _mm_loadu_ps(r1 + k);
+            most_4 = most4(most4(most_4, a), b);
             __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);
             float *o = dst + k * (size_t)nr + done;
             _mm_storel_pi((__m64 *)(void *)o, lo);
@@ -152,14 +187,19 @@ void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc
             _mm_storel_pi((__m64 *)(void *)(o + 2 * nr), hi);
             _mm_storeh_pi((__m64 *)(void *)(o + 3 * nr), hi);
         }
-        pack_tail(dst, rows, fmt, kc, k4, done, done + 2, nr);
+        bad |= pack_tail(dst, rows, fmt, kc, k4, done, done + 2, nr);
         done += 2;
     }
     /* the last values of the full groups, then the rest and the zero
      * columns (offsets into rows and dst) */
-    pack_tail(dst, rows, fmt, kc, k8, 0, full, nr);
+    bad |= pack_tail(dst, rows, fmt, kc, k8, 0, full, nr);
     if (done < (size_t)nr)
-        pack_t_ld(dst + done, (size_t)nr, rows + done, fmt, kc, nj - done, (size_t)nr - done);
+        bad |=
+            pack_t_ld(dst + done, (size_t)nr, rows + done, fmt, kc, nj - done, (size_t)nr - done);
+    __m256i inf = _mm256_set1_epi32(0x7f800000);
+    most =
+        _mm256_max_epu32(most, _mm256_inserti128_si256(_mm256_castsi128_si256(most_4), most_4, 1));
+    return bad || _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(most, inf), most));
 }
 
 #define ACT_NAME         act

@@ -29,34 +29,52 @@ static void bf16(float *out, const void *in, size_t n)
     bf16_run(out, in, 0, n);
 }
 
-void pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc,
-               size_t nj, size_t w)
+/* Value k of a row in format fmt. */
+static float row_value(const unsigned char *p, pack_format fmt, size_t k)
 {
+    uint16_t h;
+    float v;
+    switch (fmt) {
+    case PACK_F32:
+        memcpy(&v, p + 4 * k, 4);
+        return v;
+    case PACK_Q8_0: {
+        const unsigned char *b = p + k / 32 * 34;
+        memcpy(&h, b, 2);
+        return (float)(int8_t)b[2 + k % 32] * f16_to_f32(h);
+    }
+    default:
+        memcpy(&h, p + 2 * k, 2);
+        return fmt == PACK_F16 ? f16_to_f32(h) : bf16_to_f32(h);
+    }
+}
+
+int pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+              size_t w)
+{
+    uint32_t most = 0; /* the largest magnitude's bits */
     for (size_t j = 0; j < w; j++) {
         float *d = dst + j;
         if (j >= nj) {
             for (size_t k = 0; k < kc; k++) d[k * ld] = 0;
             continue;
         }
-        const unsigned char *p = rows[j];
         for (size_t k = 0; k < kc; k++) {
-            uint16_t h;
-            float v;
-            if (fmt == PACK_F32) {
-                memcpy(&v, p + 4 * k, 4);
-            } else {
-                memcpy(&h, p + 2 * k, 2);
-                v = fmt == PACK_F16 ? f16_to_f32(h) : bf16_to_f32(h);
-            }
+            float v = row_value(rows[j], fmt, k);
+            uint32_t u;
+            memcpy(&u, &v, 4);
+            u &= 0x7fffffffu;
+            most = u > most ? u : most;
             d[k * ld] = v;
         }
     }
+    return most >= 0x7f800000u;
 }
 
-void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
-                    int nr)
+int pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                   int nr)
 {
-    pack_t_ld(dst, (size_t)nr, rows, fmt, kc, nj, (size_t)nr);
+    return pack_t_ld(dst, (size_t)nr, rows, fmt, kc, nj, (size_t)nr);
 }
 
 #define ACT_NAME         act

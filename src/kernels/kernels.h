@@ -54,8 +54,10 @@ typedef const unsigned char *(*bf16_row_fn)(const void *ctx, size_t j);
 #define AMX_CHECK_K 96
 int amx_matches_emulation(void);
 
-/* The formats pack_t reads. */
-typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16 } pack_format;
+/* The formats pack_t reads: float32, float16 and bfloat16 values, and
+ * Q8_0 blocks (a row's value k in block k / 32, the row's first value the
+ * first of a block; every count a multiple of 32). */
+typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16, PACK_Q8_0 } pack_format;
 
 typedef struct kernels {
     cpu_variant variant;
@@ -68,9 +70,10 @@ typedef struct kernels {
     void (*f16)(float *out, const void *in, size_t n);
     void (*bf16)(float *out, const void *in, size_t n);
     /* dst (kc, nr) = the transposed rows: dst[k][j] = rows[j][k] for j < nj
-     * (each row kc values in format fmt), zero for nj <= j < nr. */
-    void (*pack_t)(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
-                   int nr);
+     * (each row kc values in format fmt), zero for nj <= j < nr; 1 when one
+     * of the values is not finite, else 0. */
+    int (*pack_t)(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                  int nr);
     /* y = act(g) * u elementwise, or act(g) when u is NULL (y may be g). */
     void (*act)(float *y, const float *g, const float *u, size_t n, aniso_act act);
     /* Attention's probabilities in place from the scores of nq queries,
@@ -117,14 +120,13 @@ void amx_emulated_product_bf16(size_t M, size_t N, size_t K, const float *A, siz
                                int n_threads, unsigned char *flags);
 
 /* Columns [0, w) of dst (kc rows, ld apart): dst[k][j] = rows[j][k] for
- * j < nj, zero for nj <= j < w. */
-void pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc,
-               size_t nj, size_t w);
+ * j < nj, zero for nj <= j < w; 1 when a value is not finite. */
+int pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+              size_t w);
 /* The portable and the AVX2 pack_t (the latter also AVX-512's). */
-void pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
-                    int nr);
-void pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
-                 int nr);
+int pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                   int nr);
+int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr);
 
 /* The table of variant v; NULL when this build lacks it. */
 const kernels *kernels_get(cpu_variant v);

@@ -347,23 +347,27 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
     const void *rows[KERN_MAX_NR];
     pack_format fmt = PACK_F32;
     if (t->shift == 0.0f && (t->dtype == ANISO_DTYPE_F32 || t->dtype == ANISO_DTYPE_F16 ||
-                             t->dtype == ANISO_DTYPE_BF16)) {
-        /* read in place, converted as transposed */
-        size_t es = t->dtype == ANISO_DTYPE_F32 ? 4 : 2;
-        fmt = t->dtype == ANISO_DTYPE_F32   ? PACK_F32
-              : t->dtype == ANISO_DTYPE_F16 ? PACK_F16
-                                            : PACK_BF16;
+                             t->dtype == ANISO_DTYPE_BF16 || t->dtype == ANISO_DTYPE_Q8_0)) {
+        /* read in place, converted as transposed (Q8_0: k0 and kc are whole
+         * blocks, as GEMM_KC and the model's rows are) */
+        fmt = t->dtype == ANISO_DTYPE_F32    ? PACK_F32
+              : t->dtype == ANISO_DTYPE_F16  ? PACK_F16
+              : t->dtype == ANISO_DTYPE_BF16 ? PACK_BF16
+                                             : PACK_Q8_0;
+        size_t be, bb;
+        aniso_dtype_block(t->dtype, &be, &bb);
         for (size_t r = 0; r < nj; r++)
-            rows[r] = (const unsigned char *)t->data + (map_row(t, j0 + r) * w->n_in + k0) * es;
+            rows[r] =
+                (const unsigned char *)t->data + (map_row(t, j0 + r) * w->n_in + k0) / be * bb;
     } else {
-        /* a block quantization (or a shift): decoded into scratch first */
+        /* another block quantization (or a shift): decoded into scratch
+         * first */
         for (size_t r = 0; r < nj; r++) {
             convert_fast(w->k, scratch + r * kc, t, map_row(t, j0 + r) * w->n_in + k0, kc);
             rows[r] = scratch + r * kc;
         }
     }
-    w->k->pack_t(dst, rows, fmt, kc, nj, nr);
-    if (w->flags && first_nonfinite_1(dst, kc * (size_t)nr) < kc * (size_t)nr) w->flags[thread] = 1;
+    if (w->k->pack_t(dst, rows, fmt, kc, nj, nr) && w->flags) w->flags[thread] = 1;
 }
 
 /* The prefetcher of pack_weight: the panel's rows as stored (block
