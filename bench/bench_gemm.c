@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         double best = 1e30;
         for (int r = 0; r < 4; r++) {
             double t0 = omp_get_wtime();
-            gemm(k, M, N, K, a, K, c, N, pack_rows, NULL, &g, work, threads, 0);
+            gemm(k, M, N, K, a, K, c, N, pack_rows, NULL, &g, work, threads, 0, PACK_F32);
             double t = omp_get_wtime() - t0;
             if (t < best) best = t;
         }

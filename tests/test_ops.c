@@ -371,7 +371,7 @@ static void gemm_packers(void **state)
         float *work = malloc(sizeof(float) * gemm_work_elems(ks[v], 1));
         for (int whole = 0; whole < 2; whole++) {
             gemm_f32 g = {ks[v], r, K};
-            gemm(ks[v], M, N, K, a, K, c, N, pack_rows, NULL, &g, work, 1, whole);
+            gemm(ks[v], M, N, K, a, K, c, N, pack_rows, NULL, &g, work, 1, whole, PACK_F32);
             for (size_t i = 0; i < M; i++)
                 for (size_t j = 0; j < N; j++) {
                     double want = 0;
@@ -382,6 +382,121 @@ static void gemm_packers(void **state)
         free(work);
     }
     free(a), free(r), free(c);
+}
+
+/* A test packer of 16-bit rows (N, K): the variant's pack_t16, or (f32)
+ * its pack_t, which converts them. */
+typedef struct rows16 {
+    const kernels *k;
+    const uint16_t *r;
+    size_t K;
+    pack_format fmt;
+    int f32;
+} rows16;
+
+static void pack_rows16(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
+                        size_t kc, int nr, int thread)
+{
+    const rows16 *g = ctx;
+    const void *rows[KERN_MAX_NR];
+    (void)scratch, (void)thread;
+    for (size_t j = 0; j < nj; j++) rows[j] = g->r + (j0 + j) * g->K + k0;
+    if (g->f32)
+        g->k->pack_t(dst, rows, g->fmt, kc, nj, nr);
+    else
+        g->k->pack_t16((uint16_t *)(void *)dst, rows, g->fmt, kc, nj, nr);
+}
+
+/* Panels of float16 and bfloat16 values on every variant with micro_h:
+ * the same bits as the converted panels, on shapes past whole tiles and
+ * blocks, on one thread and two. */
+static void gemm_half_panels(void **state)
+{
+    (void)state;
+    unsigned s = 4;
+    size_t M = 37, N = 45, K = GEMM_KC + 3;
+    float *a = malloc(sizeof(float) * M * K), *c = malloc(sizeof(float) * M * N),
+          *c32 = malloc(sizeof(float) * M * N);
+    uint16_t *h = malloc(sizeof(uint16_t) * N * K), *bh = malloc(sizeof(uint16_t) * N * K);
+    for (size_t i = 0; i < M * K; i++) a[i] = (float)urand(&s);
+    for (size_t i = 0; i < N * K; i++) {
+        float f = (float)urand(&s) * 8;
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        h[i] = test_f32_to_f16(f);
+        bh[i] = (uint16_t)(u >> 16);
+    }
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks), ran = 0;
+    for (int v = 0; v < nv; v++) {
+        if (!ks[v]->micro_h) continue;
+        ran++;
+        for (int nt = 1; nt <= 2; nt++) {
+            float *work = malloc(sizeof(float) * gemm_work_elems(ks[v], nt));
+            for (int fmt = PACK_F16; fmt <= PACK_BF16; fmt++) {
+                rows16 g = {ks[v], fmt == PACK_F16 ? h : bh, K, (pack_format)fmt, 1};
+                gemm(ks[v], M, N, K, a, K, c32, N, pack_rows16, NULL, &g, work, nt, 0, PACK_F32);
+                g.f32 = 0;
+                memset(c, 0xff, sizeof(float) * M * N);
+                gemm(ks[v], M, N, K, a, K, c, N, pack_rows16, NULL, &g, work, nt, 0,
+                     (pack_format)fmt);
+                if (memcmp(c, c32, sizeof(float) * M * N))
+                    fail_msg("%s, %d threads, format %d: not the converted panels' bits",
+                             cpu_variant_name(ks[v]->variant), nt, fmt);
+            }
+            free(work);
+        }
+    }
+    if (!ran) printf("[ SKIPPED  ] 16-bit panels: no variant here has them\n");
+    free(a), free(c), free(c32), free(h), free(bh);
+}
+
+/* pack_t16 on every variant that has it: the rows' values as they are,
+ * transposed, zero columns past the rows; its answer 1 with one infinity or
+ * NaN among the packed values (several places in turn), 0 with none or
+ * with one in the next row or past the last value. */
+static void pack16_formats(void **state)
+{
+    (void)state;
+    unsigned s = 12;
+    enum { ROWS = KERN_MAX_NR + 1, KC = 77 };
+    static uint16_t src[ROWS * KC], got[KC * KERN_MAX_NR];
+    for (int i = 0; i < ROWS * KC; i++) src[i] = (uint16_t)(urand(&s) * 32767 + 32768) & 0xbbff;
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    for (int v = 0; v < nv; v++) {
+        if (!ks[v]->pack_t16) continue;
+        int nr = ks[v]->nr;
+        for (int fmt = PACK_F16; fmt <= PACK_BF16; fmt++)
+            for (size_t nj = 1; nj <= (size_t)nr; nj++)
+                for (size_t kc = 1; kc <= KC; kc += 7)
+                    for (int place = 0; place < 4; place++) {
+                        /* 0: none, 1: packed, 2: past the last value, 3:
+                         * in the next row */
+                        size_t j = place == 3 ? nj : (size_t)(urand(&s) * (double)nj) % nj,
+                               k = place == 2   ? kc
+                                   : place == 3 ? 0
+                                                : (size_t)(urand(&s) * (double)kc) % kc;
+                        size_t at = j * KC + k;
+                        uint16_t keep = src[at];
+                        if (place)
+                            src[at] = fmt == PACK_F16 ? (place % 2 ? 0xfc00 : 0x7e01)
+                                                      : (place % 2 ? 0x7f80 : 0xffc1);
+                        const void *rows[KERN_MAX_NR];
+                        for (size_t r = 0; r < nj; r++) rows[r] = src + r * KC;
+                        memset(got, 0xee, sizeof got);
+                        int ans = ks[v]->pack_t16(got, rows, (pack_format)fmt, kc, nj, nr);
+                        for (size_t kk = 0; kk < kc; kk++)
+                            for (size_t jj = 0; jj < (size_t)nr; jj++)
+                                assert_int_equal(got[kk * nr + jj],
+                                                 jj < nj ? src[jj * KC + kk] : 0);
+                        if (ans != (place == 1))
+                            fail_msg("%s, format %d: %zu rows, %zu values, not finite at "
+                                     "(%zu, %zu): answered %d",
+                                     cpu_variant_name(ks[v]->variant), fmt, nj, kc, j, k, ans);
+                        src[at] = keep;
+                    }
+    }
 }
 
 static void finds_nonfinite(void **state)
@@ -886,6 +1001,8 @@ int main(void)
         cmocka_unit_test(amx_against_emulation),
         cmocka_unit_test(gemm_packers),
         cmocka_unit_test(pack_formats),
+        cmocka_unit_test(gemm_half_panels),
+        cmocka_unit_test(pack16_formats),
         cmocka_unit_test(pack_q8_0),
         cmocka_unit_test(pack_nonfinite),
         cmocka_unit_test(finds_nonfinite),

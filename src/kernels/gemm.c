@@ -118,21 +118,31 @@ static void pack_a(const kernels *k, float *dst, const float *A, size_t lda, siz
     k->pack_t(dst, rows, PACK_F32, kc, n, k->mr);
 }
 
+/* The micro-kernel for B's panels in format fmt. */
+static void run_micro(const kernels *k, pack_format fmt, size_t kc, const float *a, const void *b,
+                      float *c, size_t ldc, int load)
+{
+    if (fmt == PACK_F32)
+        k->micro(kc, a, b, c, ldc, load);
+    else
+        k->micro_h(kc, a, b, c, ldc, load, fmt);
+}
+
 /* One tile of C: the micro-kernel in place when the tile is whole, else on
  * a copy (the same chain of operations for the elements that exist). */
-static void tile(const kernels *k, size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                 size_t mi, size_t nj, int load, float *tmp)
+static void tile(const kernels *k, pack_format fmt, size_t kc, const float *a, const void *b,
+                 float *c, size_t ldc, size_t mi, size_t nj, int load, float *tmp)
 {
     size_t mr = (size_t)k->mr, nr = (size_t)k->nr;
     if (mi == mr && nj == nr) {
-        k->micro(kc, a, b, c, ldc, load);
+        run_micro(k, fmt, kc, a, b, c, ldc, load);
         return;
     }
     if (load) {
         memset(tmp, 0, mr * nr * sizeof *tmp);
         for (size_t i = 0; i < mi; i++) memcpy(tmp + i * nr, c + i * ldc, nj * sizeof *tmp);
     }
-    k->micro(kc, a, b, tmp, nr, load);
+    run_micro(k, fmt, kc, a, b, tmp, nr, load);
     for (size_t i = 0; i < mi; i++) memcpy(c + i * ldc, tmp + i * nr, nj * sizeof *tmp);
 }
 
@@ -179,6 +189,7 @@ typedef struct gemm_args {
     pack_fn pack;
     prefetch_fn prefetch;
     void *ctx;
+    pack_format panels; /* B's packed panels' format */
     float *pa, *rest;
     size_t next; /* B's next panel */
 } gemm_args;
@@ -219,8 +230,8 @@ static void gemm_part(void *arg, int me, int nt)
                      * earlier, it is pushed out of L2 by A's stream (a
                      * block of A is larger than L2) before it is packed */
                     if (nn && ib >= late) prefetch(ctx, n0, nn, k0, kc, ib - late, nib - late);
-                    tile(k, kc, pa + ib * mr * kc, pb, C + (i0 + r) * ldc + j0, ldc, mi, nj, k0 > 0,
-                         tmp);
+                    tile(k, g->panels, kc, pa + ib * mr * kc, pb, C + (i0 + r) * ldc + j0, ldc, mi,
+                         nj, k0 > 0, tmp);
                 }
                 jp = prefetch ? jn : kern_take(next, nt);
             }
@@ -231,7 +242,7 @@ static void gemm_part(void *arg, int me, int nt)
 
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
           size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
-          int whole_blocks)
+          int whole_blocks, pack_format panels)
 {
     /* the variant's depth, or GEMM_KC where the packer decodes blocks of
      * up to GEMM_KC values */
@@ -242,8 +253,8 @@ void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t
     }
     float *pa = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
     size_t MC = gemm_block_rows(k, M, K < KC ? K : KC);
-    gemm_args g = {k, M, N, K, KC, MC, lda, ldc, A, C, pack, prefetch, ctx, pa, pa + GEMM_A_ELEMS,
-                   0};
+    gemm_args g = {
+        k, M, N, K, KC, MC, lda, ldc, A, C, pack, prefetch, ctx, panels, pa, pa + GEMM_A_ELEMS, 0};
     /* no more threads than panels of B */
     kern_team(n_threads, (N + (size_t)k->nr - 1) / (size_t)k->nr, gemm_part, &g);
 }

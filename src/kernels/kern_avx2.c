@@ -202,6 +202,64 @@ int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc,
     return bad || _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(most, inf), most));
 }
 
+/* Groups of 16 rows by 8 values transposed in registers as 16-bit
+ * integers, their magnitudes' bits kept for the answer (float16's
+ * infinity 0x7c00, bfloat16's 0x7f80: every larger magnitude is a NaN);
+ * the rest (the last panel of a weight whose rows are not a multiple of
+ * 16) one value at a time. */
+int pack_t16_avx2(uint16_t *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                  int nr)
+{
+    size_t ld = (size_t)nr, k8 = kc - kc % 8, full = nj - nj % 16;
+    __m256i most2 = _mm256_setzero_si256(), mag2 = _mm256_set1_epi16(0x7fff);
+    unsigned tail = 0, inf = fmt == PACK_F16 ? 0x7c00u : 0x7f80u;
+    /* 16 rows at a time: rows g + i in the low half of a register, g + 8 + i
+     * in the high half, both 8 x 8 blocks transposed by the same unpacks
+     * (which work within each half) */
+    for (size_t g = 0; g < full; g += 16) {
+        const unsigned char *const *r = (const unsigned char *const *)(rows + g);
+        for (size_t k = 0; k < k8; k += 8) {
+            __m256i a[8];
+            for (int i = 0; i < 8; i++) {
+                __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(r[i] + 2 * k)),
+                        hi = _mm_loadu_si128((const __m128i *)(const void *)(r[8 + i] + 2 * k));
+                a[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+                most2 = _mm256_max_epu16(most2, _mm256_and_si256(a[i], mag2));
+            }
+            __m256i t0 = _mm256_unpacklo_epi16(a[0], a[1]), t1 = _mm256_unpackhi_epi16(a[0], a[1]),
+                    t2 = _mm256_unpacklo_epi16(a[2], a[3]), t3 = _mm256_unpackhi_epi16(a[2], a[3]),
+                    t4 = _mm256_unpacklo_epi16(a[4], a[5]), t5 = _mm256_unpackhi_epi16(a[4], a[5]),
+                    t6 = _mm256_unpacklo_epi16(a[6], a[7]), t7 = _mm256_unpackhi_epi16(a[6], a[7]);
+            __m256i s0 = _mm256_unpacklo_epi32(t0, t2), s1 = _mm256_unpackhi_epi32(t0, t2),
+                    s2 = _mm256_unpacklo_epi32(t1, t3), s3 = _mm256_unpackhi_epi32(t1, t3),
+                    s4 = _mm256_unpacklo_epi32(t4, t6), s5 = _mm256_unpackhi_epi32(t4, t6),
+                    s6 = _mm256_unpacklo_epi32(t5, t7), s7 = _mm256_unpackhi_epi32(t5, t7);
+            uint16_t *o = dst + k * ld + g;
+            _mm256_storeu_si256((__m256i *)(void *)o, _mm256_unpacklo_epi64(s0, s4));
+            _mm256_storeu_si256((__m256i *)(void *)(o + ld), _mm256_unpackhi_epi64(s0, s4));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 2 * ld), _mm256_unpacklo_epi64(s1, s5));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 3 * ld), _mm256_unpackhi_epi64(s1, s5));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 4 * ld), _mm256_unpacklo_epi64(s2, s6));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 5 * ld), _mm256_unpackhi_epi64(s2, s6));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 6 * ld), _mm256_unpacklo_epi64(s3, s7));
+            _mm256_storeu_si256((__m256i *)(void *)(o + 7 * ld), _mm256_unpackhi_epi64(s3, s7));
+        }
+    }
+    __m128i most = _mm_max_epu16(_mm256_castsi256_si128(most2), _mm256_extracti128_si256(most2, 1));
+    /* the groups' last values, the other rows and the zero columns */
+    for (size_t j = 0; j < ld; j++)
+        for (size_t k = j < full ? k8 : 0; k < kc; k++) {
+            uint16_t h = 0;
+            if (j < nj) memcpy(&h, (const unsigned char *)rows[j] + 2 * k, 2);
+            tail = (h & 0x7fffu) > tail ? h & 0x7fffu : tail;
+            dst[k * ld + j] = h;
+        }
+    uint16_t m[8];
+    _mm_storeu_si128((__m128i *)(void *)m, most);
+    for (int i = 0; i < 8; i++) tail = m[i] > tail ? m[i] : tail;
+    return tail >= inf;
+}
+
 #define ACT_NAME         act
 #define ACT_SOFTMAX_NAME softmax
 #include "kernels/act_body.h"
@@ -211,7 +269,7 @@ int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc,
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = KERNELS_TABLE(CPU_VARIANT_AVX2, pack_t_avx2, NULL);
+static const kernels table = KERNELS_TABLE(CPU_VARIANT_AVX2, NULL, NULL, pack_t_avx2, NULL);
 
 const kernels *kernels_avx2(void)
 {

@@ -10,15 +10,27 @@
 
 enum { KC = GEMM_KC, MR = 12, NR = 32 };
 
-/* 12 x 32: 24 accumulators, two rows of b and one broadcast of a. */
-static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+/* 16 values of a panel's row as float32: float32 (h16 0), or float16 (1)
+ * or bfloat16 (2) converted exactly. */
+static inline __attribute__((always_inline)) __m512 load_b(const void *b, size_t at, int h16)
+{
+    if (!h16) return _mm512_loadu_ps((const float *)b + at);
+    __m256i h = _mm256_loadu_si256((const __m256i *)(const void *)((const uint16_t *)b + at));
+    if (h16 == 1) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* 12 x 32: 24 accumulators, two rows of b and one broadcast of a; h16
+ * constant where it is inlined. */
+static inline __attribute__((always_inline)) void
+micro_body(size_t kc, const float *a, const void *b, float *c, size_t ldc, int load, int h16)
 {
     __m512 acc[MR][2];
     for (int i = 0; i < MR; i++)
         for (int h = 0; h < 2; h++)
             acc[i][h] = load ? _mm512_loadu_ps(c + (size_t)i * ldc + 16 * h) : _mm512_setzero_ps();
-    for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    for (size_t k = 0; k < kc; k++, a += MR) {
+        __m512 b0 = load_b(b, k * NR, h16), b1 = load_b(b, k * NR + 16, h16);
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
@@ -27,6 +39,20 @@ static void micro(size_t kc, const float *a, const float *b, float *c, size_t ld
     }
     for (int i = 0; i < MR; i++)
         for (int h = 0; h < 2; h++) _mm512_storeu_ps(c + (size_t)i * ldc + 16 * h, acc[i][h]);
+}
+
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+{
+    micro_body(kc, a, b, c, ldc, load, 0);
+}
+
+static void micro_h(size_t kc, const float *a, const uint16_t *b, float *c, size_t ldc, int load,
+                    pack_format fmt)
+{
+    if (fmt == PACK_F16)
+        micro_body(kc, a, b, c, ldc, load, 1);
+    else
+        micro_body(kc, a, b, c, ldc, load, 2);
 }
 
 static void f16(float *out, const void *in, size_t n)
@@ -59,11 +85,13 @@ static void bf16(float *out, const void *in, size_t n)
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = KERNELS_TABLE(CPU_VARIANT_AVX512, pack_t_avx2, NULL);
+static const kernels table =
+    KERNELS_TABLE(CPU_VARIANT_AVX512, micro_h, pack_t16_avx2, pack_t_avx2, NULL);
 
 /* AMX: these kernels, and bfloat16 weights' products on the tile units
  * (kern_amx.c). */
-static const kernels table_amx = KERNELS_TABLE(CPU_VARIANT_AMX, pack_t_avx2, amx_product_bf16);
+static const kernels table_amx =
+    KERNELS_TABLE(CPU_VARIANT_AMX, micro_h, pack_t16_avx2, pack_t_avx2, amx_product_bf16);
 
 const kernels *kernels_avx512(void)
 {

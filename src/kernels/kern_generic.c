@@ -86,12 +86,12 @@ int pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t 
 #define NORM_LN_NAME  ln_row
 #include "kernels/norm_body.h"
 
-static const kernels table = KERNELS_TABLE(CPU_GENERIC, pack_t_generic, NULL);
+static const kernels table = KERNELS_TABLE(CPU_GENERIC, NULL, NULL, pack_t_generic, NULL);
 
 /* These kernels, and the AMX variant's bfloat16 products emulated
  * (kern_amx_emu.c). */
 static const kernels table_amx_emulated =
-    KERNELS_TABLE(CPU_VARIANT_AMX_EMULATED, pack_t_generic, amx_emulated_product_bf16);
+    KERNELS_TABLE(CPU_VARIANT_AMX_EMULATED, NULL, NULL, pack_t_generic, amx_emulated_product_bf16);
 
 const kernels *kernels_generic(void)
 {

@@ -15,6 +15,7 @@
 #define ANISO_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aniso/model.h"
 #include "base/cpu.h"
@@ -66,6 +67,16 @@ typedef struct kernels {
     /* c (mr x nr, rows ldc apart) = (load ? c : 0) + sum over k < kc of
      * a[k][i] b[k][j], with a packed (kc, mr) and b packed (kc, nr). */
     void (*micro)(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load);
+    /* NULL, or micro on a panel of 16-bit values: b (kc, nr) float16 or
+     * bfloat16 (fmt), each converted exactly as it is used, so the same
+     * bits as micro on the converted panel, from half the bytes. */
+    void (*micro_h)(size_t kc, const float *a, const uint16_t *b, float *c, size_t ldc, int load,
+                    pack_format fmt);
+    /* With micro_h: dst (kc, nr) = the transposed rows of float16 or
+     * bfloat16 values (fmt) as they are, zero for nj <= j < nr; 1 when one
+     * of the values is not finite, else 0. */
+    int (*pack_t16)(uint16_t *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                    int nr);
     /* n float16 or bfloat16 values (any alignment) to float32. */
     void (*f16)(float *out, const void *in, size_t n);
     void (*bf16)(float *out, const void *in, size_t n);
@@ -101,12 +112,12 @@ typedef struct kernels {
 } kernels;
 
 /* A variant's table from the names each kern_*.c file defines (MR, NR, KC,
- * micro, f16, bf16, act, softmax, dequant, rms_row, ln_row), its pack_t
- * and its bfloat16 product (or NULL). */
-#define KERNELS_TABLE(variant, pack, product)                                                      \
+ * micro, f16, bf16, act, softmax, dequant, rms_row, ln_row), its micro_h
+ * and pack_t16 (or NULL), its pack_t and its bfloat16 product (or NULL). */
+#define KERNELS_TABLE(variant, half, pack16, pack, product)                                        \
     {                                                                                              \
-        (variant), MR, NR, KC, micro, f16, bf16, (pack), act, softmax, dequant, rms_row, ln_row,   \
-            (product)                                                                              \
+        (variant), MR, NR, KC, micro, (half), (pack16), f16, bf16, (pack), act, softmax, dequant,  \
+            rms_row, ln_row, (product)                                                             \
     }
 
 /* Bytes of work product_bf16 needs with n_threads threads. */
@@ -127,6 +138,9 @@ int pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, s
 int pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
                    int nr);
 int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr);
+/* The AVX2 pack_t16 (also AVX-512's). */
+int pack_t16_avx2(uint16_t *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
+                  int nr);
 
 /* The table of variant v; NULL when this build lacks it. */
 const kernels *kernels_get(cpu_variant v);
@@ -189,10 +203,12 @@ size_t gemm_work_elems(const kernels *k, int n_threads);
  * next panel before it computes on the present one and has that panel's
  * source fetched meanwhile. The depth of a block is the variant's kc, or
  * GEMM_KC with whole_blocks (a packer that decodes a block quantization
- * needs whole blocks). */
+ * needs whole blocks). B's panels are float32 (panels PACK_F32), or float16
+ * or bfloat16 values that pack writes as uint16_t and the variant's micro_h
+ * reads. */
 void gemm(const kernels *k, size_t M, size_t N, size_t K, const float *A, size_t lda, float *C,
           size_t ldc, pack_fn pack, prefetch_fn prefetch, void *ctx, float *work, int n_threads,
-          int whole_blocks);
+          int whole_blocks, pack_format panels);
 
 /* The rows of gemm's packed blocks of A for M rows at depth kc (kc <=
  * GEMM_KC): M split evenly into the fewest blocks of at most GEMM_A_ELEMS

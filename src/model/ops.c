@@ -325,6 +325,7 @@ typedef struct weight_pack {
     const aniso_tensor *W;
     size_t n_in;
     unsigned char *flags;
+    int half; /* float16 or bfloat16 values packed as they are (pack_t16) */
 } weight_pack;
 
 static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
@@ -367,7 +368,9 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
             rows[r] = scratch + r * kc;
         }
     }
-    if (w->k->pack_t(dst, rows, fmt, kc, nj, nr) && w->flags) w->flags[thread] = 1;
+    int bad = w->half ? w->k->pack_t16((uint16_t *)(void *)dst, rows, fmt, kc, nj, nr)
+                      : w->k->pack_t(dst, rows, fmt, kc, nj, nr);
+    if (bad && w->flags) w->flags[thread] = 1;
 }
 
 /* The prefetcher of pack_weight: the panel's rows as stored (block
@@ -421,16 +424,23 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
     if (bad) bad->at = SIZE_MAX;
     unsigned char flags[256] = {0};
     if (n_threads > (int)sizeof flags) n_threads = (int)sizeof flags;
-    weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL};
     int blocks =
         W->dtype != ANISO_DTYPE_F32 && W->dtype != ANISO_DTYPE_F16 && W->dtype != ANISO_DTYPE_BF16;
+    /* 16-bit weights read in place stay 16-bit in the panels where the
+     * variant's micro-kernel converts them */
+    int half = k->micro_h && W->shift == 0.0f && W->row_map != ANISO_ROWS_CONV1D &&
+               (W->dtype == ANISO_DTYPE_F16 || W->dtype == ANISO_DTYPE_BF16);
+    weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL, half};
     if (k->product_bf16 && W->dtype == ANISO_DTYPE_BF16 && W->shift == 0.0f &&
         W->row_map != ANISO_ROWS_CONV1D && n_in % 32 == 0)
         k->product_bf16((size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
                         bf16_row, &wp, work, n_threads, bad ? flags : NULL);
     else
         gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
-             pack_weight, prefetch_weight, &wp, work, n_threads, blocks);
+             pack_weight, prefetch_weight, &wp, work, n_threads, blocks,
+             !half                         ? PACK_F32
+             : W->dtype == ANISO_DTYPE_F16 ? PACK_F16
+                                           : PACK_BF16);
     if (bad && memchr(flags, 1, sizeof flags)) {
         /* the first non-finite value in the model's element order, one
          * converted row at a time */
