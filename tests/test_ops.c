@@ -34,6 +34,12 @@ static double urand(unsigned *s)
     return ((*s >> 8) & 0xffff) / 32768.0 - 1.0;
 }
 
+/* A random index below n. */
+static size_t urand_below(unsigned *s, size_t n)
+{
+    return (size_t)((urand(s) + 1.0) * 0.5 * (double)n) % n;
+}
+
 static void f16_all_values(void **state)
 {
     (void)state;
@@ -321,10 +327,10 @@ static void pack_nonfinite(void **state)
                         for (int place = 0; place < 6; place++) {
                             /* places 0-3 packed, 4 past the last value, 5
                              * in the row past the last */
-                            size_t j = place < 4   ? (size_t)(urand(&s) * (double)nj) % nj
+                            size_t j = place < 4   ? urand_below(&s, nj)
                                        : place < 5 ? nj - 1
                                                    : nj,
-                                   k = place < 4 ? (size_t)(urand(&s) * (double)kc) % kc : kc;
+                                   k = place < 4 ? urand_below(&s, kc) : kc;
                             if (place == 5) k = 0;
                             const void *rows[KERN_MAX_NR];
                             size_t at = j * KC + k;
@@ -473,10 +479,10 @@ static void pack16_formats(void **state)
                     for (int place = 0; place < 4; place++) {
                         /* 0: none, 1: packed, 2: past the last value, 3:
                          * in the next row */
-                        size_t j = place == 3 ? nj : (size_t)(urand(&s) * (double)nj) % nj,
+                        size_t j = place == 3 ? nj : urand_below(&s, nj),
                                k = place == 2   ? kc
                                    : place == 3 ? 0
-                                                : (size_t)(urand(&s) * (double)kc) % kc;
+                                                : urand_below(&s, kc);
                         size_t at = j * KC + k;
                         uint16_t keep = src[at];
                         if (place)
