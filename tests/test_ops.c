@@ -216,6 +216,20 @@ static void amx_against_emulation(void **state)
     free(a), free(c1), free(c2), free(w), free(work);
 }
 
+/* n random values times scale into f (when not NULL), and the same as
+ * float16 into h and as bfloat16 (truncated) into bh. */
+static void random_halves(unsigned *s, float scale, float *f, uint16_t *h, uint16_t *bh, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = (float)urand(s) * scale;
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        if (f) f[i] = v;
+        h[i] = test_f32_to_f16(v);
+        bh[i] = (uint16_t)(u >> 16);
+    }
+}
+
 /* pack_t of every variant against the portable one, bit for bit, for each
  * format, every row count up to the panel's width and partial value
  * counts. */
@@ -226,13 +240,7 @@ static void pack_formats(void **state)
     enum { ROWS = KERN_MAX_NR, KC = 77 };
     float f[ROWS * KC], want[KC * KERN_MAX_NR], got[KC * KERN_MAX_NR];
     uint16_t h[ROWS * KC], bh[ROWS * KC];
-    for (int i = 0; i < ROWS * KC; i++) {
-        f[i] = (float)urand(&s) * 100;
-        h[i] = test_f32_to_f16(f[i]);
-        uint32_t u;
-        memcpy(&u, &f[i], 4);
-        bh[i] = (uint16_t)(u >> 16);
-    }
+    random_halves(&s, 100, f, h, bh, ROWS * KC);
     const kernels *ks[CPU_VARIANT_COUNT];
     int nv = variants(ks);
     /* panels of the weights (nr columns) and of the activations (mr) */
@@ -307,13 +315,7 @@ static void pack_nonfinite(void **state)
     static uint16_t h[ROWS * KC], bh[ROWS * KC];
     static unsigned char q[ROWS * KC / 32 * 34];
     static float got[KC * KERN_MAX_NR];
-    for (int i = 0; i < ROWS * KC; i++) {
-        f[i] = (float)urand(&s) * 1e4f;
-        h[i] = test_f32_to_f16(f[i]);
-        uint32_t u;
-        memcpy(&u, &f[i], 4);
-        bh[i] = (uint16_t)(u >> 16);
-    }
+    random_halves(&s, 1e4f, f, h, bh, ROWS * KC);
     for (size_t i = 0; i < sizeof q; i++) q[i] = (unsigned char)(urand(&s) * 127 + 128);
     for (size_t b = 0; b < sizeof q / 34; b++) q[b * 34 + 1] &= 0xbb;
     const kernels *ks[CPU_VARIANT_COUNT];
@@ -425,13 +427,7 @@ static void gemm_half_panels(void **state)
           *c32 = malloc(sizeof(float) * M * N);
     uint16_t *h = malloc(sizeof(uint16_t) * N * K), *bh = malloc(sizeof(uint16_t) * N * K);
     for (size_t i = 0; i < M * K; i++) a[i] = (float)urand(&s);
-    for (size_t i = 0; i < N * K; i++) {
-        float f = (float)urand(&s) * 8;
-        uint32_t u;
-        memcpy(&u, &f, 4);
-        h[i] = test_f32_to_f16(f);
-        bh[i] = (uint16_t)(u >> 16);
-    }
+    random_halves(&s, 8, NULL, h, bh, N * K);
     const kernels *ks[CPU_VARIANT_COUNT];
     int nv = variants(ks), ran = 0;
     for (int v = 0; v < nv; v++) {

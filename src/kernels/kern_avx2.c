@@ -211,8 +211,8 @@ int pack_t16_avx2(uint16_t *dst, const void *const *rows, pack_format fmt, size_
                   int nr)
 {
     size_t ld = (size_t)nr, k8 = kc - kc % 8, full = nj - nj % 16;
-    __m256i most2 = _mm256_setzero_si256(), mag2 = _mm256_set1_epi16(0x7fff);
-    unsigned tail = 0, inf = fmt == PACK_F16 ? 0x7c00u : 0x7f80u;
+    __m256i most = _mm256_setzero_si256(), mag = _mm256_set1_epi16(0x7fff);
+    unsigned top = 0, inf = fmt == PACK_F16 ? 0x7c00u : 0x7f80u;
     /* 16 rows at a time: rows g + i in the low half of a register, g + 8 + i
      * in the high half, both 8 x 8 blocks transposed by the same unpacks
      * (which work within each half) */
@@ -224,7 +224,7 @@ int pack_t16_avx2(uint16_t *dst, const void *const *rows, pack_format fmt, size_
                 __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(r[i] + 2 * k)),
                         hi = _mm_loadu_si128((const __m128i *)(const void *)(r[8 + i] + 2 * k));
                 a[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-                most2 = _mm256_max_epu16(most2, _mm256_and_si256(a[i], mag2));
+                most = _mm256_max_epu16(most, _mm256_and_si256(a[i], mag));
             }
             __m256i t0 = _mm256_unpacklo_epi16(a[0], a[1]), t1 = _mm256_unpackhi_epi16(a[0], a[1]),
                     t2 = _mm256_unpacklo_epi16(a[2], a[3]), t3 = _mm256_unpackhi_epi16(a[2], a[3]),
@@ -245,19 +245,18 @@ int pack_t16_avx2(uint16_t *dst, const void *const *rows, pack_format fmt, size_
             _mm256_storeu_si256((__m256i *)(void *)(o + 7 * ld), _mm256_unpackhi_epi64(s3, s7));
         }
     }
-    __m128i most = _mm_max_epu16(_mm256_castsi256_si128(most2), _mm256_extracti128_si256(most2, 1));
     /* the groups' last values, the other rows and the zero columns */
     for (size_t j = 0; j < ld; j++)
         for (size_t k = j < full ? k8 : 0; k < kc; k++) {
             uint16_t h = 0;
             if (j < nj) memcpy(&h, (const unsigned char *)rows[j] + 2 * k, 2);
-            tail = (h & 0x7fffu) > tail ? h & 0x7fffu : tail;
+            top = (h & 0x7fffu) > top ? h & 0x7fffu : top;
             dst[k * ld + j] = h;
         }
-    uint16_t m[8];
-    _mm_storeu_si128((__m128i *)(void *)m, most);
-    for (int i = 0; i < 8; i++) tail = m[i] > tail ? m[i] : tail;
-    return tail >= inf;
+    uint16_t m[16];
+    _mm256_storeu_si256((__m256i *)(void *)m, most);
+    for (int i = 0; i < 16; i++) top = m[i] > top ? m[i] : top;
+    return top >= inf;
 }
 
 #define ACT_NAME         act

@@ -317,6 +317,26 @@ static void convert_fast(const kernels *k, float *out, const aniso_tensor *t, si
         for (size_t i = 0; i < n; i++) out[i] += t->shift;
 }
 
+/* The format in which pack_t reads t's rows in place (a dtype it converts
+ * itself, no shift, the model's rows stored as rows), or -1 when they are
+ * decoded into scratch first. */
+static int in_place_format(const aniso_tensor *t)
+{
+    if (t->shift != 0.0f || t->row_map == ANISO_ROWS_CONV1D) return -1;
+    switch (t->dtype) {
+    case ANISO_DTYPE_F32:
+        return PACK_F32;
+    case ANISO_DTYPE_F16:
+        return PACK_F16;
+    case ANISO_DTYPE_BF16:
+        return PACK_BF16;
+    case ANISO_DTYPE_Q8_0:
+        return PACK_Q8_0;
+    default:
+        return -1;
+    }
+}
+
 /* The packer of a weight W (n_out, n_in) as B = W^T: rows of the model
  * (the tensor's row map undone) converted from the file's dtype as they are
  * packed; with flags, each thread's flag is set when a value is not finite. */
@@ -325,7 +345,7 @@ typedef struct weight_pack {
     const aniso_tensor *W;
     size_t n_in;
     unsigned char *flags;
-    int half; /* float16 or bfloat16 values packed as they are (pack_t16) */
+    pack_format panels; /* PACK_F32 (pack_t), or 16-bit values as they are (pack_t16) */
 } weight_pack;
 
 static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t nj, size_t k0,
@@ -347,14 +367,11 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
     }
     const void *rows[KERN_MAX_NR];
     pack_format fmt = PACK_F32;
-    if (t->shift == 0.0f && (t->dtype == ANISO_DTYPE_F32 || t->dtype == ANISO_DTYPE_F16 ||
-                             t->dtype == ANISO_DTYPE_BF16 || t->dtype == ANISO_DTYPE_Q8_0)) {
+    int in_place = in_place_format(t);
+    if (in_place >= 0) {
         /* read in place, converted as transposed (Q8_0: k0 and kc are whole
          * blocks, as GEMM_KC and the model's rows are) */
-        fmt = t->dtype == ANISO_DTYPE_F32    ? PACK_F32
-              : t->dtype == ANISO_DTYPE_F16  ? PACK_F16
-              : t->dtype == ANISO_DTYPE_BF16 ? PACK_BF16
-                                             : PACK_Q8_0;
+        fmt = (pack_format)in_place;
         size_t be, bb;
         aniso_dtype_block(t->dtype, &be, &bb);
         for (size_t r = 0; r < nj; r++)
@@ -368,8 +385,8 @@ static void pack_weight(void *ctx, float *dst, float *scratch, size_t j0, size_t
             rows[r] = scratch + r * kc;
         }
     }
-    int bad = w->half ? w->k->pack_t16((uint16_t *)(void *)dst, rows, fmt, kc, nj, nr)
-                      : w->k->pack_t(dst, rows, fmt, kc, nj, nr);
+    int bad = w->panels != PACK_F32 ? w->k->pack_t16((uint16_t *)(void *)dst, rows, fmt, kc, nj, nr)
+                                    : w->k->pack_t(dst, rows, fmt, kc, nj, nr);
     if (bad && w->flags) w->flags[thread] = 1;
 }
 
@@ -428,19 +445,16 @@ void linear(float *y, const float *x, const aniso_tensor *W, const float *b, int
         W->dtype != ANISO_DTYPE_F32 && W->dtype != ANISO_DTYPE_F16 && W->dtype != ANISO_DTYPE_BF16;
     /* 16-bit weights read in place stay 16-bit in the panels where the
      * variant's micro-kernel converts them */
-    int half = k->micro_h && W->shift == 0.0f && W->row_map != ANISO_ROWS_CONV1D &&
-               (W->dtype == ANISO_DTYPE_F16 || W->dtype == ANISO_DTYPE_BF16);
-    weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL, half};
-    if (k->product_bf16 && W->dtype == ANISO_DTYPE_BF16 && W->shift == 0.0f &&
-        W->row_map != ANISO_ROWS_CONV1D && n_in % 32 == 0)
+    int in_place = in_place_format(W),
+        half = k->micro_h && (in_place == PACK_F16 || in_place == PACK_BF16);
+    weight_pack wp = {k, W, (size_t)n_in, bad ? flags : NULL,
+                      half ? (pack_format)in_place : PACK_F32};
+    if (k->product_bf16 && in_place == PACK_BF16 && n_in % 32 == 0)
         k->product_bf16((size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
                         bf16_row, &wp, work, n_threads, bad ? flags : NULL);
     else
         gemm(k, (size_t)T, (size_t)n_out, (size_t)n_in, x, (size_t)n_in, y, (size_t)n_out,
-             pack_weight, prefetch_weight, &wp, work, n_threads, blocks,
-             !half                         ? PACK_F32
-             : W->dtype == ANISO_DTYPE_F16 ? PACK_F16
-                                           : PACK_BF16);
+             pack_weight, prefetch_weight, &wp, work, n_threads, blocks, wp.panels);
     if (bad && memchr(flags, 1, sizeof flags)) {
         /* the first non-finite value in the model's element order, one
          * converted row at a time */
