@@ -453,6 +453,61 @@ static void gemm_half_panels(void **state)
     free(a), free(c), free(c32), free(h), free(bh);
 }
 
+/* The micro-kernels' rows argument on every variant, for float32 panels
+ * and (where the variant has them) 16-bit ones, with c loaded and not: the
+ * first rows rows of c the bits of the whole tile's, the others as they
+ * were (NaN, so that reading them would show too). */
+static void micro_rows(void **state)
+{
+    (void)state;
+    unsigned s = 5;
+    const kernels *ks[CPU_VARIANT_COUNT];
+    int nv = variants(ks);
+    size_t kc = 67, ldc = KERN_MAX_NR + 3, mr_most = KERN_MAX_MR;
+    float *a = malloc(sizeof(float) * kc * mr_most), *b = malloc(sizeof(float) * kc * KERN_MAX_NR),
+          *c0 = malloc(sizeof(float) * mr_most * ldc),
+          *whole = malloc(sizeof(float) * mr_most * ldc),
+          *c = malloc(sizeof(float) * mr_most * ldc);
+    uint16_t *h = malloc(sizeof(uint16_t) * kc * KERN_MAX_NR),
+             *bh = malloc(sizeof(uint16_t) * kc * KERN_MAX_NR);
+    for (size_t i = 0; i < kc * mr_most; i++) a[i] = (float)urand(&s);
+    for (size_t i = 0; i < mr_most * ldc; i++) c0[i] = (float)urand(&s);
+    random_halves(&s, 8, b, h, bh, kc * KERN_MAX_NR);
+    for (int v = 0; v < nv; v++) {
+        const kernels *k = ks[v];
+        for (int fmt = PACK_F32; fmt <= PACK_BF16; fmt++) {
+            if (fmt != PACK_F32 && !k->micro_h) continue;
+            const uint16_t *b16 = fmt == PACK_F16 ? h : bh;
+            for (int load = 0; load < 2; load++) {
+                memcpy(whole, c0, sizeof(float) * mr_most * ldc);
+                if (fmt == PACK_F32)
+                    k->micro(kc, a, b, whole, ldc, load, k->mr);
+                else
+                    k->micro_h(kc, a, b16, whole, ldc, load, k->mr, (pack_format)fmt);
+                for (int rows = 1; rows <= k->mr; rows++) {
+                    for (size_t i = 0; i < mr_most * ldc; i++)
+                        c[i] = i / ldc < (size_t)rows ? c0[i] : NAN;
+                    if (fmt == PACK_F32)
+                        k->micro(kc, a, b, c, ldc, load, rows);
+                    else
+                        k->micro_h(kc, a, b16, c, ldc, load, rows, (pack_format)fmt);
+                    for (size_t i = 0; i < (size_t)k->mr * ldc; i++) {
+                        size_t r = i / ldc, j = i % ldc;
+                        int in = r < (size_t)rows && j < (size_t)k->nr;
+                        int same = in ? !memcmp(&c[i], &whole[i], sizeof *c)
+                                      : (r < (size_t)rows ? !memcmp(&c[i], &c0[i], sizeof *c)
+                                                          : isnan(c[i]));
+                        if (!same)
+                            fail_msg("%s, format %d, load %d, rows %d: element (%zu, %zu)",
+                                     cpu_variant_name(k->variant), fmt, load, rows, r, j);
+                    }
+                }
+            }
+        }
+    }
+    free(a), free(b), free(c0), free(whole), free(c), free(h), free(bh);
+}
+
 /* pack_t16 on every variant that has it: the rows' values as they are,
  * transposed, zero columns past the rows; its answer 1 with one infinity or
  * NaN among the packed values (several places in turn), 0 with none or
@@ -1004,6 +1059,7 @@ int main(void)
         cmocka_unit_test(gemm_packers),
         cmocka_unit_test(pack_formats),
         cmocka_unit_test(gemm_half_panels),
+        cmocka_unit_test(micro_rows),
         cmocka_unit_test(pack16_formats),
         cmocka_unit_test(pack_q8_0),
         cmocka_unit_test(pack_nonfinite),

@@ -118,31 +118,33 @@ static void pack_a(const kernels *k, float *dst, const float *A, size_t lda, siz
     k->pack_t(dst, rows, PACK_F32, kc, n, k->mr);
 }
 
-/* The micro-kernel for B's panels in format fmt. */
+/* The micro-kernel's first rows rows for B's panels in format fmt. */
 static void run_micro(const kernels *k, pack_format fmt, size_t kc, const float *a, const void *b,
-                      float *c, size_t ldc, int load)
+                      float *c, size_t ldc, int load, int rows)
 {
     if (fmt == PACK_F32)
-        k->micro(kc, a, b, c, ldc, load);
+        k->micro(kc, a, b, c, ldc, load, rows);
     else
-        k->micro_h(kc, a, b, c, ldc, load, fmt);
+        k->micro_h(kc, a, b, c, ldc, load, rows, fmt);
 }
 
-/* One tile of C: the micro-kernel in place when the tile is whole, else on
- * a copy (the same chain of operations for the elements that exist). */
+/* One tile of C, mi rows by nj columns: the micro-kernel in place when the
+ * tile has all nr columns, else on a copy (the same chain of operations for
+ * the elements that exist). */
 static void tile(const kernels *k, pack_format fmt, size_t kc, const float *a, const void *b,
                  float *c, size_t ldc, size_t mi, size_t nj, int load, float *tmp)
 {
-    size_t mr = (size_t)k->mr, nr = (size_t)k->nr;
-    if (mi == mr && nj == nr) {
-        run_micro(k, fmt, kc, a, b, c, ldc, load);
+    size_t nr = (size_t)k->nr;
+    if (nj == nr) {
+        run_micro(k, fmt, kc, a, b, c, ldc, load, (int)mi);
         return;
     }
-    if (load) {
-        memset(tmp, 0, mr * nr * sizeof *tmp);
-        for (size_t i = 0; i < mi; i++) memcpy(tmp + i * nr, c + i * ldc, nj * sizeof *tmp);
-    }
-    run_micro(k, fmt, kc, a, b, tmp, nr, load);
+    if (load)
+        for (size_t i = 0; i < mi; i++) {
+            memcpy(tmp + i * nr, c + i * ldc, nj * sizeof *tmp);
+            memset(tmp + i * nr + nj, 0, (nr - nj) * sizeof *tmp);
+        }
+    run_micro(k, fmt, kc, a, b, tmp, nr, load, (int)mi);
     for (size_t i = 0; i < mi; i++) memcpy(c + i * ldc, tmp + i * nr, nj * sizeof *tmp);
 }
 

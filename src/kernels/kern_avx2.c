@@ -9,21 +9,24 @@
 
 enum { KC = GEMM_KC, MR = 6, NR = 16 };
 
-/* 6 x 16: twelve accumulators, two rows of b and one broadcast of a: 15 of
- * the 16 registers, as named variables (arrays of them were spilled). */
+/* The first R (1 .. 6) rows of a 6 x 16 tile: twelve accumulators, two
+ * rows of b and one broadcast of a, 15 of the 16 registers, as named
+ * variables (arrays of them were spilled); R constant where it is inlined,
+ * so the rows past it are not computed. */
 #define ROW_LOAD(i)                                                                                \
-    __m256 c##i##0 = load ? _mm256_loadu_ps(c + (i)*ldc) : _mm256_setzero_ps(),                    \
-           c##i##1 = load ? _mm256_loadu_ps(c + (i)*ldc + 8) : _mm256_setzero_ps()
+    __m256 c##i##0 = (i) < R && load ? _mm256_loadu_ps(c + (i)*ldc) : _mm256_setzero_ps(),         \
+           c##i##1 = (i) < R && load ? _mm256_loadu_ps(c + (i)*ldc + 8) : _mm256_setzero_ps()
 #define ROW_FMA(i)                                                                                 \
-    do {                                                                                           \
+    if ((i) < R) {                                                                                 \
         __m256 ai = _mm256_broadcast_ss(a + (i));                                                  \
         c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                                                \
         c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                                                \
-    } while (0)
+    }
 #define ROW_STORE(i)                                                                               \
-    _mm256_storeu_ps(c + (i)*ldc, c##i##0), _mm256_storeu_ps(c + (i)*ldc + 8, c##i##1)
+    if ((i) < R) _mm256_storeu_ps(c + (i)*ldc, c##i##0), _mm256_storeu_ps(c + (i)*ldc + 8, c##i##1)
 
-static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+static inline __attribute__((always_inline)) void
+micro_rows(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load, const int R)
 {
     ROW_LOAD(0);
     ROW_LOAD(1);
@@ -33,12 +36,12 @@ static void micro(size_t kc, const float *a, const float *b, float *c, size_t ld
     ROW_LOAD(5);
     for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        ROW_FMA(0);
-        ROW_FMA(1);
-        ROW_FMA(2);
-        ROW_FMA(3);
-        ROW_FMA(4);
-        ROW_FMA(5);
+        ROW_FMA(0)
+        ROW_FMA(1)
+        ROW_FMA(2)
+        ROW_FMA(3)
+        ROW_FMA(4)
+        ROW_FMA(5)
     }
     ROW_STORE(0);
     ROW_STORE(1);
@@ -46,6 +49,18 @@ static void micro(size_t kc, const float *a, const float *b, float *c, size_t ld
     ROW_STORE(3);
     ROW_STORE(4);
     ROW_STORE(5);
+}
+
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load,
+                  int rows)
+{
+#define BODY(r) micro_rows(kc, a, b, c, ldc, load, r)
+    switch (rows) {
+        KERN_ROWS_TO_5(BODY)
+    default:
+        BODY(MR);
+    }
+#undef BODY
 }
 
 static void f16(float *out, const void *in, size_t n)

@@ -20,39 +20,56 @@ static inline __attribute__((always_inline)) __m512 load_b(const void *b, size_t
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/* 12 x 32: 24 accumulators, two rows of b and one broadcast of a; h16
- * constant where it is inlined. */
-static inline __attribute__((always_inline)) void
-micro_body(size_t kc, const float *a, const void *b, float *c, size_t ldc, int load, int h16)
+/* The first R (1 .. 12) rows of a 12 x 32 tile: 24 accumulators, two rows
+ * of b and one broadcast of a; h16 and R constant where it is inlined, so
+ * the rows past R are not computed. */
+static inline __attribute__((always_inline)) void micro_body(size_t kc, const float *a,
+                                                             const void *b, float *c, size_t ldc,
+                                                             int load, int h16, const int R)
 {
     __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < R; i++)
         for (int h = 0; h < 2; h++)
             acc[i][h] = load ? _mm512_loadu_ps(c + (size_t)i * ldc + 16 * h) : _mm512_setzero_ps();
     for (size_t k = 0; k < kc; k++, a += MR) {
         __m512 b0 = load_b(b, k * NR, h16), b1 = load_b(b, k * NR + 16, h16);
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < R; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < R; i++)
         for (int h = 0; h < 2; h++) _mm512_storeu_ps(c + (size_t)i * ldc + 16 * h, acc[i][h]);
 }
 
-static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+/* micro_body with a body of its own for each count of rows. */
+static inline __attribute__((always_inline)) void micro_any(size_t kc, const float *a,
+                                                            const void *b, float *c, size_t ldc,
+                                                            int load, int rows, int h16)
 {
-    micro_body(kc, a, b, c, ldc, load, 0);
+#define BODY(r) micro_body(kc, a, b, c, ldc, load, h16, r)
+    switch (rows) {
+        KERN_ROWS_TO_11(BODY)
+    default:
+        BODY(MR);
+    }
+#undef BODY
+}
+
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load,
+                  int rows)
+{
+    micro_any(kc, a, b, c, ldc, load, rows, 0);
 }
 
 static void micro_h(size_t kc, const float *a, const uint16_t *b, float *c, size_t ldc, int load,
-                    pack_format fmt)
+                    int rows, pack_format fmt)
 {
     if (fmt == PACK_F16)
-        micro_body(kc, a, b, c, ldc, load, 1);
+        micro_any(kc, a, b, c, ldc, load, rows, 1);
     else
-        micro_body(kc, a, b, c, ldc, load, 2);
+        micro_any(kc, a, b, c, ldc, load, rows, 2);
 }
 
 static void f16(float *out, const void *in, size_t n)

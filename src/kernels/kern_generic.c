@@ -8,15 +8,16 @@
 
 enum { KC = GEMM_KC, MR = 4, NR = 16 };
 
-static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load)
+static void micro(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load,
+                  int rows)
 {
     float acc[MR][NR];
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < rows; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = load ? c[(size_t)i * ldc + j] : 0.0f;
     for (size_t k = 0; k < kc; k++, a += MR, b += NR)
-        for (int i = 0; i < MR; i++)
+        for (int i = 0; i < rows; i++)
             for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
-    for (int i = 0; i < MR; i++) memcpy(c + (size_t)i * ldc, acc[i], sizeof acc[i]);
+    for (int i = 0; i < rows; i++) memcpy(c + (size_t)i * ldc, acc[i], sizeof acc[i]);
 }
 
 static void f16(float *out, const void *in, size_t n)

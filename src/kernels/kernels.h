@@ -60,18 +60,35 @@ int amx_matches_emulation(void);
  * first of a block; every count a multiple of 32). */
 typedef enum pack_format { PACK_F32, PACK_F16, PACK_BF16, PACK_Q8_0 } pack_format;
 
+/* The cases of a switch over a micro-kernel's rows, each B(r) with r a
+ * constant, from 1 up to 5 and up to 11 (the rows below a tile of 6 and of
+ * 12): its body compiled once for each count. */
+// clang-format off
+#define KERN_ROWS_TO_5(B)                                                      \
+    case 1: B(1); break; case 2: B(2); break; case 3: B(3); break;             \
+    case 4: B(4); break; case 5: B(5); break;
+#define KERN_ROWS_TO_11(B)                                                     \
+    KERN_ROWS_TO_5(B)                                                          \
+    case 6: B(6); break; case 7: B(7); break; case 8: B(8); break;             \
+    case 9: B(9); break; case 10: B(10); break; case 11: B(11); break;
+// clang-format on
+
 typedef struct kernels {
     cpu_variant variant;
     int mr, nr; /* the micro-kernel's tile */
     int kc;     /* its depth per packed block (at most GEMM_KC) */
-    /* c (mr x nr, rows ldc apart) = (load ? c : 0) + sum over k < kc of
-     * a[k][i] b[k][j], with a packed (kc, mr) and b packed (kc, nr). */
-    void (*micro)(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load);
+    /* The first rows (1 .. mr) rows of c (mr x nr, rows ldc apart) =
+     * (load ? c : 0) + sum over k < kc of a[k][i] b[k][j], with a packed
+     * (kc, mr) and b packed (kc, nr); c's other rows neither read nor
+     * written, and each element the same chain whatever rows is (a tile at
+     * the edge costs its own rows, not a whole tile's). */
+    void (*micro)(size_t kc, const float *a, const float *b, float *c, size_t ldc, int load,
+                  int rows);
     /* NULL, or micro on a panel of 16-bit values: b (kc, nr) float16 or
      * bfloat16 (fmt), each converted exactly as it is used, so the same
      * bits as micro on the converted panel, from half the bytes. */
     void (*micro_h)(size_t kc, const float *a, const uint16_t *b, float *c, size_t ldc, int load,
-                    pack_format fmt);
+                    int rows, pack_format fmt);
     /* With micro_h: dst (kc, nr) = the transposed rows of float16 or
      * bfloat16 values (fmt) as they are, zero for nj <= j < nr; 1 when one
      * of the values is not finite, else 0. */

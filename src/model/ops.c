@@ -533,14 +533,15 @@ void attend_panel(float *out, const float *q, size_t qs, const float *kv, size_t
     kern->pack_t(qt, rows, PACK_F32, d, nq, (int)nr);
     /* S^T (keys, nr): each score one chain over the D dimensions */
     for (size_t s = s0; s < s1; s += mr)
-        kern->micro(d, ka + s / mr * d * mr, qt, st + (s - s0) * nr, nr, 0);
+        kern->micro(d, ka + s / mr * d * mr, qt, st + (s - s0) * nr, nr, 0,
+                    (int)(s1 - s < mr ? s1 - s : mr));
     /* P^T in place: query j's keys end at row q0 + j - s0 */
     kern->softmax(st, nr, s1 - s0, nq, q0 + 1 - s0, W, scale, cap);
     /* O^T (D, nr) = V^T P^T, a tile of mr dimensions at a time: each output
      * one chain over the keys (the others' probabilities are zero) */
     for (size_t d0 = 0; d0 < d; d0 += mr) {
         size_t n = d - d0 < mr ? d - d0 : mr;
-        kern->micro(s1 - s0, va + d0 / mr * Tp * mr + s0 * mr, st, ot, nr, 0);
+        kern->micro(s1 - s0, va + d0 / mr * Tp * mr + s0 * mr, st, ot, nr, 0, (int)n);
         for (size_t j = 0; j < nq; j++)
             for (size_t i = 0; i < n; i++) out[(q0 + j) * qs + d0 + i] = ot[i * nr + j];
     }
