@@ -176,11 +176,11 @@ static inline void act_keys_of(size_t s, size_t nq, size_t b0, size_t w, size_t 
  * takes them in float32, for the nq queries whose scores are the columns
  * of x (rows are keys, nr floats apart, rows of them): column j's keys are
  * rows [b0 + j - w, b0 + j) (from row 0 when w = 0 or b0 + j <= w). There
- * each score is scaled (x * scale, then cap * tanh(x / cap) where cap > 0),
- * shifted by the column's largest, exponentiated (in double, rounded to
- * float32) and divided by the column's sum (in double, down the column; its
- * reciprocal rounded to float32); every other element is zero. Each loop
- * runs along a row, so that it vectorises across the queries. */
+ * each score is scaled (x * scale, then cap * act_tanh(x / cap) where
+ * cap > 0), shifted by the column's largest, exponentiated (in double,
+ * rounded to float32) and divided by the column's sum (in double, down the
+ * column; its reciprocal rounded to float32); every other element is zero.
+ * Each loop runs along a row, so that it vectorises across the queries. */
 static void ACT_SOFTMAX_NAME(float *x, size_t nr, size_t rows, size_t nq, size_t b0, size_t w,
                              float scale, float cap)
 {
@@ -192,7 +192,7 @@ static void ACT_SOFTMAX_NAME(float *x, size_t nr, size_t rows, size_t nq, size_t
         float *r = x + s * nr;
         act_keys_of(s, nq, b0, w, &lo, &hi);
         if (cap > 0)
-            for (size_t j = lo; j < hi; j++) r[j] = cap * tanhf(r[j] * scale / cap);
+            for (size_t j = lo; j < hi; j++) r[j] = cap * act_tanh(r[j] * scale / cap);
         else
             for (size_t j = lo; j < hi; j++) r[j] *= scale;
         for (size_t j = lo; j < hi; j++) mx[j] = r[j] > mx[j] ? r[j] : mx[j];
