@@ -11,6 +11,8 @@
 # 4,096-token sequence through Gemma 3 270M (the default model), with
 # attention's share of the forward time.
 #   bench/forward.sh [SHAPE...]   (default: gemma-2b pythia-1.4b; also gemma-7b)
+#   BENCH_GGUF_TYPES="F16 Q8_0"    the GGUF types to run (gemma-2b: F16 Q8_0
+#                                 Q4_K unless set; gemma-7b: none unless set)
 # Needs a Release build in build/ and the oracle's virtual environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +39,13 @@ for s in "${shapes[@]}"; do
     for t in 1 "$all"; do
         build/bench/bench_forward "$dir" "$t" --variants "$variants" | sed "s/^/$s: /"
     done
-    # the same shape as GGUF files of other weight types (Gemma shapes)
-    case $s in gemma-*) types=${BENCH_GGUF_TYPES-F16 Q8_0 Q4_K} ;; *) types= ;; esac
+    # the gemma-2b shape also as GGUF files of other weight types (the
+    # gemma-7b shape too when BENCH_GGUF_TYPES names them: 17 GB a file)
+    case $s in
+    gemma-2b) types=${BENCH_GGUF_TYPES-F16 Q8_0 Q4_K} ;;
+    gemma-*) types=${BENCH_GGUF_TYPES-} ;;
+    *) types= ;;
+    esac
     for q in $types; do
         g=bench/data/models/$s-$q.gguf
         [ -f "$g" ] || "$PY" bench/make_random_gguf.py "$s" "$q" "$g"
