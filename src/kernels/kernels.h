@@ -151,7 +151,8 @@ void amx_emulated_product_bf16(size_t M, size_t N, size_t K, const float *A, siz
  * j < nj, zero for nj <= j < w; 1 when a value is not finite. */
 int pack_t_ld(float *dst, size_t ld, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
               size_t w);
-/* The portable and the AVX2 pack_t (the latter also AVX-512's). */
+/* The portable and the AVX2 pack_t (the latter also AVX-512's, but for
+ * Q8_0). */
 int pack_t_generic(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj,
                    int nr);
 int pack_t_avx2(float *dst, const void *const *rows, pack_format fmt, size_t kc, size_t nj, int nr);
