@@ -1,8 +1,7 @@
 /* act_body.h - the MLP activations and attention's softmax in float32 as
- * PyTorch evaluates them: the softmax's exp computed in double and rounded
- * once (so within half an ulp of float32's correctly rounded value, as
- * glibc's expf is within one); tanh, erf and SiLU in float32 within 1.13,
- * 1.32 and 2.47 ulp (PyTorch's vectorised tanhf and expf are within 1):
+ * PyTorch evaluates them: the softmax's exp, tanh, erf and SiLU in float32
+ * within 1.22, 1.13, 1.32 and 2.47 ulp of the correctly rounded values
+ * (PyTorch's own vectorised float32 exp and tanh are approximations too):
  * written without branches so that each variant's compiler vectorises them
  * for its instruction set. Included by the kern_*.c files; ACT_NAME and
  * ACT_SOFTMAX_NAME name the functions it defines. */
@@ -14,50 +13,55 @@
 #include "kernels/kernels.h"
 
 /* 1 / k!, the Taylor coefficients of exp. */
-static const double act_inv_fact[12] = {1.0,         1.0,          0.5,           1.0 / 6,
-                                        1.0 / 24,    1.0 / 120,    1.0 / 720,     1.0 / 5040,
-                                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800};
+static const double act_inv_fact[8] = {1.0,      1.0,       0.5,       1.0 / 6,
+                                       1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040};
 
-/* exp(z) for |z| <= 700: z = k ln2 + r, |r| <= ln2 / 2, exp(r) by its
- * Taylor series to r^11 (relative error below 1e-14), times 2^k built in
- * the exponent bits. */
-static inline double act_exp(double z)
-{
-    const double shifter = 0x1.8p52, ln2_hi = 6.93147180369123816490e-01,
-                 ln2_lo = 1.90821492927058770002e-10;
-    z = z < -700.0 ? -700.0 : z > 700.0 ? 700.0 : z;
-    double kd = z * 1.4426950408889634 + shifter; /* rounded to an integer */
-    uint64_t kb;
-    memcpy(&kb, &kd, 8);
-    kd -= shifter;
-    double r = (z - kd * ln2_hi) - kd * ln2_lo;
-    double p = act_inv_fact[11];
-    for (int i = 10; i >= 0; i--) p = p * r + act_inv_fact[i];
-    uint64_t sb = (kb + 1023) << 52; /* kb's low bits hold 2^51 + k */
-    double s;
-    memcpy(&s, &sb, 8);
-    return p * s;
-}
-
-/* exp(z - l) in float32 for -86 <= z <= 89 and |l| <= 2^-12 (infinity
- * from about 88.72 on): z = k ln2 + r (Cody and Waite, ln2 in two parts),
+/* exp(z - l) = 2^k exp(r - l) for -150 <= k <= 128 and |l| <= 2^-12:
+ * z = k ln2 + r (Cody and Waite, ln2 in two parts; k ln2_hi is exact),
  * exp(r - l) by its Taylor series to the 7th power (|r - l| <= 0.35:
- * relative error below 3e-9), times 2 2^(k-1) from the exponent bits
- * (-124 <= k <= 128). */
-static inline float act_expf_sub(float z, float l)
+ * relative error below 3e-9), returned; *kb's low bits hold 2^22 + k. */
+static inline float act_exp_reduced(float z, float l, uint32_t *kb)
 {
     const float shifter = 0x1.8p23f, ln2_hi = 0x1.62e4p-1f, ln2_lo = 0x1.7f7d1cp-20f;
     float kf = z * 0x1.715476p0f + shifter;
-    uint32_t kb;
-    memcpy(&kb, &kf, 4);
+    memcpy(kb, &kf, 4);
     kf -= shifter;
     float r = ((z - kf * ln2_hi) - kf * ln2_lo) - l;
     float p = (float)act_inv_fact[7]; /* 1 / k! rounded to float32 as 1.0f / k! is */
     for (int i = 6; i >= 0; i--) p = p * r + (float)act_inv_fact[i];
-    uint32_t sb = (kb + 126) << 23; /* kb's low bits hold 2^22 + k */
+    return p;
+}
+
+/* exp(z - l) in float32 for -86 <= z <= 89 and |l| <= 2^-12 (infinity
+ * from about 88.72 on): act_exp_reduced times 2 2^(k-1) from the exponent
+ * bits (-124 <= k <= 128), one rounding. */
+static inline float act_expf_sub(float z, float l)
+{
+    uint32_t kb;
+    float p = act_exp_reduced(z, l, &kb);
+    uint32_t sb = (kb + 126) << 23;
     float s;
     memcpy(&s, &sb, 4);
     return (p + p) * s;
+}
+
+/* exp(z) for z <= 0, a probability's weight before its division, down to
+ * float32's subnormals as PyTorch's exp gives them: act_exp_reduced times
+ * 2^(k+64) (exact: -150 <= k <= 0) and then 2^-64, the one rounding (where
+ * the result is normal, the same bits as act_expf_sub). Within 1.22 ulp of
+ * the correctly rounded value (the worst near -71.05; checked against exp
+ * in double once over every float32 from -104 to 0, and at every 37th in
+ * tests/test_ops.c); 0 below -104, where exp is below half the smallest
+ * subnormal; NaN stays NaN. */
+static inline float act_exp_weight(float z)
+{
+    uint32_t kb;
+    float p = act_exp_reduced(z < -104.0f ? -104.0f : z, 0.0f, &kb);
+    uint32_t sb = (kb + 191) << 23;
+    float s;
+    memcpy(&s, &sb, 4);
+    float e = p * s * 0x1p-64f;
+    return z < -104.0f ? 0.0f : e;
 }
 
 /* exp(-a^2) for 0 <= a <= 4: a^2 = h + l exactly enough (a split into
@@ -177,8 +181,8 @@ static inline void act_keys_of(size_t s, size_t nq, size_t b0, size_t w, size_t 
  * of x (rows are keys, nr floats apart, rows of them): column j's keys are
  * rows [b0 + j - w, b0 + j) (from row 0 when w = 0 or b0 + j <= w). There
  * each score is scaled (x * scale, then cap * act_tanh(x / cap) where
- * cap > 0), shifted by the column's largest, exponentiated (in double,
- * rounded to float32) and divided by the column's sum (in double, down the
+ * cap > 0), shifted by the column's largest, exponentiated (in float32,
+ * act_exp_weight) and divided by the column's sum (in double, down the
  * column; its reciprocal rounded to float32); every other element is zero.
  * Each loop runs along a row, so that it vectorises across the queries. */
 static void ACT_SOFTMAX_NAME(float *x, size_t nr, size_t rows, size_t nq, size_t b0, size_t w,
@@ -201,7 +205,7 @@ static void ACT_SOFTMAX_NAME(float *x, size_t nr, size_t rows, size_t nq, size_t
         float *r = x + s * nr;
         act_keys_of(s, nq, b0, w, &lo, &hi);
         for (size_t j = lo; j < hi; j++) {
-            r[j] = (float)act_exp((double)(r[j] - mx[j]));
+            r[j] = act_exp_weight(r[j] - mx[j]);
             sum[j] += r[j];
         }
     }
