@@ -51,8 +51,8 @@ static inline float act_expf_sub(float z, float l)
  * the result is normal, the same bits as act_expf_sub). Within 1.22 ulp of
  * the correctly rounded value (the worst near -71.05; checked against exp
  * in double once over every float32 from -104 to 0, and at every 37th in
- * tests/test_ops.c); 0 below -104, where exp is below half the smallest
- * subnormal; NaN stays NaN. */
+ * tests/test_ops.c); 0 at and below -104 (z is clamped there), where exp
+ * is below half the smallest subnormal; NaN stays NaN. */
 static inline float act_exp_weight(float z)
 {
     uint32_t kb;
@@ -60,8 +60,7 @@ static inline float act_exp_weight(float z)
     uint32_t sb = (kb + 191) << 23;
     float s;
     memcpy(&s, &sb, 4);
-    float e = p * s * 0x1p-64f;
-    return z < -104.0f ? 0.0f : e;
+    return p * s * 0x1p-64f; /* 0 at -104, so 0 below it */
 }
 
 /* exp(-a^2) for 0 <= a <= 4: a^2 = h + l exactly enough (a split into
